@@ -1,0 +1,52 @@
+# camchat: `make run` opens the app, `make test` runs every test and the lint.
+# Both first install the system packages that are missing (scripts/deps.sh).
+
+GO         ?= go
+# gles: Fyne on OpenGL ES (builds ~4x faster than desktop GL and runs on the
+# same Mesa drivers); nolibopusfile: we use libopus only, not libopusfile.
+TAGS       := gles nolibopusfile
+STATICCHECK_VERSION := v0.8.2
+BIN        := $(CURDIR)/bin
+export LANG ?= en_US.UTF-8
+export GOTOOLCHAIN ?= auto
+
+.PHONY: all build run test lint bench fuzz go deps deps-test clean
+
+all: build
+
+# Go must be there; system packages are installed by deps.sh.
+go:
+	@command -v $(GO) >/dev/null 2>&1 || { \
+	  echo "camchat: Go is not installed. Install Go 1.26 or newer from https://go.dev/dl/ and retry." >&2; exit 1; }
+
+deps: go
+	@scripts/deps.sh build
+
+deps-test: go
+	@scripts/deps.sh test
+
+build: deps
+	$(GO) build -tags '$(TAGS)' -o $(BIN)/camchat ./cmd/camchat
+
+run: build
+	$(BIN)/camchat
+
+# The protocol packages must stay pure Go: test them with cgo off.
+test: deps-test lint
+	CGO_ENABLED=0 $(GO) test -count=1 ./internal/rtmfp/...
+	$(GO) test -count=1 -tags '$(TAGS)' $$($(GO) list -tags '$(TAGS)' ./... | grep -v /internal/rtmfp)
+
+lint: deps-test $(BIN)/staticcheck
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet -tags '$(TAGS)' ./...
+	$(BIN)/staticcheck -tags '$(TAGS)' ./...
+
+$(BIN)/staticcheck: | go
+	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+bench: deps-test
+	$(GO) test -run '^$$' -bench . -benchmem -tags '$(TAGS)' ./...
+
+clean:
+	rm -rf $(BIN)

@@ -1,0 +1,74 @@
+// Command camchat is a peer-to-peer video chat for up to five people over
+// RTMFP. Without arguments it opens the desktop app.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"fyne.io/fyne/v2/app"
+
+	"camchat/assets"
+	"camchat/internal/gui"
+)
+
+const usage = `camchat: private video calls for up to five people, peer to peer over RTMFP.
+
+Usage:
+  camchat             open the app
+  camchat --version   print the version
+  camchat --help      show this help
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, openApp))
+}
+
+// run parses the command line; open starts the GUI. It returns the exit code.
+func run(args []string, stdout, stderr io.Writer, open func()) int {
+	fs := flag.NewFlagSet("camchat", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usage) }
+	showVersion := fs.Bool("version", false, "print the version")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, usage)
+			return 0
+		}
+		return 2
+	}
+	if *showVersion {
+		fmt.Fprintf(stdout, "%s %s\n", assets.AppName, assets.Version)
+		return 0
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "camchat: unknown command %q\n\n%s", fs.Arg(0), usage)
+		return 2
+	}
+	open()
+	return 0
+}
+
+func openApp() {
+	plainLocale()
+	app.SetMetadata(assets.Metadata())
+	a := app.NewWithID(assets.AppID)
+	gui.NewMainWindow(a).ShowAndRun()
+}
+
+// plainLocale replaces the POSIX "C" locale, which Fyne cannot parse and
+// complains about at every start, with US English, the same texts it would
+// fall back to anyway.
+func plainLocale() {
+	for _, k := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
+		v := os.Getenv(k)
+		base, _, _ := strings.Cut(v, ".")
+		if base == "C" || base == "POSIX" {
+			os.Setenv(k, "en_US.UTF-8")
+		}
+	}
+}
