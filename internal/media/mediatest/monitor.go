@@ -175,4 +175,3 @@ func (r *MonitorReader) Stop() {
 
 // Log returns what parec wrote to stderr.
 func (r *MonitorReader) Log() string { return r.log.String() }
-
