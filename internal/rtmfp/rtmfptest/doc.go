@@ -1,0 +1,57 @@
+// Package rtmfptest is a simulated lossy IP network for testing the RTMFP
+// transport (RFC 7016) and everything above it without real sockets: UDP
+// sockets that implement net.PacketConn, hosts with IPv4 and IPv6
+// addresses, links with delay, jitter, loss, reordering, duplication, MTU
+// and a bandwidth bottleneck with a drop-tail queue, and NATs with the
+// mapping and filtering behaviors of RFC 4787 that RTMFP's hole punching
+// (RFC 7016 §3.5.1.5, FIHello and Redirect) and address mobility
+// (RFC 7016 §3.5.4.2) must cope with.
+//
+// # Model
+//
+// A Network holds a public realm (an address space). Hosts and NATs live in
+// a realm; each NAT has a private realm of its own for the hosts (and NATs)
+// behind it. A datagram written by a socket travels:
+//
+//	same realm:   src uplink -> link(src, dst) -> dst downlink -> socket
+//	leaving NAT:  host uplink -> NAT (map, rewrite source) -> on from the NAT
+//	into NAT:     ... -> NAT downlink -> NAT (filter, rewrite dest) -> host downlink -> socket
+//
+// Every arrow is a Link with its own LinkConditions and Counters, so a test
+// can shape a peer's access link (Host.Uplink, NAT.Uplink) or the path
+// between two sites (Network.Link, Network.SetPath). Links start perfect
+// except node-to-node links, which start with Config.DefaultLink.
+// Conditions can be changed at any time. NAT decisions (mapping creation,
+// expiry, filtering) are taken at the datagram's virtual arrival at the NAT.
+//
+// Randomness comes only from Config.Seed: each link draws from its own
+// generator seeded from the seed and the link's name, so the same seed and
+// the same traffic on a link give the same losses, jitter, reorderings and
+// duplicates, whatever other links do.
+//
+// Nothing is counted silently: every drop is counted by reason (see
+// DropReason) on the link, NAT, host or socket where it happened and on the
+// Network. Bandwidth-limited links also record each datagram's queueing
+// delay (Link.QueueDelays, Percentile).
+//
+// # Time and goroutines
+//
+// The network has no goroutine of its own. Deliveries are events in one
+// heap, driven by a single time.AfterFunc timer that, when it fires, runs
+// every due event in (time, order of scheduling) order under the network's
+// mutex. Delay computations chain from the scheduled time, not from the
+// moment a callback happens to run, so delays are exact.
+//
+// Under testing/synctest, create the Network inside the bubble: its timers
+// then run on the bubble's virtual clock, and because a blocked
+// ReadFrom waits in a select on channels (the receive queue, Close and the
+// read deadline, never a sync.Cond or mutex), a test whose goroutines are all
+// reading or sleeping lets virtual time jump straight to the next delivery.
+// When the test function returns, pending timers are simply abandoned; no
+// goroutine is left behind. Outside synctest the same code runs on the real
+// clock (the package Example does so).
+//
+// WriteTo never blocks: it copies the datagram and schedules it. Each socket
+// has a bounded receive queue (Config.RecvQueue); a datagram arriving at a
+// full queue is dropped and counted, as the kernel would.
+package rtmfptest
