@@ -20,7 +20,7 @@ func TestBaseRTTWindow(t *testing.T) {
 		{93 * time.Second, 90 * ms, 45 * ms, false},
 		{124 * time.Second, 90 * ms, 45 * ms, false},
 		{155 * time.Second, 90 * ms, 45 * ms, false},
-		{180 * time.Second, 95 * ms, 45 * ms, false}, // same bucket as 155 s: no expiry check yet
+		{180 * time.Second, 95 * ms, 45 * ms, false},  // same bucket as 155 s: no expiry check yet
 		{186 * time.Second, 100 * ms, 80 * ms, false}, // the t0 bucket (186 s old) expired
 		{217 * time.Second, 100 * ms, 90 * ms, false}, // the 31 s bucket expired
 		{218 * time.Second, 70 * ms, 70 * ms, true},

@@ -10,8 +10,8 @@ var t0 = time.Unix(1_000_000, 0)
 func TestRTTEstimatorSamples(t *testing.T) {
 	ms := func(f float64) time.Duration { return time.Duration(f * float64(time.Millisecond)) }
 	tests := []struct {
-		name                   string
-		samples                []time.Duration
+		name                     string
+		samples                  []time.Duration
 		srtt, rttvar, mrto, erto time.Duration
 	}{
 		{"no sample", nil, 0, 0, 250 * time.Millisecond, 3 * time.Second},
