@@ -104,9 +104,9 @@ func chunkVectors() []chunkVector {
 		},
 		{
 			// flow 300 = 82 2c, seq 130 = 81 02, offset 0, data "hi".
-			name: "User Data plain",
-			wire: h("10 0008 | 00 | 82 2c | 81 02 | 00 | 68 69"),
-			want: UserData{FlowID: 300, SeqNum: 130, Data: []byte("hi")},
+			name:     "User Data plain",
+			wire:     h("10 0008 | 00 | 82 2c | 81 02 | 00 | 68 69"),
+			want:     UserData{FlowID: 300, SeqNum: 130, Data: []byte("hi")},
 			required: 6,
 		},
 		{
