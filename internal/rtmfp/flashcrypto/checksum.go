@@ -1,0 +1,23 @@
+package flashcrypto
+
+// internetChecksum is the 16-bit ones'-complement checksum the Flash profile
+// puts in front of packets that carry no HMAC (RFC 7425 §4.6.5).
+//
+// Words are summed big-endian. An odd final byte is added as the LOW-order
+// byte of a word, as the reference's in_cksum (derived from Muuss's ping.c)
+// does; RFC 1071 would put it in the high-order byte. Lengths are odd only
+// when an odd-length sequence number precedes the checksum, and the
+// reference's rule is what peers compute, so it is the one used here.
+func internetChecksum(b []byte) uint16 {
+	var sum uint32
+	for len(b) > 1 {
+		sum += uint32(b[0])<<8 | uint32(b[1])
+		b = b[2:]
+	}
+	if len(b) == 1 {
+		sum += uint32(b[0])
+	}
+	sum = sum>>16 + sum&0xffff
+	sum += sum >> 16
+	return ^uint16(sum)
+}
