@@ -128,7 +128,7 @@ func newCipher(encKey, decKey []byte) (*PacketCipher, error) {
 		encBlock: eb,
 		decBlock: db,
 		enc:      cipher.NewCBCEncrypter(eb, zeroIV[:]),
-		dec: cipher.NewCBCDecrypter(db, zeroIV[:]),
+		dec:      cipher.NewCBCDecrypter(db, zeroIV[:]),
 	}
 	// The standard library's CBC modes can be rewound to a new IV, which
 	// lets every packet start from the zero IV without allocating.
