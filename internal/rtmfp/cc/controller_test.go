@@ -425,3 +425,45 @@ func TestControllerPacingAndWindow(t *testing.T) {
 		t.Error("timeout did not reopen the burst")
 	}
 }
+
+func TestDelayCutFloor(t *testing.T) {
+	// A 200 ms path with srtt just past base + 50 ms: halving would leave
+	// far less than the path holds; the cut stops at pre·base/srtt.
+	c := newTestController(t, Config{}, 20000, 10000)
+	now := t0
+	c.OnRTTSample(now, 200*time.Millisecond)
+	for c.SRTT() <= 250*time.Millisecond {
+		now = now.Add(10 * time.Millisecond)
+		c.OnRTTSample(now, 300*time.Millisecond)
+	}
+	srtt := c.SRTT()
+	c.OnAck(now, AckInfo{PreAckOutstanding: 20000, Outstanding: 0, Acked: MSS})
+	want := ByteCount(20000 * float64(200*time.Millisecond) / float64(srtt))
+	if c.DelayCuts() != 1 || c.CWND() != want || want <= 15000 {
+		t.Errorf("cuts %d cwnd %d, want 1 and %d (20000·200ms/%v)", c.DelayCuts(), c.CWND(), want, srtt)
+	}
+	// A loss at the same point still halves.
+	c = newTestController(t, Config{}, 20000, 10000)
+	c.OnRTTSample(t0, 200*time.Millisecond)
+	c.OnRTTSample(t0.Add(time.Millisecond), 300*time.Millisecond)
+	c.OnAck(t0.Add(time.Millisecond), AckInfo{PreAckOutstanding: 20000, Outstanding: 1, Acked: MSS, AnyNAKs: true, AnyLoss: true})
+	if c.CWND() != 10000 {
+		t.Errorf("loss cut to %d, want 10000", c.CWND())
+	}
+}
+
+func TestSetCongestionDelay(t *testing.T) {
+	c := newTestController(t, Config{CongestionDelay: DelayDetectionOff}, InitialWindow, Unlimited)
+	c.SetCongestionDelay(80 * time.Millisecond)
+	if c.CongestionDelay() != 80*time.Millisecond || !c.DelayDetection() {
+		t.Error("set 80ms")
+	}
+	c.SetCongestionDelay(0)
+	if c.CongestionDelay() != DefaultCongestionDelay {
+		t.Error("0 does not select the default")
+	}
+	c.SetCongestionDelay(MaxSegmentLifetime)
+	if c.DelayDetection() {
+		t.Error("a delay of MaxSegmentLifetime leaves detection on")
+	}
+}

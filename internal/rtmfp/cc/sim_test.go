@@ -215,6 +215,13 @@ func TestModelDelayBasedKeepsQueueShort(t *testing.T) {
 	if tc.p95 > 100*time.Millisecond || tc.goodput < 0.80 {
 		t.Errorf("delay-based TC: p95 %v goodput %.1f%%, want ≤ 100ms and ≥ 80%%", tc.p95, 100*tc.goodput)
 	}
+	// A long path (100 ms each way): the delay cut's floor keeps the link
+	// busy although the queue threshold is only a quarter of the RTT.
+	long := simulate(t, simLink{rate: 1e6 / 8, buffer: 125000, prop: 100 * time.Millisecond}, Config{}, false, dur, warmup)
+	logSim(t, "delay-based, 200 ms path", long)
+	if long.p95 > 100*time.Millisecond || long.goodput < 0.80 {
+		t.Errorf("200 ms path: p95 %v goodput %.1f%%, want ≤ 100ms and ≥ 80%%", long.p95, 100*long.goodput)
+	}
 	// Loss-only control keeps the buffer nearly full: the standing queue
 	// is most of the second of buffering.
 	if lossOnly.p95 < 700*time.Millisecond {
