@@ -1,0 +1,101 @@
+package audio
+
+import (
+	"testing"
+	"time"
+)
+
+// nullRunTime is how long the null-backend devices run. The null backend
+// is a real clock on its own thread, so this is wall time; half a second is
+// 50 periods, enough to measure the rate within a few percent.
+const nullRunTime = 500 * time.Millisecond
+
+func openNull(t *testing.T) *Context {
+	t.Helper()
+	ctx, err := NewContext(ModeNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ctx.Close() })
+	if ctx.Backend() != BackendNull {
+		t.Fatalf("backend %v, want Null", ctx.Backend())
+	}
+	return ctx
+}
+
+// TestNullDevicesRunAtNominalRate runs a null microphone and a null
+// speaker together and counts the 10 ms frames each delivers.
+func TestNullDevicesRunAtNominalRate(t *testing.T) {
+	ctx := openNull(t)
+	q := NewFrameQueue(8)
+	start := time.Now()
+	capt, err := ctx.OpenCapture(CaptureConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer capt.Close()
+	play, err := ctx.OpenPlayback(PlaybackConfig{Source: q})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer play.Close()
+	if d := capt.Device(); d.Name != "NULL Capture Device" || !d.IsDefault {
+		t.Fatalf("capture device %+v", d)
+	}
+	if d := play.Device(); d.Name != "NULL Playback Device" || !d.IsDefault {
+		t.Fatalf("playback device %+v", d)
+	}
+
+	var frames, nonSilent int
+	var lastSeq uint64
+	deadline := time.After(nullRunTime)
+loop:
+	for {
+		select {
+		case f := <-capt.Frames():
+			if frames > 0 && f.Seq != lastSeq+1 {
+				t.Errorf("frame Seq %d after %d: a gap with a fast consumer", f.Seq, lastSeq)
+			}
+			lastSeq = f.Seq
+			frames++
+			for _, s := range f.Samples {
+				if s != 0 {
+					nonSilent++
+				}
+			}
+			capt.Release(f)
+			// Keep the speaker fed with a recognizable frame.
+			var tone [FrameSamples]int16
+			for i := range tone {
+				tone[i] = int16(i)
+			}
+			q.Push(tone[:])
+		case <-deadline:
+			break loop
+		}
+	}
+	elapsed := time.Since(start)
+	cs, ps := capt.Stats(), play.Stats()
+	want := float64(elapsed) / float64(FrameDuration)
+	t.Logf("%v elapsed (%.1f periods): capture %d frames received, stats %+v; playback stats %+v",
+		elapsed.Round(time.Millisecond), want, frames, cs, ps)
+	within := func(what string, got uint64) {
+		if r := float64(got) / want; r < 0.8 || r > 1.2 {
+			t.Errorf("%s: %d frames in %v, %.0f%% of the nominal %.1f", what, got, elapsed, 100*r, want)
+		}
+	}
+	within("capture", cs.Frames+cs.Dropped)
+	within("playback", ps.Frames+ps.Underruns)
+	if cs.Dropped != 0 {
+		t.Errorf("capture dropped %d frames with a consumer that keeps up", cs.Dropped)
+	}
+	if uint64(frames) != cs.Frames {
+		t.Errorf("received %d frames, stats say %d delivered", frames, cs.Frames)
+	}
+	if nonSilent != 0 {
+		t.Errorf("null capture delivered %d non-zero samples, want silence", nonSilent)
+	}
+	if ps.Frames == 0 {
+		t.Errorf("playback took no frame from the source")
+	}
+}
