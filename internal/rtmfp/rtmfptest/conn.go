@@ -159,7 +159,11 @@ func (c *Conn) WriteToUDPAddrPort(b []byte, addr netip.AddrPort) (int, error) {
 	c.stats.Sent++
 	c.host.stats.Sent++
 	n.stats.Sent++
-	n.forward(time.Now(), c.host, p)
+	now := time.Now()
+	if n.trace != nil {
+		n.trace(TraceEvent{Kind: TraceSend, Time: now, Where: c.host.name, Src: p.src, Dst: p.dst, Payload: p.payload})
+	}
+	n.forward(now, c.host, p)
 	return len(b), nil
 }
 

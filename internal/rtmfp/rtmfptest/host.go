@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Host is a machine with one or more addresses in a realm (public, or
@@ -53,9 +54,18 @@ func (h *Host) nodeRealm() *realm { return h.realm }
 func (h *Host) uplink() *Link     { return h.up }
 func (h *Host) downlink() *Link   { return h.down }
 func (h *Host) String() string    { return h.name }
-func (h *Host) Name() string      { return h.name }
-func (h *Host) Uplink() *Link     { return h.up }
-func (h *Host) Downlink() *Link   { return h.down }
+
+// Name returns the host's name.
+func (h *Host) Name() string { return h.name }
+
+// Uplink returns the link every datagram leaving the host crosses first
+// (its access link, upstream).
+func (h *Host) Uplink() *Link { return h.up }
+
+// Downlink returns the link every datagram for the host crosses last.
+func (h *Host) Downlink() *Link { return h.down }
+
+// Network returns the network the host belongs to.
 func (h *Host) Network() *Network { return h.net }
 
 // Addrs returns the host's current addresses.
@@ -210,12 +220,12 @@ func (h *Host) Rebind(old, new netip.Addr) error {
 }
 
 // deliver queues p to the socket bound to p.dst (n.mu held).
-func (h *Host) deliver(p packet) {
+func (h *Host) deliver(now time.Time, p packet) {
 	n := h.net
 	c, ok := h.conns[p.dst]
 	if !ok {
 		h.stats.Dropped[DropNoListener]++
-		n.drop(DropNoListener)
+		n.drop(now, h.name, DropNoListener, &p)
 		return
 	}
 	select {
@@ -223,9 +233,12 @@ func (h *Host) deliver(p packet) {
 		c.stats.Delivered++
 		h.stats.Delivered++
 		n.stats.Delivered++
+		if n.trace != nil {
+			n.trace(TraceEvent{Kind: TraceDeliver, Time: now, Where: h.name, Src: p.src, Dst: p.dst, Payload: p.payload})
+		}
 	default:
 		c.stats.Dropped[DropRecvQueueFull]++
 		h.stats.Dropped[DropRecvQueueFull]++
-		n.drop(DropRecvQueueFull)
+		n.drop(now, h.name, DropRecvQueueFull, &p)
 	}
 }

@@ -3,6 +3,7 @@ package rtmfptest
 import (
 	"hash/fnv"
 	"math/rand/v2"
+	"net/netip"
 	"time"
 )
 
@@ -84,6 +85,24 @@ type Link struct {
 
 	stats       Counters
 	queueDelays []time.Duration
+	intercept   func(now time.Time, d Datagram) ([]byte, bool)
+}
+
+// Datagram is a datagram as an interceptor sees it on a link.
+type Datagram struct {
+	Src, Dst netip.AddrPort // as on this link (after any NAT on the way)
+	Payload  []byte         // shared: never modify it in place
+}
+
+// Intercept installs f (nil removes it) to see every datagram entering the
+// link, before its conditions apply. f returns the payload to carry on,
+// which may be a modified copy (to corrupt or truncate it), and false to
+// drop the datagram (DropIntercepted). f runs with the network's lock held
+// and must not call methods of the network, its links, hosts or sockets.
+func (l *Link) Intercept(f func(now time.Time, d Datagram) (payload []byte, keep bool)) {
+	l.net.mu.Lock()
+	defer l.net.mu.Unlock()
+	l.intercept = f
 }
 
 type queued struct {
@@ -189,9 +208,9 @@ func (l *Link) drainBacklog(now time.Time) {
 	}
 }
 
-func (l *Link) drop(r DropReason) {
+func (l *Link) drop(now time.Time, r DropReason, p *packet) {
 	l.stats.Dropped[r]++
-	l.net.stats.Dropped[r]++
+	l.net.drop(now, l.name, r, p)
 }
 
 // serialization returns how long size bytes occupy a link of the given rate.
@@ -203,6 +222,14 @@ func serialization(size int, rate BitRate) time.Duration {
 // comes out (n.mu held). A perfect link calls next at once.
 func (l *Link) transmit(now time.Time, p packet, next func(now time.Time, p packet)) {
 	l.stats.Sent++
+	if l.intercept != nil {
+		payload, keep := l.intercept(now, Datagram{Src: p.src, Dst: p.dst, Payload: p.payload})
+		if !keep {
+			l.drop(now, DropIntercepted, &p)
+			return
+		}
+		p.payload = payload
+	}
 	c := &l.cond
 	if c.perfect() {
 		l.stats.Delivered++
@@ -211,11 +238,11 @@ func (l *Link) transmit(now time.Time, p packet, next func(now time.Time, p pack
 	}
 	size := len(p.payload) + c.HeaderBytes
 	if c.MTU > 0 && size > c.MTU {
-		l.drop(DropMTU)
+		l.drop(now, DropMTU, &p)
 		return
 	}
 	if c.Loss > 0 && l.rng.Float64() < c.Loss {
-		l.drop(DropLoss)
+		l.drop(now, DropLoss, &p)
 		return
 	}
 	depart := now
@@ -224,7 +251,7 @@ func (l *Link) transmit(now time.Time, p packet, next func(now time.Time, p pack
 		wait := max(l.busyUntil.Sub(now), 0)
 		if (c.QueueBytes > 0 && l.backlogBytes+size > c.QueueBytes) ||
 			(c.QueueDelay > 0 && wait > c.QueueDelay) {
-			l.drop(DropQueueFull)
+			l.drop(now, DropQueueFull, &p)
 			return
 		}
 		start := now.Add(wait)

@@ -279,7 +279,7 @@ func (t *NAT) outbound(now time.Time, p *packet) bool {
 	pub := t.publicAddr(p.src.Addr().Is4())
 	if !pub.IsValid() {
 		t.stats.Dropped[DropNoRoute]++
-		t.net.drop(DropNoRoute)
+		t.net.drop(now, t.name, DropNoRoute, p)
 		return false
 	}
 	k := t.mapKey(p)
@@ -307,7 +307,7 @@ func (t *NAT) outbound(now time.Time, p *packet) bool {
 		}
 		if port == 0 {
 			t.stats.Dropped[DropNoRoute]++
-			t.net.drop(DropNoRoute)
+			t.net.drop(now, t.name, DropNoRoute, p)
 			return false
 		}
 		m = &natMapping{key: k, public: netip.AddrPortFrom(pub, port), permits: make(map[netip.AddrPort]time.Time)}
@@ -329,12 +329,12 @@ func (t *NAT) inbound(now time.Time, p *packet) bool {
 	m := t.byPublic[p.dst]
 	if m == nil || !m.expires.After(now) {
 		t.stats.Dropped[DropFiltered]++
-		t.net.drop(DropFiltered)
+		t.net.drop(now, t.name, DropFiltered, p)
 		return false
 	}
 	if exp, ok := m.permits[t.filterKey(p.src)]; !ok || !exp.After(now) {
 		t.stats.Dropped[DropFiltered]++
-		t.net.drop(DropFiltered)
+		t.net.drop(now, t.name, DropFiltered, p)
 		return false
 	}
 	p.dst = m.key.inside

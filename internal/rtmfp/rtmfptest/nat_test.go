@@ -290,3 +290,15 @@ func TestNATPublicRebind(t *testing.T) {
 		}
 	})
 }
+
+func TestLinkAcrossRealmsPanics(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newNATWorld(t, NATConfig{})
+		defer func() {
+			if recover() == nil {
+				t.Error("Link between realms did not panic")
+			}
+		}()
+		w.n.Link(w.home, w.srv1)
+	})
+}

@@ -15,6 +15,11 @@ type Config struct {
 	// DefaultLink is given to each node-to-node link when it is first
 	// used or asked for. Uplinks and downlinks start perfect.
 	DefaultLink LinkConditions
+	// Trace, if set, is called for every datagram written, queued to a
+	// socket or dropped, in virtual-time order. It runs with the network's
+	// lock held and must not call methods of the network, its links, hosts
+	// or sockets; Payload must not be modified or retained.
+	Trace func(TraceEvent)
 	// RecvQueue is each socket's receive queue length in datagrams;
 	// 0 means 256. Datagrams arriving at a full queue are dropped
 	// (DropRecvQueueFull).
@@ -31,6 +36,7 @@ type Network struct {
 	seed        uint64
 	recvQueue   int
 	defaultLink LinkConditions
+	trace       func(TraceEvent)
 
 	// Guarded by mu.
 	closed bool
@@ -47,6 +53,7 @@ func NewNetwork(cfg Config) *Network {
 		seed:        cfg.Seed,
 		recvQueue:   cfg.RecvQueue,
 		defaultLink: cfg.DefaultLink,
+		trace:       cfg.Trace,
 		names:       make(map[string]node),
 		pairs:       make(map[[2]node]*Link),
 	}
@@ -130,25 +137,23 @@ func (r *realm) claim(name string, addrs []netip.Addr) error {
 
 // Link returns the directional link from one node to another in the same
 // realm (two public hosts, a public host and a NAT, two NATs, or two hosts
-// behind the same NAT), creating it with Config.DefaultLink. It returns nil
-// if the nodes are not in the same realm.
+// behind the same NAT), creating it with Config.DefaultLink. It panics if
+// the nodes are in different realms: a host behind a NAT reaches the outside
+// through its own uplink and then the NAT, so shape Host.Uplink, NAT.Uplink
+// or the link between the NAT and the other side instead.
 func (n *Network) Link(from, to Node) *Link {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if from.nodeRealm() != to.nodeRealm() {
-		return nil
+		panic(fmt.Sprintf("rtmfptest: no direct link from %s to %s: they are in different realms", from.nodeName(), to.nodeName()))
 	}
 	return n.pairLink(from, to)
 }
 
 // SetPath sets the conditions of the links from a to b and from b to a.
 func (n *Network) SetPath(a, b Node, c LinkConditions) {
-	if l := n.Link(a, b); l != nil {
-		l.SetConditions(c)
-	}
-	if l := n.Link(b, a); l != nil {
-		l.SetConditions(c)
-	}
+	n.Link(a, b).SetConditions(c)
+	n.Link(b, a).SetConditions(c)
 }
 
 func (n *Network) pairLink(from, to node) *Link {
@@ -203,8 +208,11 @@ func (n *Network) Close() error {
 	return nil
 }
 
-func (n *Network) drop(r DropReason) {
+func (n *Network) drop(now time.Time, where string, r DropReason, p *packet) {
 	n.stats.Dropped[r]++
+	if n.trace != nil {
+		n.trace(TraceEvent{Kind: TraceDrop, Time: now, Where: where, Reason: r, Src: p.src, Dst: p.dst, Payload: p.payload})
+	}
 }
 
 // forward moves p, which is at node `at` (just written by a socket of a
@@ -232,7 +240,7 @@ func (n *Network) forward(now time.Time, at node, p packet) {
 	}
 	gw := r.gateway
 	if gw == nil {
-		n.drop(DropNoRoute)
+		n.drop(now, at.nodeName(), DropNoRoute, &p)
 		return
 	}
 	at.uplink().transmit(now, p, func(now time.Time, p packet) {
@@ -246,7 +254,7 @@ func (n *Network) forward(now time.Time, at node, p packet) {
 func (n *Network) arrive(now time.Time, to node, p packet) {
 	switch to := to.(type) {
 	case *Host:
-		to.deliver(p)
+		to.deliver(now, p)
 	case *NAT:
 		if !to.inbound(now, &p) {
 			return
@@ -254,7 +262,7 @@ func (n *Network) arrive(now time.Time, to node, p packet) {
 		inner, ok := to.inside.nodes[p.dst.Addr()]
 		if !ok {
 			to.stats.Dropped[DropNoRoute]++
-			n.drop(DropNoRoute)
+			n.drop(now, to.name, DropNoRoute, &p)
 			return
 		}
 		inner.downlink().transmit(now, p, func(now time.Time, p packet) {

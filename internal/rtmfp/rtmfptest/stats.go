@@ -2,6 +2,7 @@ package rtmfptest
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"time"
 )
@@ -27,12 +28,14 @@ const (
 	DropNoRoute
 	// DropRecvQueueFull: the receiving socket's queue was full.
 	DropRecvQueueFull
+	// DropIntercepted: a Link.Intercept function discarded the datagram.
+	DropIntercepted
 	// NumDropReasons is the number of drop reasons.
 	NumDropReasons
 )
 
 var dropReasonNames = [NumDropReasons]string{
-	"loss", "queue-full", "mtu", "filtered", "no-listener", "no-route", "recv-queue-full",
+	"loss", "queue-full", "mtu", "filtered", "no-listener", "no-route", "recv-queue-full", "intercepted",
 }
 
 func (r DropReason) String() string {
@@ -97,9 +100,6 @@ func Percentile(ds []time.Duration, p float64) time.Duration {
 		return s[len(s)-1]
 	}
 	// Nearest rank: the smallest value with at least p% of values ≤ it.
-	rank := int(p/100*float64(len(s)) + 0.999999999)
-	if rank < 1 {
-		rank = 1
-	}
-	return s[rank-1]
+	rank := int(math.Ceil(p * float64(len(s)) / 100))
+	return s[min(max(rank, 1), len(s))-1]
 }
