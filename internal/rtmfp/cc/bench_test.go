@@ -80,6 +80,6 @@ func BenchmarkAckPath(b *testing.B) {
 func BenchmarkModel(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
-		simulate(b, camchatBottleneck, Config{}, false, 60*time.Second, 5*time.Second)
+		simulate(b, camchatBottleneck, simOpts{dur: 60 * time.Second, warmup: 5 * time.Second})
 	}
 }
