@@ -29,10 +29,18 @@
 // the same traffic on a link give the same losses, jitter, reorderings and
 // duplicates, whatever other links do.
 //
-// Nothing is counted silently: every drop is counted by reason (see
+// NATs can be nested (a home NAT behind a carrier-grade NAT); hosts behind
+// the same NAT reach each other directly; a NAT hairpins datagrams sent to
+// its own public address. Host.Rebind moves a host to a new address with its
+// sockets (address mobility); NAT.FlushMappings and NAT.Rebind change the
+// public endpoint peers see.
+//
+// Nothing is dropped silently: every drop is counted by reason (see
 // DropReason) on the link, NAT, host or socket where it happened and on the
 // Network. Bandwidth-limited links also record each datagram's queueing
-// delay (Link.QueueDelays, Percentile).
+// delay (Link.QueueDelays, Percentile). Config.Trace sees every send,
+// delivery and drop; Link.Intercept can drop, corrupt or truncate chosen
+// datagrams.
 //
 // # Time and goroutines
 //
@@ -48,8 +56,14 @@
 // read deadline, never a sync.Cond or mutex), a test whose goroutines are all
 // reading or sleeping lets virtual time jump straight to the next delivery.
 // When the test function returns, pending timers are simply abandoned; no
-// goroutine is left behind. Outside synctest the same code runs on the real
-// clock (the package Example does so).
+// goroutine of the network is left behind. Goroutines of the test blocked in
+// ReadFrom are: close their sockets, or defer Network.Close, which closes
+// every socket, so that the bubble can end. Outside synctest the same code
+// runs on the real clock (the package Example does so).
+//
+// Trace and Intercept callbacks run with the network's lock held, in the
+// goroutine that wrote the datagram or in a timer callback; they must not
+// call back into the network.
 //
 // WriteTo never blocks: it copies the datagram and schedules it. Each socket
 // has a bounded receive queue (Config.RecvQueue); a datagram arriving at a

@@ -302,3 +302,64 @@ func TestLinkAcrossRealmsPanics(t *testing.T) {
 		w.n.Link(w.home, w.srv1)
 	})
 }
+
+// A home NAT behind a carrier-grade NAT: two translations each way, and the
+// delays of every hop add up.
+func TestNestedNAT(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := NewNetwork(Config{DefaultLink: LinkConditions{Delay: 10 * time.Millisecond}})
+		defer n.Close()
+		cgn := must(n.AddNAT(NATConfig{Name: "cgn", Public: []netip.Addr{ip("203.0.113.1")}, FirstPort: 40000}))
+		home := must(cgn.AddNAT(NATConfig{Name: "home", Public: []netip.Addr{ip("100.64.0.7")}}))
+		home.Uplink().SetConditions(LinkConditions{Delay: 3 * time.Millisecond})
+		cgn.Uplink().SetConditions(LinkConditions{Delay: 2 * time.Millisecond})
+		h := must(home.AddHost("h", ip("192.168.0.2")))
+		s := must(n.AddHost("s", ip("198.51.100.1")))
+		hc := must(h.Listen(ap("192.168.0.2:5000")))
+		sc := must(s.Listen(ap("198.51.100.1:1000")))
+		start := time.Now()
+		must(hc.WriteToUDPAddrPort([]byte("up"), sc.LocalAddrPort()))
+		buf := make([]byte, 10)
+		_, from := must2(sc.ReadFromUDPAddrPort(buf))
+		// home uplink 3 ms, cgn uplink 2 ms, cgn->s 10 ms.
+		if from != ap("203.0.113.1:40000") || time.Since(start) != 15*time.Millisecond {
+			t.Fatalf("server saw %v after %v", from, time.Since(start))
+		}
+		start = time.Now()
+		must(sc.WriteToUDPAddrPort([]byte("down"), from))
+		k, from2 := must2(hc.ReadFromUDPAddrPort(buf))
+		if string(buf[:k]) != "down" || from2 != sc.LocalAddrPort() || time.Since(start) != 10*time.Millisecond {
+			t.Fatalf("home got %q from %v after %v", buf[:k], from2, time.Since(start))
+		}
+		if m := home.Mappings(); len(m) != 1 || m[0].Public != ap("100.64.0.7:20000") {
+			t.Errorf("home NAT mappings %+v", m)
+		}
+	})
+}
+
+func TestNATIPv6(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := NewNetwork(Config{})
+		defer n.Close()
+		nat := must(n.AddNAT(NATConfig{Name: "nat", Public: []netip.Addr{ip("2001:db8:1::1")}}))
+		h := must(nat.AddHost("h", ip("fd00::2"), ip("10.0.0.2")))
+		s := must(n.AddHost("s", ip("2001:db8:2::1"), ip("198.51.100.1")))
+		h6 := must(h.Listen(ap("[fd00::2]:5000")))
+		h4 := must(h.Listen(ap("10.0.0.2:5000")))
+		s6 := must(s.Listen(ap("[2001:db8:2::1]:1000")))
+		s4 := must(s.Listen(ap("198.51.100.1:1000")))
+		must(h6.WriteToUDPAddrPort([]byte("v6"), s6.LocalAddrPort()))
+		must(h4.WriteToUDPAddrPort([]byte("v4"), s4.LocalAddrPort()))
+		time.Sleep(time.Millisecond)
+		if _, f := recv(t, s6); len(f) != 1 || f[0] != ap("[2001:db8:1::1]:20000") {
+			t.Errorf("v6 server saw %v", f)
+		}
+		// The NAT has no IPv4 address: the v4 datagram has no route out.
+		if _, f := recv(t, s4); len(f) != 0 {
+			t.Errorf("v4 server saw %v", f)
+		}
+		if st := nat.Stats(); st.Sent != 1 || st.Dropped[DropNoRoute] != 1 {
+			t.Errorf("NAT stats %v", st)
+		}
+	})
+}
