@@ -144,9 +144,16 @@ func newCipher(encKey, decKey []byte) (*PacketCipher, error) {
 // SealedLen returns the length Seal produces for a plain packet of n bytes
 // with the next sequence number.
 func (c *PacketCipher) SealedLen(n int) int {
-	clear := c.prefixLen() + n
-	clear = (clear + blockSize - 1) &^ (blockSize - 1)
-	return clear + c.sendHMAC
+	return clearLen(c.prefixLen()+n) + c.sendHMAC
+}
+
+// clearLen rounds up to whole AES blocks, at least one: a receiver rejects
+// an empty ciphertext.
+func clearLen(n int) int {
+	if n == 0 {
+		return blockSize
+	}
+	return (n + blockSize - 1) &^ (blockSize - 1)
 }
 
 func (c *PacketCipher) prefixLen() int {
@@ -166,7 +173,7 @@ func (c *PacketCipher) prefixLen() int {
 // sequence number when sequence numbers are sent.
 func (c *PacketCipher) Seal(dst, plain []byte) []byte {
 	prefix := c.prefixLen()
-	clearLen := (prefix + len(plain) + blockSize - 1) &^ (blockSize - 1)
+	clearLen := clearLen(prefix + len(plain))
 	total := clearLen + c.sendHMAC
 	start := len(dst)
 	out := grow(dst, total)
