@@ -1,7 +1,7 @@
 // Package cc holds the per-session transmission control of camchat's RTMFP
 // sessions: round-trip time estimation from timestamp echoes (RFC 7016
 // §3.5.2.2), the negative-acknowledgement loss rule (§3.6.2.5), the
-// congestion window (§3.5.2.3 and Appendix A, with the modifications of the
+// congestion window (§3.5.2 and Appendix A, with the modifications of the
 // reference implementation zenomt/rtmfp-cpp), optional delay-based congestion
 // detection, and the post-acknowledgement burst limit with pacing (§3.5.2.3).
 //
@@ -24,7 +24,7 @@
 //   - Pacer: at most six data packets back to back after an acknowledgement,
 //     then one packet every srtt·(MSS+excess)/cwnd.
 //   - Controller: ties the above together with the congestion window, the
-//     time-critical (TC/TCR) state of RFC 7016 §3.5.2.3 / RFC 7425, the loss
+//     time-critical (TC/TCR) state of RFC 7016 §3.5.2.1, the loss
 //     response and recovery, growth, decay, timeouts and delay-based
 //     detection. This is the one object a session owns.
 //

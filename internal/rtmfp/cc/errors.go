@@ -3,5 +3,5 @@ package cc
 import "errors"
 
 // ErrInvalidConfig is returned (wrapped) by New when a Config field is out of
-// range, for example a negative MSS or congestion delay.
+// range, such as a negative congestion delay.
 var ErrInvalidConfig = errors.New("cc: invalid config")

@@ -11,7 +11,7 @@ const (
 	MSS ByteCount = 1161
 
 	// InitialWindow is the congestion window of a new session and of a
-	// session that timed out with nothing outstanding (RFC 7016 §3.5.2.3).
+	// session that timed out with nothing outstanding (RFC 7016 Appendix A).
 	InitialWindow = 3 * MSS
 	// TimedOutWindow is the congestion window after a retransmission
 	// timeout with data outstanding (RFC 7016 Appendix A.2).
@@ -41,7 +41,7 @@ const (
 	NAKsForLoss = 3
 
 	// TimeCriticalTimeout is how long sending TC, or receiving TCR, keeps a
-	// session in the time-critical state (RFC 7016 §3.5.2.3: 800 ms).
+	// session in the time-critical state (RFC 7016 §3.5.2.1: 800 ms).
 	TimeCriticalTimeout = 800 * time.Millisecond
 )
 
