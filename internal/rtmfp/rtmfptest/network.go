@@ -17,8 +17,9 @@ type Config struct {
 	DefaultLink LinkConditions
 	// Trace, if set, is called for every datagram written, queued to a
 	// socket or dropped, in virtual-time order. It runs with the network's
-	// lock held and must not call methods of the network, its links, hosts
-	// or sockets; Payload must not be modified or retained.
+	// lock held, in writers' goroutines and timer callbacks: it must not
+	// call methods of the network, its links, hosts or sockets, must guard
+	// what it writes (Recorder does), and must not modify or retain Payload.
 	Trace func(TraceEvent)
 	// RecvQueue is each socket's receive queue length in datagrams;
 	// 0 means 256. Datagrams arriving at a full queue are dropped

@@ -3,6 +3,8 @@ package rtmfptest
 import (
 	"fmt"
 	"net/netip"
+	"slices"
+	"sync"
 	"time"
 )
 
@@ -46,4 +48,27 @@ func (e TraceEvent) String() string {
 		s += " (" + e.Reason.String() + ")"
 	}
 	return s
+}
+
+// Recorder collects trace events; pass its Record method as Config.Trace.
+// Events are recorded from timer callbacks, so read them with Events, which
+// synchronizes, rather than sharing a slice with the callback.
+type Recorder struct {
+	mu     sync.Mutex
+	events []TraceEvent // guarded by mu
+}
+
+// Record appends e, with a private copy of its payload.
+func (r *Recorder) Record(e TraceEvent) {
+	e.Payload = slices.Clone(e.Payload)
+	r.mu.Lock()
+	r.events = append(r.events, e)
+	r.mu.Unlock()
+}
+
+// Events returns a copy of the events recorded so far, in order.
+func (r *Recorder) Events() []TraceEvent {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.events)
 }

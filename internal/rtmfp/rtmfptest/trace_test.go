@@ -9,14 +9,11 @@ import (
 
 func TestTraceAndIntercept(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var events []TraceEvent
+		var rec Recorder
 		n := NewNetwork(Config{
 			Seed:        2,
 			DefaultLink: LinkConditions{Delay: 10 * time.Millisecond, Loss: 0.2},
-			Trace: func(e TraceEvent) {
-				e.Payload = slices.Clone(e.Payload)
-				events = append(events, e)
-			},
+			Trace:       rec.Record,
 		})
 		defer n.Close()
 		a := must(n.AddHost("a", ip("192.0.2.1")))
@@ -53,7 +50,7 @@ func TestTraceAndIntercept(t *testing.T) {
 		var sent, delivered int
 		var lost []string
 		intercepted := 0
-		for _, e := range events {
+		for _, e := range rec.Events() {
 			switch e.Kind {
 			case TraceSend:
 				sent++
