@@ -28,7 +28,6 @@ func openNull(t *testing.T) *Context {
 func TestNullDevicesRunAtNominalRate(t *testing.T) {
 	ctx := openNull(t)
 	q := NewFrameQueue(8)
-	start := time.Now()
 	capt, err := ctx.OpenCapture(CaptureConfig{})
 	if err != nil {
 		t.Fatal(err)
@@ -48,54 +47,67 @@ func TestNullDevicesRunAtNominalRate(t *testing.T) {
 
 	var frames, nonSilent int
 	var lastSeq uint64
+	var tone [FrameSamples]int16
+	for i := range tone {
+		tone[i] = int16(i)
+	}
+	receive := func(f *Frame) {
+		if frames > 0 && f.Seq != lastSeq+1 {
+			t.Errorf("frame Seq %d after %d: a gap", f.Seq, lastSeq)
+		}
+		lastSeq = f.Seq
+		frames++
+		for _, s := range f.Samples {
+			if s != 0 {
+				nonSilent++
+			}
+		}
+		capt.Release(f)
+	}
+	// Measure from here: both devices are open and started.
+	cs0, ps0, t0 := capt.Stats(), play.Stats(), time.Now()
 	deadline := time.After(nullRunTime)
 loop:
 	for {
 		select {
 		case f := <-capt.Frames():
-			if frames > 0 && f.Seq != lastSeq+1 {
-				t.Errorf("frame Seq %d after %d: a gap with a fast consumer", f.Seq, lastSeq)
-			}
-			lastSeq = f.Seq
-			frames++
-			for _, s := range f.Samples {
-				if s != 0 {
-					nonSilent++
-				}
-			}
-			capt.Release(f)
-			// Keep the speaker fed with a recognizable frame.
-			var tone [FrameSamples]int16
-			for i := range tone {
-				tone[i] = int16(i)
-			}
-			q.Push(tone[:])
+			receive(f)
+			q.Push(tone[:]) // keep the speaker fed
 		case <-deadline:
 			break loop
 		}
 	}
-	elapsed := time.Since(start)
-	cs, ps := capt.Stats(), play.Stats()
+	cs1, ps1, elapsed := capt.Stats(), play.Stats(), time.Since(t0)
+	capt.Close()
+	play.Close()
+	for f := range capt.Frames() { // closed by Close
+		receive(f)
+	}
+	final := capt.Stats()
+
 	want := float64(elapsed) / float64(FrameDuration)
-	t.Logf("%v elapsed (%.1f periods): capture %d frames received, stats %+v; playback stats %+v",
-		elapsed.Round(time.Millisecond), want, frames, cs, ps)
+	capFrames := cs1.Frames + cs1.Dropped - cs0.Frames - cs0.Dropped
+	playFrames := ps1.Frames + ps1.Underruns - ps0.Frames - ps0.Underruns
+	t.Logf("%v measured (%.1f periods): capture %d frames (%d callbacks), playback %d frames (%d callbacks, %d underruns); after close: %d received, stats %+v",
+		elapsed.Round(time.Millisecond), want, capFrames, cs1.Callbacks-cs0.Callbacks,
+		playFrames, ps1.Callbacks-ps0.Callbacks, ps1.Underruns-ps0.Underruns, frames, final)
 	within := func(what string, got uint64) {
 		if r := float64(got) / want; r < 0.8 || r > 1.2 {
 			t.Errorf("%s: %d frames in %v, %.0f%% of the nominal %.1f", what, got, elapsed, 100*r, want)
 		}
 	}
-	within("capture", cs.Frames+cs.Dropped)
-	within("playback", ps.Frames+ps.Underruns)
-	if cs.Dropped != 0 {
-		t.Errorf("capture dropped %d frames with a consumer that keeps up", cs.Dropped)
+	within("capture", capFrames)
+	within("playback", playFrames)
+	if final.Dropped != 0 {
+		t.Errorf("capture dropped %d frames with a consumer that keeps up", final.Dropped)
 	}
-	if uint64(frames) != cs.Frames {
-		t.Errorf("received %d frames, stats say %d delivered", frames, cs.Frames)
+	if uint64(frames) != final.Frames {
+		t.Errorf("received %d frames, stats say %d delivered", frames, final.Frames)
 	}
 	if nonSilent != 0 {
 		t.Errorf("null capture delivered %d non-zero samples, want silence", nonSilent)
 	}
-	if ps.Frames == 0 {
+	if ps1.Frames == 0 {
 		t.Errorf("playback took no frame from the source")
 	}
 }
