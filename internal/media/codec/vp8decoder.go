@@ -57,23 +57,22 @@ func (d *VP8Decoder) Decode(data []byte, dst *image.YCbCr) (*image.YCbCr, error)
 	if !hdr.Keyframe && !d.gotKey {
 		return nil, ErrNeedKeyframe
 	}
-	var img *C.vpx_image_t
-	var corrupted C.int
-	rc := C.camchat_vp8dec_decode(d.c, (*C.uint8_t)(unsafe.Pointer(&data[0])), C.size_t(len(data)), &img, &corrupted)
+	rc := C.camchat_vp8dec_decode(d.c, (*C.uint8_t)(unsafe.Pointer(&data[0])), C.size_t(len(data)))
 	if rc != C.VPX_CODEC_OK {
 		return nil, fmt.Errorf("codec: vp8 decode %d bytes: %s: %w", len(data), C.GoString(C.camchat_vp8dec_error(d.c)), ErrDecode)
 	}
 	if hdr.Keyframe {
 		d.gotKey = true
 	}
-	if img == nil {
+	pic := C.camchat_vp8dec_picture(d.c)
+	if pic.img == nil {
 		return nil, nil
 	}
-	out, err := copyVPXImage(img, dst)
+	out, err := copyVPXImage(pic.img, dst)
 	if err != nil {
 		return nil, err
 	}
-	if corrupted != 0 {
+	if pic.corrupted != 0 {
 		return out, ErrCorruptFrame
 	}
 	return out, nil

@@ -235,17 +235,16 @@ func (e *VP8Encoder) Encode(dst []byte, frame *image.YCbCr) (VP8Frame, error) {
 	e.pts++
 	e.forceNext = false
 
-	var buf *C.uint8_t
-	var size C.size_t
-	var pf C.uint
-	if C.camchat_vp8enc_next(e.c, &buf, &size, &pf) == 0 {
+	pkt := C.camchat_vp8enc_next(e.c)
+	if pkt == nil {
 		// Rate control skipped the frame: the layer pattern still advances,
 		// so layer IDs keep their meaning for the frames that follow.
 		out.Dropped = true
 		e.advance()
 		return out, nil
 	}
-	out.Data = append(dst, unsafe.Slice((*byte)(unsafe.Pointer(buf)), int(size))...)
+	out.Data = append(dst, unsafe.Slice((*byte)(unsafe.Pointer(pkt.buf)), int(pkt.size))...)
+	pf := pkt.flags
 	out.Keyframe = pf&C.VPX_FRAME_IS_KEY != 0
 	out.Droppable = pf&C.VPX_FRAME_IS_DROPPABLE != 0
 	out.TemporalLayer = lf.id

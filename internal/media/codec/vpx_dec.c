@@ -10,6 +10,7 @@ struct camchat_vp8dec {
   int codec_ready;
   uint8_t *in;  // C copy of the compressed frame being decoded
   size_t in_cap;
+  camchat_vp8_picture out;
 };
 
 int camchat_vp8dec_open(unsigned int threads, camchat_vp8dec **out) {
@@ -28,10 +29,9 @@ int camchat_vp8dec_open(unsigned int threads, camchat_vp8dec **out) {
   return VPX_CODEC_OK;
 }
 
-int camchat_vp8dec_decode(camchat_vp8dec *d, const uint8_t *data, size_t size,
-                          vpx_image_t **img, int *corrupted) {
-  *img = NULL;
-  *corrupted = 0;
+int camchat_vp8dec_decode(camchat_vp8dec *d, const uint8_t *data, size_t size) {
+  d->out.img = NULL;
+  d->out.corrupted = 0;
   if (size > d->in_cap) {
     // Grow geometrically so a stream settles on one allocation.
     size_t cap = d->in_cap ? d->in_cap : 4096;
@@ -45,13 +45,17 @@ int camchat_vp8dec_decode(camchat_vp8dec *d, const uint8_t *data, size_t size,
   vpx_codec_err_t err =
       vpx_codec_decode(&d->codec, d->in, (unsigned int)size, NULL, 0);
   if (err != VPX_CODEC_OK) return err;
-  if (vpx_codec_control(&d->codec, VP8D_GET_FRAME_CORRUPTED, corrupted) !=
-      VPX_CODEC_OK) {
-    *corrupted = 1;
+  if (vpx_codec_control(&d->codec, VP8D_GET_FRAME_CORRUPTED,
+                        &d->out.corrupted) != VPX_CODEC_OK) {
+    d->out.corrupted = 1;
   }
   vpx_codec_iter_t iter = NULL;
-  *img = vpx_codec_get_frame(&d->codec, &iter);
+  d->out.img = vpx_codec_get_frame(&d->codec, &iter);
   return VPX_CODEC_OK;
+}
+
+const camchat_vp8_picture *camchat_vp8dec_picture(camchat_vp8dec *d) {
+  return &d->out;
 }
 
 const char *camchat_vp8dec_error(camchat_vp8dec *d) {

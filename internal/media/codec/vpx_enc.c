@@ -10,6 +10,7 @@ struct camchat_vp8enc {
   vpx_codec_enc_cfg_t cfg;
   vpx_image_t *img;
   vpx_codec_iter_t iter;
+  camchat_vp8_packet out;
   int codec_ready;
 };
 
@@ -126,17 +127,16 @@ int camchat_vp8enc_encode(camchat_vp8enc *e, const uint8_t *y, int y_stride,
   return vpx_codec_encode(&e->codec, img, pts, 1, flags, VPX_DL_REALTIME);
 }
 
-int camchat_vp8enc_next(camchat_vp8enc *e, const uint8_t **buf, size_t *size,
-                        unsigned int *flags) {
+const camchat_vp8_packet *camchat_vp8enc_next(camchat_vp8enc *e) {
   const vpx_codec_cx_pkt_t *pkt;
   while ((pkt = vpx_codec_get_cx_data(&e->codec, &e->iter)) != NULL) {
     if (pkt->kind != VPX_CODEC_CX_FRAME_PKT) continue;
-    *buf = pkt->data.frame.buf;
-    *size = pkt->data.frame.sz;
-    *flags = pkt->data.frame.flags;
-    return 1;
+    e->out.buf = pkt->data.frame.buf;
+    e->out.size = pkt->data.frame.sz;
+    e->out.flags = pkt->data.frame.flags;
+    return &e->out;
   }
-  return 0;
+  return NULL;
 }
 
 const char *camchat_vp8enc_error(camchat_vp8enc *e) {

@@ -38,20 +38,34 @@ int camchat_vp8enc_set_rate(camchat_vp8enc *e, unsigned int kbps,
 int camchat_vp8enc_encode(camchat_vp8enc *e, const uint8_t *y, int y_stride,
                           const uint8_t *u, const uint8_t *v, int uv_stride,
                           int64_t pts, long flags, int layer);
-// camchat_vp8enc_next returns 1 and the next compressed frame of the last
-// encode call (valid until the next encode), or 0 when there is none.
-int camchat_vp8enc_next(camchat_vp8enc *e, const uint8_t **buf, size_t *size,
-                        unsigned int *flags);
+// camchat_vp8_packet describes one compressed frame held by libvpx.
+typedef struct {
+  const uint8_t *buf;
+  size_t size;
+  unsigned int flags;  // VPX_FRAME_IS_*
+} camchat_vp8_packet;
+
+// camchat_vp8enc_next returns the next compressed frame of the last encode
+// call, or NULL when there is none. The descriptor and the data it points to
+// belong to the encoder and stay valid until the next encode.
+const camchat_vp8_packet *camchat_vp8enc_next(camchat_vp8enc *e);
 const char *camchat_vp8enc_error(camchat_vp8enc *e);
 void camchat_vp8enc_close(camchat_vp8enc *e);
 
 typedef struct camchat_vp8dec camchat_vp8dec;
 
 int camchat_vp8dec_open(unsigned int threads, camchat_vp8dec **out);
-// camchat_vp8dec_decode copies data into a C buffer, decodes it and returns
-// the shown image (or NULL) in *img and the VP8D_GET_FRAME_CORRUPTED flag.
-int camchat_vp8dec_decode(camchat_vp8dec *d, const uint8_t *data, size_t size,
-                          vpx_image_t **img, int *corrupted);
+// camchat_vp8_picture is the result of a decode, owned by the decoder and
+// valid until the next decode.
+typedef struct {
+  const vpx_image_t *img;  // shown image, or NULL
+  int corrupted;           // VP8D_GET_FRAME_CORRUPTED
+} camchat_vp8_picture;
+
+// camchat_vp8dec_decode copies data into a C buffer and decodes it. On
+// VPX_CODEC_OK the result is in *camchat_vp8dec_picture(d).
+int camchat_vp8dec_decode(camchat_vp8dec *d, const uint8_t *data, size_t size);
+const camchat_vp8_picture *camchat_vp8dec_picture(camchat_vp8dec *d);
 const char *camchat_vp8dec_error(camchat_vp8dec *d);
 void camchat_vp8dec_close(camchat_vp8dec *d);
 
