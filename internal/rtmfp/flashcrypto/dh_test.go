@@ -24,7 +24,7 @@ func TestGroupPrimes(t *testing.T) {
 		}
 		// Safe primes: p and (p−1)/2 prime.
 		q := new(big.Int).Rsh(p, 1)
-		if !p.ProbablyPrime(2) || !q.ProbablyPrime(2) {
+		if !p.ProbablyPrime(0) || !q.ProbablyPrime(0) { // Baillie-PSW
 			t.Errorf("%v: not a safe prime", g)
 		}
 	}

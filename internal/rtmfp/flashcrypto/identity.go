@@ -180,7 +180,11 @@ func UnmarshalIdentity(b []byte) (*Identity, error) {
 		return nil, ErrBadIdentity
 	}
 	b = b[n:]
-	keys := make([]*PrivateKey, 0, count)
+	type entry struct {
+		g Group
+		x []byte
+	}
+	var entries []entry
 	seen := map[Group]bool{}
 	for i := uint64(0); i < count; i++ {
 		g, gn := parseVLU(b)
@@ -193,14 +197,19 @@ func UnmarshalIdentity(b []byte) (*Identity, error) {
 		if !ok || len(x) == 0 {
 			return nil, ErrBadIdentity
 		}
-		k, err := newPrivateKey(Group(g), new(big.Int).SetBytes(x))
+		entries = append(entries, entry{Group(g), x})
+	}
+	if len(b) != 0 {
+		return nil, ErrBadIdentity
+	}
+	// Only a complete, well-formed encoding is worth the exponentiations.
+	keys := make([]*PrivateKey, 0, len(entries))
+	for _, e := range entries {
+		k, err := newPrivateKey(e.g, new(big.Int).SetBytes(e.x))
 		if err != nil {
 			return nil, ErrBadIdentity
 		}
 		keys = append(keys, k)
-	}
-	if len(b) != 0 {
-		return nil, ErrBadIdentity
 	}
 	return staticIdentity(keys, CertOptions{Hostname: string(host), AcceptsAncillary: flags&1 != 0})
 }
