@@ -27,7 +27,11 @@
 // Randomness comes only from Config.Seed: each link draws from its own
 // generator seeded from the seed and the link's name, so the same seed and
 // the same traffic on a link give the same losses, jitter, reorderings and
-// duplicates, whatever other links do.
+// duplicates, whatever other links do. Events due at one virtual instant
+// run in the order they were scheduled; but two goroutines acting at the
+// same instant (say, a writer and a delivery) may interleave either way, as
+// on a real machine, so tests that need a byte-identical run keep such
+// instants apart (jitter of ns resolution does) or use one writer per link.
 //
 // NATs can be nested (a home NAT behind a carrier-grade NAT); hosts behind
 // the same NAT reach each other directly; a NAT hairpins datagrams sent to

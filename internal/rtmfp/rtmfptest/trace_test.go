@@ -1,6 +1,7 @@
 package rtmfptest
 
 import (
+	"net/netip"
 	"slices"
 	"testing"
 	"testing/synctest"
@@ -98,4 +99,59 @@ func TestTraceAndIntercept(t *testing.T) {
 			t.Errorf("link stats %v", s)
 		}
 	})
+}
+
+// The whole run, through a NAT and every kind of impairment, is a function
+// of the seed.
+func TestSameSeedSameTrace(t *testing.T) {
+	run := func(seed uint64) []string {
+		var out []string
+		synctest.Test(t, func(t *testing.T) {
+			var rec Recorder
+			n := NewNetwork(Config{Seed: seed, Trace: rec.Record, RecvQueue: 8})
+			defer n.Close()
+			nat := must(n.AddNAT(NATConfig{Name: "nat", Public: []netip.Addr{ip("203.0.113.1")}}))
+			h := must(nat.AddHost("h", ip("10.0.0.2")))
+			s := must(n.AddHost("s", ip("198.51.100.1")))
+			stranger := must(must(n.AddHost("x", ip("198.51.100.66"))).Listen(netip.AddrPort{}))
+			bad := LinkConditions{Delay: 15 * time.Millisecond, Jitter: 10 * time.Millisecond, Loss: 0.1,
+				Duplicate: 0.1, Reorder: 0.1, Rate: 2 * Mbps, QueueDelay: 30 * time.Millisecond, MTU: 1000}
+			nat.Uplink().SetConditions(bad)
+			n.SetPath(nat, s, bad)
+			hc := must(h.Listen(ap("10.0.0.2:5000")))
+			sc := must(s.Listen(ap("198.51.100.1:1000")))
+			pub := ap("203.0.113.1:20000")
+			for i := range 400 {
+				must(hc.WriteToUDPAddrPort(seqPacket(i, 200+i*3), sc.LocalAddrPort()))
+				must(sc.WriteToUDPAddrPort(seqPacket(i, 300), pub))
+				time.Sleep(time.Millisecond)
+				if i%50 == 49 {
+					must(stranger.WriteToUDPAddrPort([]byte("knock"), pub))
+					recv(t, sc) // drain, so that the receive queues overflow in between
+					recv(t, hc)
+				}
+			}
+			time.Sleep(time.Second)
+			for _, e := range rec.Events() {
+				out = append(out, e.String())
+			}
+			var reasons [NumDropReasons]bool
+			for r, c := range n.Stats().Dropped {
+				reasons[r] = c > 0
+			}
+			for _, r := range []DropReason{DropLoss, DropQueueFull, DropMTU, DropFiltered, DropRecvQueueFull} {
+				if !reasons[r] {
+					t.Errorf("no %v drops: %v", r, n.Stats())
+				}
+			}
+		})
+		return out
+	}
+	a, b, c := run(11), run(11), run(12)
+	if len(a) < 1600 || !slices.Equal(a, b) {
+		t.Fatalf("same seed, different traces (%d and %d events)", len(a), len(b))
+	}
+	if slices.Equal(a, c) {
+		t.Error("different seeds, same trace")
+	}
 }
