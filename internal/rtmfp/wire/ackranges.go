@@ -35,6 +35,20 @@ type AckRanges struct {
 	Ranges []SeqRange
 }
 
+// NewAckRanges builds the acknowledgement for a receiver's set of received
+// sequence numbers, given as ascending, disjoint, non-adjacent inclusive
+// ranges (the extents of the set). Sequence number 0 counts as received, so
+// a first range starting at 0 or 1 becomes the cumulative acknowledgement;
+// otherwise it is 0. The result's Ranges alias received.
+func NewAckRanges(flowID FlowID, bufferBlocks uint64, received []SeqRange) AckRanges {
+	c := AckRanges{FlowID: flowID, BufferBlocks: bufferBlocks, Ranges: received}
+	if len(received) > 0 && received[0].From <= 1 {
+		c.CumulativeAck = received[0].To
+		c.Ranges = received[1:]
+	}
+	return c
+}
+
 // Type returns ChunkAckRanges.
 func (AckRanges) Type() ChunkType { return ChunkAckRanges }
 

@@ -162,3 +162,22 @@ func TestAckRangesNoAlloc(t *testing.T) {
 		t.Fatalf("%+v", back)
 	}
 }
+
+func TestNewAckRanges(t *testing.T) {
+	received := []SeqRange{{1, 10}, {12, 14}, {17, 17}}
+	c := NewAckRanges(3, 64, received)
+	if c.CumulativeAck != 10 || len(c.Ranges) != 2 || c.Ranges[0] != (SeqRange{12, 14}) {
+		t.Fatalf("%+v", c)
+	}
+	mustEqualBytes(t, "from received", c.Append(nil), h("51 0007 | 03 | 40 | 0a | 00 02 | 01 00"))
+	// Nothing in order yet: cumulative ack 0, 2..3 received: holesMinusOne 0.
+	c = NewAckRanges(1, 1, []SeqRange{{2, 3}})
+	mustEqualBytes(t, "gap at 1", c.Append(nil), h("51 0005 | 01 | 01 | 00 | 00 01"))
+	c = NewAckRanges(1, 1, []SeqRange{{0, 0}, {5, 5}})
+	if c.CumulativeAck != 0 || len(c.Ranges) != 1 {
+		t.Fatalf("%+v", c)
+	}
+	if c = NewAckRanges(1, 0, nil); c.CumulativeAck != 0 || len(c.Ranges) != 0 {
+		t.Fatalf("%+v", c)
+	}
+}
