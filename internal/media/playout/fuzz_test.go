@@ -66,87 +66,89 @@ func FuzzJitterBuffer(f *testing.F) {
 		}
 		return 40 * time.Millisecond
 	}, nil, nil), 100))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		jb, err := NewJitterBuffer(JitterConfig{MaxPayload: 64})
-		if err != nil {
-			t.Fatal(err)
-		}
-		now := t0
-		var seq SeqNum
-		var ts time.Duration
-		var accepted uint64
-		pushed := map[SeqNum][]byte{}
-		var lastDecoded SeqNum
-		haveDecoded := false
-		var resyncs uint64
-		for n := 0; len(data) >= fuzzOpLen && n < 4000; n++ {
-			op := data[:fuzzOpLen]
-			data = data[fuzzOpLen:]
-			now = now.Add(time.Duration(op[1]) * time.Millisecond)
-			if op[0]&1 == 0 {
-				seq += SeqNum(binary.BigEndian.Uint16(op[2:]))
-				v := int32(binary.BigEndian.Uint32(op[4:]))
-				if op[0]&4 != 0 {
-					ts = time.Duration(v) * time.Millisecond
-				} else {
-					ts += time.Duration(v) * time.Microsecond
-				}
-				payload := make([]byte, int(op[7])%80)
-				for i := range payload {
-					payload[i] = byte(seq) + byte(i)*byte(n)
-				}
-				r, err := jb.Push(Packet{Seq: seq, Timestamp: ts, Quiet: op[0]&2 != 0, Payload: payload}, now)
-				if (err != nil) != (r == Rejected) || (r == Rejected) != (len(payload) > 64) {
-					t.Fatalf("push %d bytes: %v %v", len(payload), r, err)
-				}
-				if r == Accepted {
-					accepted++
-					pushed[seq] = payload
-				}
+	f.Fuzz(runFuzzBody)
+}
+
+func runFuzzBody(t *testing.T, data []byte) {
+	jb, err := NewJitterBuffer(JitterConfig{MaxPayload: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := t0
+	var seq SeqNum
+	var ts time.Duration
+	var accepted uint64
+	pushed := map[SeqNum][]byte{}
+	var lastDecoded SeqNum
+	haveDecoded := false
+	var resyncs uint64
+	for n := 0; len(data) >= fuzzOpLen && n < 4000; n++ {
+		op := data[:fuzzOpLen]
+		data = data[fuzzOpLen:]
+		now = now.Add(time.Duration(op[1]) * time.Millisecond)
+		if op[0]&1 == 0 {
+			seq += SeqNum(binary.BigEndian.Uint16(op[2:]))
+			v := int32(binary.BigEndian.Uint32(op[4:]))
+			if op[0]&4 != 0 {
+				ts = time.Duration(v) * time.Millisecond
 			} else {
-				f := jb.Pop(now)
-				st := jb.Stats()
-				if st.Resyncs != resyncs {
-					resyncs, haveDecoded = st.Resyncs, false
-				}
-				switch f.Action {
-				case ActionDecode:
-					if !bytes.Equal(f.Payload, pushed[f.Seq]) {
-						t.Fatalf("seq %d decoded %x, pushed %x", f.Seq, f.Payload, pushed[f.Seq])
-					}
-					if haveDecoded && !lastDecoded.Before(f.Seq) {
-						t.Fatalf("decoded %d after %d", f.Seq, lastDecoded)
-					}
-					lastDecoded, haveDecoded = f.Seq, true
-				case ActionFEC:
-					if !bytes.Equal(f.Payload, pushed[f.Seq+1]) {
-						t.Fatalf("FEC for %d carries %x, seq %d was %x", f.Seq, f.Payload, f.Seq+1, pushed[f.Seq+1])
-					}
-				case ActionConceal, ActionQuiet:
-					if f.Payload != nil {
-						t.Fatalf("%v with payload", f.Action)
-					}
-				default:
-					t.Fatalf("action %d", f.Action)
-				}
+				ts += time.Duration(v) * time.Microsecond
 			}
+			payload := make([]byte, int(op[7])%80)
+			for i := range payload {
+				payload[i] = byte(seq) + byte(i)*byte(n)
+			}
+			r, err := jb.Push(Packet{Seq: seq, Timestamp: ts, Quiet: op[0]&2 != 0, Payload: payload}, now)
+			if (err != nil) != (r == Rejected) || (r == Rejected) != (len(payload) > 64) {
+				t.Fatalf("push %d bytes: %v %v", len(payload), r, err)
+			}
+			if r == Accepted {
+				accepted++
+				pushed[seq] = payload
+			}
+		} else {
+			f := jb.Pop(now)
 			st := jb.Stats()
-			if st.Received != accepted+st.Duplicates+st.Late {
-				t.Fatalf("received %d != accepted %d + dup %d + late %d", st.Received, accepted, st.Duplicates, st.Late)
+			if st.Resyncs != resyncs {
+				resyncs, haveDecoded = st.Resyncs, false
 			}
-			if accepted != st.Decoded+st.DroppedCatchUp+st.Flushed+uint64(st.Buffered) {
-				t.Fatalf("accepted %d != decoded %d + dropped %d + flushed %d + buffered %d",
-					accepted, st.Decoded, st.DroppedCatchUp, st.Flushed, st.Buffered)
-			}
-			if st.Buffered < 0 || st.Buffered > slotCount {
-				t.Fatalf("buffered %d", st.Buffered)
-			}
-			if st.TargetDelay < 20*time.Millisecond || st.TargetDelay > 200*time.Millisecond {
-				t.Fatalf("target %v", st.TargetDelay)
-			}
-			if st.Concealed > 1<<62 || st.Lost > 1<<62 {
-				t.Fatalf("counter underflow: %+v", st)
+			switch f.Action {
+			case ActionDecode:
+				if !bytes.Equal(f.Payload, pushed[f.Seq]) {
+					t.Fatalf("seq %d decoded %x, pushed %x", f.Seq, f.Payload, pushed[f.Seq])
+				}
+				if haveDecoded && !lastDecoded.Before(f.Seq) {
+					t.Fatalf("decoded %d after %d", f.Seq, lastDecoded)
+				}
+				lastDecoded, haveDecoded = f.Seq, true
+			case ActionFEC:
+				if !bytes.Equal(f.Payload, pushed[f.Seq+1]) {
+					t.Fatalf("FEC for %d carries %x, seq %d was %x", f.Seq, f.Payload, f.Seq+1, pushed[f.Seq+1])
+				}
+			case ActionConceal, ActionQuiet:
+				if f.Payload != nil {
+					t.Fatalf("%v with payload", f.Action)
+				}
+			default:
+				t.Fatalf("action %d", f.Action)
 			}
 		}
-	})
+		st := jb.Stats()
+		if st.Received != accepted+st.Duplicates+st.Late {
+			t.Fatalf("received %d != accepted %d + dup %d + late %d", st.Received, accepted, st.Duplicates, st.Late)
+		}
+		if accepted != st.Decoded+st.DroppedCatchUp+st.Flushed+uint64(st.Buffered) {
+			t.Fatalf("accepted %d != decoded %d + dropped %d + flushed %d + buffered %d",
+				accepted, st.Decoded, st.DroppedCatchUp, st.Flushed, st.Buffered)
+		}
+		if st.Buffered < 0 || st.Buffered > slotCount {
+			t.Fatalf("buffered %d", st.Buffered)
+		}
+		if st.TargetDelay < 20*time.Millisecond || st.TargetDelay > 200*time.Millisecond {
+			t.Fatalf("target %v", st.TargetDelay)
+		}
+		if st.Concealed > 1<<62 || st.Lost > 1<<62 {
+			t.Fatalf("counter underflow: %+v", st)
+		}
+	}
 }

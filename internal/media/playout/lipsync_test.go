@@ -165,7 +165,9 @@ func TestVideoSchedulerRules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	at := func(ms int) PlayoutClock { return PlayoutClock{Timestamp: time.Duration(ms) * time.Millisecond, Valid: true} }
+	at := func(ms int) PlayoutClock {
+		return PlayoutClock{Timestamp: time.Duration(ms) * time.Millisecond, Valid: true}
+	}
 	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
 	vs.Push("a", ms(1000))
 	vs.Push("c", ms(1066))
