@@ -166,11 +166,20 @@ func fillChroma(img *image.YCbCr, rect image.Rectangle, cb, cr uint8) {
 	if rect.Empty() {
 		return
 	}
+	prev := -1
 	for y := rect.Min.Y; y < rect.Max.Y; y++ {
 		a := img.COffset(rect.Min.X, y)
+		if a == prev {
+			continue // same chroma row as the luma row above (4:2:0)
+		}
+		prev = a
 		b := img.COffset(rect.Max.X-1, y)
-		for o := a; o <= b; o++ {
-			img.Cb[o], img.Cr[o] = cb, cr
+		cbRow, crRow := img.Cb[a:b+1], img.Cr[a:b+1]
+		for i := range cbRow {
+			cbRow[i] = cb
+		}
+		for i := range crRow {
+			crRow[i] = cr
 		}
 	}
 }
