@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -250,4 +251,40 @@ func TestRealClock(t *testing.T) {
 	if d := time.Since(start); d < 2*time.Millisecond {
 		t.Errorf("delivered after %v, before the 2ms delay", d)
 	}
+}
+
+// A peer moves from behind a home NAT to a public address (or another NAT)
+// and keeps using the same socket: the other side sees the new endpoint.
+func TestMoveBetweenRealms(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newNATWorld(t, NATConfig{})
+		send(t, w.hc, w.s1a.LocalAddrPort(), "from home")
+		if err := w.home.MoveTo(nil, ip("192.0.2.200")); err != nil {
+			t.Fatal(err)
+		}
+		if got := w.hc.LocalAddrPort(); got != ap("192.0.2.200:5000") {
+			t.Fatalf("socket now at %v", got)
+		}
+		send(t, w.hc, w.s1a.LocalAddrPort(), "from the road")
+		cell := must(w.n.AddNAT(NATConfig{Name: "cell", Public: []netip.Addr{ip("203.0.113.200")}, FirstPort: 60000}))
+		if err := w.home.MoveTo(cell, ip("10.99.0.2")); err != nil {
+			t.Fatal(err)
+		}
+		send(t, w.hc, w.s1a.LocalAddrPort(), "from the phone network")
+		_, f := recv(t, w.s1a)
+		want := []netip.AddrPort{ap("203.0.113.1:20000"), ap("192.0.2.200:5000"), ap("203.0.113.200:60000")}
+		if !slices.Equal(f, want) {
+			t.Fatalf("server saw %v, want %v", f, want)
+		}
+		send(t, w.s1a, f[2], "reply")
+		if msgs, _ := recv(t, w.hc); len(msgs) != 1 || msgs[0] != "reply" {
+			t.Fatalf("moved socket got %q", msgs)
+		}
+		if err := w.home.MoveTo(nil, ip("2001:db8::77")); !errors.Is(err, ErrBadAddress) {
+			t.Errorf("move of an IPv4 socket to an IPv6-only address: %v", err)
+		}
+		if err := w.home.MoveTo(nil, ip("198.51.100.2")); !errors.Is(err, ErrAddrInUse) {
+			t.Errorf("move onto srv2's address: %v", err)
+		}
+	})
 }

@@ -219,6 +219,69 @@ func (h *Host) Rebind(old, new netip.Addr) error {
 	return nil
 }
 
+// MoveTo moves the host into another realm, behind nat or into the public
+// realm when nat is nil, with new addresses: a laptop going from home Wi-Fi
+// to a mobile network. Each socket keeps its port and moves to the first new
+// address of its family, so there must be one for every family in use.
+// Datagrams in flight to the old addresses are lost.
+func (h *Host) MoveTo(nat *NAT, addrs ...netip.Addr) error {
+	n := h.net
+	to := n.public
+	if nat != nil {
+		to = nat.inside
+	}
+	if len(addrs) == 0 {
+		return fmt.Errorf("rtmfptest: %s: move: no address: %w", h.name, ErrBadAddress)
+	}
+	addrs = slices.Clone(addrs)
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for i, a := range addrs {
+		addrs[i] = a.Unmap()
+		if !a.IsValid() || a.IsUnspecified() || a.Zone() != "" {
+			return fmt.Errorf("rtmfptest: %s: move to %v: %w", h.name, a, ErrBadAddress)
+		}
+		if other, used := to.nodes[addrs[i]]; used && other != h {
+			return fmt.Errorf("rtmfptest: %s: move to %v: %w", h.name, a, ErrAddrInUse)
+		}
+	}
+	first := func(v4 bool) netip.Addr {
+		for _, a := range addrs {
+			if a.Is4() == v4 {
+				return a
+			}
+		}
+		return netip.Addr{}
+	}
+	for ap := range h.conns {
+		if !first(ap.Addr().Is4()).IsValid() {
+			return fmt.Errorf("rtmfptest: %s: move: no new address for the socket at %v: %w", h.name, ap, ErrBadAddress)
+		}
+	}
+	for _, a := range h.addrs {
+		delete(h.realm.nodes, a)
+	}
+	h.realm = to
+	h.addrs = addrs
+	for _, a := range h.addrs {
+		to.nodes[a] = h
+	}
+	old := h.conns
+	h.conns = make(map[netip.AddrPort]*Conn, len(old))
+	for _, c := range old {
+		c.local = netip.AddrPortFrom(first(c.local.Addr().Is4()), c.local.Port())
+		if _, dup := h.conns[c.local]; dup {
+			// Two sockets on different old addresses with one port now
+			// collide: the later one is closed, as the OS would fail it.
+			c.closed = true
+			c.closeOnce.Do(func() { close(c.done) })
+			continue
+		}
+		h.conns[c.local] = c
+	}
+	return nil
+}
+
 // deliver queues p to the socket bound to p.dst (n.mu held).
 func (h *Host) deliver(now time.Time, p packet) {
 	n := h.net
