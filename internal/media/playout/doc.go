@@ -24,6 +24,13 @@
 //     sound stay within ±80 ms of each other; frames that can no longer make
 //     it are dropped and counted.
 //
+// Standards: sequence numbers compare by serial number arithmetic
+// (RFC 1982, as RTP does with RFC 3550 §A.1); ActionFEC asks the decoder
+// for the low-bit-rate redundancy that Opus carries for the previous frame
+// (RFC 6716 §2.1.7, §4.2.5). The transport below (RTMFP, RFC 7016 §6)
+// delivers audio in time-critical flows that the sender abandons after
+// about 300 ms, so the receiver must expect both loss and late arrival.
+//
 // Goroutine model: none. Every type here is a plain state machine owned by
 // one goroutine at a time (the audio callback or the media loop); none of
 // them is safe for concurrent use and none starts goroutines. Time is always

@@ -197,11 +197,21 @@ func (b *JitterBuffer) Push(p Packet, now time.Time) (PushResult, error) {
 	return Accepted, nil
 }
 
-// resync empties the buffer and forgets the stream's history and timing,
-// because a sequence number jumped further than the ring reaches (a
-// restarted sender or a very long stall).
+// Reset empties the buffer and forgets the stream's history and timing
+// (the peer restarted its audio stream); counters are kept, and the
+// discarded packets count as Flushed.
+func (b *JitterBuffer) Reset() {
+	b.clear(0)
+}
+
+// resync restarts at seq because a sequence number jumped further than
+// the ring reaches (a restarted sender or a very long stall).
 func (b *JitterBuffer) resync(seq SeqNum) {
 	b.stats.Resyncs++
+	b.clear(seq)
+}
+
+func (b *JitterBuffer) clear(seq SeqNum) {
 	b.stats.Flushed += uint64(b.count)
 	for i := range b.slots {
 		b.slots[i].used = false

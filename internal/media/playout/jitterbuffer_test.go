@@ -670,3 +670,25 @@ func TestQuickselect(t *testing.T) {
 		}
 	}
 }
+
+func TestJitterReset(t *testing.T) {
+	jb := newJB(t, JitterConfig{})
+	run(t, jb, trace(20, 100, constDelay(60*time.Millisecond), nil, nil), 20, 0)
+	held := jb.Stats().Buffered
+	if held == 0 {
+		t.Fatal("nothing buffered before reset")
+	}
+	jb.Reset()
+	st := jb.Stats()
+	if st.Buffered != 0 || st.Flushed != uint64(held) || st.Resyncs != 0 {
+		t.Fatalf("after reset: %+v", st)
+	}
+	if f := jb.Pop(t0.Add(time.Second)); f.Action != ActionQuiet {
+		t.Fatalf("empty after reset: %v", f.Action)
+	}
+	// An old sequence number starts the stream afresh instead of being
+	// late.
+	if r, _ := jb.Push(Packet{Seq: 5, Timestamp: 0, Payload: payloadFor(5)}, t0.Add(time.Second)); r != Accepted {
+		t.Fatalf("push after reset: %v", r)
+	}
+}
