@@ -31,13 +31,23 @@ type AudioClock struct {
 	ts    time.Duration
 	at    time.Time
 	valid bool
+	hold  bool // the current frame is inserted filler: the clock stands still
 }
 
 // Played records that a frame whose first sample was captured at ts (the
 // jitter buffer's Frame.Timestamp) was written to the device at at.
-// Call it for decoded, FEC and concealed frames, not for quiet ones.
+// Call it for decoded, FEC and concealed frames; use Held for stretched
+// ones, and neither for quiet ones.
 func (c *AudioClock) Played(ts time.Duration, at time.Time) {
-	c.ts, c.at, c.valid = ts, at, true
+	c.ts, c.at, c.valid, c.hold = ts, at, true, false
+}
+
+// Held records that a stretched frame (Frame.Stretched) was written at at,
+// in front of the frame captured at ts: the filler stands for no capture
+// time, so the clock stays at ts until the next frame instead of running
+// ahead and jumping back.
+func (c *AudioClock) Held(ts time.Duration, at time.Time) {
+	c.ts, c.at, c.valid, c.hold = ts, at, true, true
 }
 
 // Reset forgets the clock: the stream stopped.
@@ -57,5 +67,8 @@ func (c *AudioClock) At(now time.Time) PlayoutClock {
 		return PlayoutClock{}
 	}
 	since = max(since, 0)
+	if c.hold {
+		since = 0
+	}
 	return PlayoutClock{Timestamp: satSub(c.ts+since, c.OutputLatency), Valid: true}
 }

@@ -692,3 +692,21 @@ func TestJitterReset(t *testing.T) {
 		t.Fatalf("push after reset: %v", r)
 	}
 }
+
+func TestJitterSteadyStateAllocatesNothing(t *testing.T) {
+	jb := newJB(t, JitterConfig{})
+	payload := make([]byte, 100)
+	i := 0
+	step := func() {
+		ts := time.Duration(i) * frame20
+		jb.Push(Packet{Seq: SeqNum(i), Timestamp: ts, Quiet: i%9 == 0, Payload: payload}, t0.Add(ts+time.Duration(i%5)*7*time.Millisecond))
+		jb.Pop(t0.Add(ts + 50*time.Millisecond))
+		i++
+	}
+	for range 300 {
+		step()
+	}
+	if n := testing.AllocsPerRun(500, step); n != 0 {
+		t.Errorf("%v allocations per frame", n)
+	}
+}

@@ -28,6 +28,10 @@ func TestAudioClock(t *testing.T) {
 			t.Errorf("at +%v: %+v, want %+v", tc.after, got, tc.want)
 		}
 	}
+	c.Held(6*time.Second, t0)
+	if got, want := c.At(t0.Add(15*time.Millisecond)), (PlayoutClock{6*time.Second - 40*time.Millisecond, true}); got != want {
+		t.Errorf("held: %+v, want %+v", got, want)
+	}
 	c.Reset()
 	if c.At(t0).Valid {
 		t.Error("valid after reset")
@@ -81,6 +85,7 @@ func TestLipSyncEndToEnd(t *testing.T) {
 	// every 16 ms (60 Hz).
 	ai, vi := 0, 0
 	var shown []time.Duration
+	var lastClock PlayoutClock
 	var worst time.Duration
 	lateInjected := 0
 	for ms := time.Duration(0); ms < dur+time.Second; ms += time.Millisecond {
@@ -97,12 +102,21 @@ func TestLipSyncEndToEnd(t *testing.T) {
 			vi++
 		}
 		if ms%frame20 == 0 {
-			if f := jb.Pop(now); f.Action != ActionQuiet {
+			switch f := jb.Pop(now); {
+			case f.Stretched:
+				clock.Held(f.Timestamp, now)
+			case f.Action != ActionQuiet:
 				clock.Played(f.Timestamp, now)
 			}
 		}
 		if ms%(16*time.Millisecond) == 0 {
 			pc := clock.At(now)
+			// The audio clock never runs backwards, except by a
+			// catch-up drop's frame forward.
+			if pc.Valid && lastClock.Valid && pc.Timestamp < lastClock.Timestamp {
+				t.Errorf("audio clock went back from %v to %v", lastClock.Timestamp, pc.Timestamp)
+			}
+			lastClock = pc
 			if idx, ts, ok := vs.Due(pc); ok {
 				if !pc.Valid {
 					continue // before audio starts: free-running

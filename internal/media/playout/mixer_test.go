@@ -324,3 +324,17 @@ func TestMixerFrameSizeErrors(t *testing.T) {
 		t.Errorf("inverted thresholds: %v", err)
 	}
 }
+
+func TestMixerAllocatesNothing(t *testing.T) {
+	m := newMixer(t)
+	in := [MaxStreams][]int16{sine(1000), sine(2000), nil, sine(3000)}
+	out := make([]int16, frameN)
+	v := 0.0
+	if n := testing.AllocsPerRun(200, func() {
+		v = 2 - v // ramps every frame
+		m.SetVolume(1, v)
+		m.Mix(out, in)
+	}); n != 0 {
+		t.Errorf("%v allocations per frame", n)
+	}
+}
