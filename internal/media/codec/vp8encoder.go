@@ -240,6 +240,10 @@ func (e *VP8Encoder) Encode(dst []byte, frame *image.YCbCr) (VP8Frame, error) {
 		// Rate control skipped the frame: the layer pattern still advances,
 		// so layer IDs keep their meaning for the frames that follow.
 		out.Dropped = true
+		if key {
+			// Never lose a keyframe that was asked for: retry next frame.
+			e.keyRequested.Store(true)
+		}
 		e.advance()
 		return out, nil
 	}
