@@ -218,9 +218,9 @@ func serialization(size int, rate BitRate) time.Duration {
 	return time.Duration(int64(size) * 8 * int64(time.Second) / int64(rate))
 }
 
-// transmit carries p across the link entering at now and calls next when it
-// comes out (n.mu held). A perfect link calls next at once.
-func (l *Link) transmit(now time.Time, p packet, next func(now time.Time, p packet)) {
+// transmit carries p across the link entering at now; when it comes out it
+// continues with h (n.mu held). A perfect link passes it on at once.
+func (l *Link) transmit(now time.Time, p packet, h hop) {
 	l.stats.Sent++
 	if l.intercept != nil {
 		payload, keep := l.intercept(now, Datagram{Src: p.src, Dst: p.dst, Payload: p.payload})
@@ -233,7 +233,7 @@ func (l *Link) transmit(now time.Time, p packet, next func(now time.Time, p pack
 	c := &l.cond
 	if c.perfect() {
 		l.stats.Delivered++
-		next(now, p)
+		l.net.next(now, p, h)
 		return
 	}
 	size := len(p.payload) + c.HeaderBytes
@@ -291,12 +291,9 @@ func (l *Link) transmit(now time.Time, p packet, next func(now time.Time, p pack
 	for range copies {
 		if !at.After(now) {
 			l.stats.Delivered++
-			next(now, p)
+			l.net.next(now, p, h)
 			continue
 		}
-		l.net.schedule(at, func(t time.Time) {
-			l.stats.Delivered++
-			next(t, p)
-		})
+		l.net.schedule(at, l, p, h)
 	}
 }

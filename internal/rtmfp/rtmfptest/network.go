@@ -230,13 +230,7 @@ func (n *Network) forward(now time.Time, at node, p packet) {
 			n.arrive(now, at, p)
 			return
 		}
-		at.uplink().transmit(now, p, func(now time.Time, p packet) {
-			n.pairLink(at, to).transmit(now, p, func(now time.Time, p packet) {
-				to.downlink().transmit(now, p, func(now time.Time, p packet) {
-					n.arrive(now, to, p)
-				})
-			})
-		})
+		at.uplink().transmit(now, p, hop{stage: stagePair, at: at, to: to})
 		return
 	}
 	gw := r.gateway
@@ -244,11 +238,40 @@ func (n *Network) forward(now time.Time, at node, p packet) {
 		n.drop(now, at.nodeName(), DropNoRoute, &p)
 		return
 	}
-	at.uplink().transmit(now, p, func(now time.Time, p packet) {
+	at.uplink().transmit(now, p, hop{stage: stageNAT, to: gw})
+}
+
+// stage says what a datagram does after the link it is crossing.
+type stage uint8
+
+const (
+	stagePair   stage = iota // after at's uplink: cross the link from at to to
+	stageDown                // after the pair link: cross to's downlink
+	stageArrive              // after to's downlink: arrive at to
+	stageNAT                 // after at's uplink: leave the realm through NAT to
+)
+
+// hop is the rest of a datagram's way within one realm.
+type hop struct {
+	stage  stage
+	at, to node
+}
+
+// next continues p's way after a link (n.mu held).
+func (n *Network) next(now time.Time, p packet, h hop) {
+	switch h.stage {
+	case stagePair:
+		n.pairLink(h.at, h.to).transmit(now, p, hop{stage: stageDown, to: h.to})
+	case stageDown:
+		h.to.downlink().transmit(now, p, hop{stage: stageArrive, to: h.to})
+	case stageArrive:
+		n.arrive(now, h.to, p)
+	case stageNAT:
+		gw := h.to.(*NAT)
 		if gw.outbound(now, &p) {
 			n.forward(now, gw, p)
 		}
-	})
+	}
 }
 
 // arrive hands p to the node it reached, after that node's downlink.
@@ -266,8 +289,6 @@ func (n *Network) arrive(now time.Time, to node, p packet) {
 			n.drop(now, to.name, DropNoRoute, &p)
 			return
 		}
-		inner.downlink().transmit(now, p, func(now time.Time, p packet) {
-			n.arrive(now, inner, p)
-		})
+		inner.downlink().transmit(now, p, hop{stage: stageArrive, to: inner})
 	}
 }

@@ -2,11 +2,15 @@ package rtmfptest
 
 import "time"
 
-// event is one scheduled step of a datagram's journey.
+// event is a datagram leaving a link: at time at, p comes out of link and
+// continues with h. Events are stored by value, so scheduling a datagram
+// allocates nothing.
 type event struct {
-	at  time.Time
-	seq uint64 // tie-break: events due at the same instant run in the order scheduled
-	fn  func(now time.Time)
+	at   time.Time
+	seq  uint64 // tie-break: events due at the same instant run in the order scheduled
+	link *Link
+	p    packet
+	h    hop
 }
 
 // scheduler is a min-heap of events ordered by (at, seq), driven by a single
@@ -74,13 +78,13 @@ func (s *scheduler) pop() event {
 	return top
 }
 
-// schedule runs fn at virtual time at (with n.mu held). Callers pass the
-// event time on as "now" so that chained delays add up exactly, even on a
-// real clock where timers fire late.
-func (n *Network) schedule(at time.Time, fn func(now time.Time)) {
+// schedule makes p leave link l at virtual time at and continue with h
+// (n.mu held). The event time, not the clock, is passed on as "now", so
+// chained delays add up exactly even on a real clock where timers fire late.
+func (n *Network) schedule(at time.Time, l *Link, p packet, h hop) {
 	s := &n.sched
 	s.seq++
-	s.push(event{at: at, seq: s.seq, fn: fn})
+	s.push(event{at: at, seq: s.seq, link: l, p: p, h: h})
 	if s.armed && !at.Before(s.armedAt) {
 		return
 	}
@@ -106,7 +110,8 @@ func (n *Network) runDue() {
 	now := time.Now()
 	for len(s.heap) > 0 && !s.heap[0].at.After(now) {
 		e := s.pop()
-		e.fn(e.at)
+		e.link.stats.Delivered++
+		n.next(e.at, e.p, e.h)
 	}
 	// Events scheduled while running may have armed the timer for a later
 	// instant than an event already waiting in the heap.
