@@ -200,7 +200,8 @@ func (e *VP8Encoder) Encode(dst []byte, frame *image.YCbCr) (VP8Frame, error) {
 		}
 	}
 
-	key := e.forceNext || e.keyRequested.Swap(false) || e.sinceKey >= e.cfg.KeyframeInterval
+	requested := e.keyRequested.Swap(false) // consume even when forceNext is set
+	key := e.forceNext || requested || e.sinceKey >= e.cfg.KeyframeInterval
 	if key {
 		e.slot = 0 // a keyframe starts the layer pattern on the base layer
 	}
