@@ -56,15 +56,20 @@ func (m *levelMeter) reset() {
 	m.power, m.speaking, m.below = 0, false, 0
 }
 
-// frame feeds one frame of PCM (nil means silence).
-func (m *levelMeter) frame(pcm []int16) {
+func sumSquares(pcm []int16) int64 {
+	var sum int64
+	for _, s := range pcm {
+		sum += int64(s) * int64(s)
+	}
+	return sum
+}
+
+// framePower feeds one frame given its sum of squares over n samples
+// (n = 0 for a frame of silence).
+func (m *levelMeter) framePower(sum int64, n int) {
 	var p float64
-	if len(pcm) > 0 {
-		var sum int64
-		for _, s := range pcm {
-			sum += int64(s) * int64(s)
-		}
-		p = float64(sum) / float64(len(pcm))
+	if n > 0 {
+		p = float64(sum) / float64(n)
 	}
 	a := m.release
 	if p > m.power {

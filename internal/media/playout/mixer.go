@@ -193,26 +193,35 @@ func (m *Mixer) Mix(out []int16, in [MaxStreams][]int16) error {
 	for i := range m.streams {
 		s := &m.streams[i]
 		pcm := in[i]
-		s.meter.frame(pcm)
 		g0, g1 := s.gain, s.targetGain()
 		s.gain = g1
-		if pcm == nil || (g0 == 0 && g1 == 0) {
+		if pcm == nil {
+			s.meter.framePower(0, 0)
 			continue
 		}
 		pcm = pcm[:n]
-		if g0 == g1 {
+		var sum int64
+		switch {
+		case g0 == 0 && g1 == 0:
+			sum = sumSquares(pcm)
+		case g0 == g1:
+			// One pass does both the meter and the sum.
 			for j, v := range pcm {
-				acc[j] += int32(v) * g1 >> 14
+				x := int32(v)
+				sum += int64(x * x)
+				acc[j] += x * g1 >> 14
 			}
-			continue
+		default:
+			// Linear ramp from g0 to g1 over the frame, in Q30 steps.
+			g := int64(g0) << 16
+			step := (int64(g1-g0) << 16) / int64(n)
+			for j, v := range pcm {
+				g += step
+				sum += int64(v) * int64(v)
+				acc[j] += int32(int64(v) * (g >> 16) >> 14)
+			}
 		}
-		// Linear ramp from g0 to g1 over the frame, in Q30 steps.
-		g := int64(g0) << 16
-		step := (int64(g1-g0) << 16) / int64(n)
-		for j, v := range pcm {
-			g += step
-			acc[j] += int32(int64(v) * (g >> 16) >> 14)
-		}
+		s.meter.framePower(sum, n)
 	}
 	for j, v := range acc {
 		out[j] = softClip(v)
