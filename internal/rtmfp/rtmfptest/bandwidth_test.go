@@ -119,7 +119,15 @@ func TestBandwidthChangeAtRunTime(t *testing.T) {
 			must(ca.WriteTo(seqPacket(i, 1000), cb.LocalAddr()))
 			time.Sleep(8 * time.Millisecond)
 		}
+		// A full 100 ms queue at 500 kbit/s holds 6250 bytes, plus the
+		// datagram being serialized.
+		if q := l.QueuedBytes(); q < 6000 || q > 7250 {
+			t.Errorf("%d bytes queued at the limit, want 6000..7250", q)
+		}
 		time.Sleep(time.Second)
+		if q := l.QueuedBytes(); q != 0 {
+			t.Errorf("%d bytes still queued after draining", q)
+		}
 		got := done()
 		qd := l.QueueDelays()
 		if m := Percentile(qd[:100], 100); m != 0 {
