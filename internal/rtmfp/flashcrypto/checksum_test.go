@@ -1,6 +1,9 @@
 package flashcrypto
 
-import "testing"
+import (
+	"bytes"
+	"testing"
+)
 
 func TestInternetChecksum(t *testing.T) {
 	cases := []struct {
@@ -27,5 +30,41 @@ func TestInternetChecksum(t *testing.T) {
 	sum := internetChecksum(data)
 	if internetChecksum(append([]byte{byte(sum >> 8), byte(sum)}, data...)) != 0 {
 		t.Error("checksum with its own field does not verify")
+	}
+}
+
+// referenceChecksum is in_cksum as the reference writes it: 16-bit words
+// into a 32-bit sum, two folds.
+func referenceChecksum(b []byte) uint16 {
+	var sum uint32
+	for len(b) > 1 {
+		sum += uint32(b[0])<<8 + uint32(b[1])
+		b = b[2:]
+	}
+	if len(b) == 1 {
+		sum += uint32(b[0])
+	}
+	sum = sum>>16 + sum&0xffff
+	sum += sum >> 16
+	return ^uint16(sum)
+}
+
+func TestChecksumMatchesReferenceLoop(t *testing.T) {
+	r := testRand(60)
+	buf := make([]byte, 8200)
+	r.Read(buf)
+	for n := 0; n <= len(buf); n += 1 + n/64 {
+		if a, b := internetChecksum(buf[:n]), referenceChecksum(buf[:n]); a != b {
+			t.Fatalf("length %d: %#04x, reference %#04x", n, a, b)
+		}
+	}
+	// Extremes: all 0xff (maximal carries) and all zero.
+	for _, fill := range []byte{0x00, 0xff, 0x80} {
+		for _, n := range []int{0, 1, 2, 7, 8, 9, 1199, 1200, 8192} {
+			b := bytes.Repeat([]byte{fill}, n)
+			if internetChecksum(b) != referenceChecksum(b) {
+				t.Fatalf("fill %#x length %d differs", fill, n)
+			}
+		}
 	}
 }

@@ -19,6 +19,8 @@ var (
 	// ErrSequenceTooOld: the session sequence number is below the replay window.
 	ErrSequenceTooOld = errors.New("flashcrypto: session sequence number below replay window")
 	// ErrShortCleartext: the cleartext is too short to hold the checksum.
+	// Whole AES blocks and a VLU of at most 10 bytes make this impossible;
+	// the check keeps the parser from ever reading out of bounds.
 	ErrShortCleartext = errors.New("flashcrypto: cleartext too short for checksum")
 	// ErrBadChecksum: the Internet checksum does not match.
 	ErrBadChecksum = errors.New("flashcrypto: checksum mismatch")

@@ -27,7 +27,6 @@ func (e *Established) Cipher() (*PacketCipher, error) {
 // Initiator is the initiator's half-finished key agreement, kept between
 // sending IIKeying and receiving RIKeying. It is owned by one session.
 type Initiator struct {
-	policy Policy
 	group  Group
 	skic   []byte
 	hmac   feature
@@ -53,7 +52,6 @@ func NewInitiator(id *Identity, responder *Cert, policy Policy, rand io.Reader) 
 		return nil, err
 	}
 	in := &Initiator{
-		policy: policy,
 		group:  group,
 		hmac:   policy.HMAC.start(false, 0),
 		sseq:   policy.SSEQ.start(false, 0),

@@ -20,8 +20,8 @@ type Identity struct {
 	cert   *Cert
 }
 
-// NewStaticIdentity creates a static-key identity with one key per group,
-// in the given preference order (nil means PreferredGroups). For peers that
+// NewStaticIdentity creates a static-key identity with one key per group
+// (nil means all of PreferredGroups), listed in preference order 16, 14, 2. For peers that
 // must interoperate with Flash-era software use []Group{Group2} and no
 // options: the certificate is then exactly 81 02 1d 02 <128-byte key>.
 func NewStaticIdentity(rand io.Reader, groups []Group, opts CertOptions) (*Identity, error) {
@@ -52,8 +52,8 @@ func staticIdentity(keys []*PrivateKey, opts CertOptions) (*Identity, error) {
 }
 
 // NewEphemeralIdentity creates a server identity whose certificate lists
-// groups (nil means PreferredGroups) and 64 random bytes; each session gets
-// a fresh DH key.
+// groups (nil means PreferredGroups) in preference order and 64 random
+// bytes; each session gets a fresh DH key.
 func NewEphemeralIdentity(rand io.Reader, groups []Group, opts CertOptions) (*Identity, error) {
 	groups, err := checkGroups(groups)
 	if err != nil {
@@ -84,7 +84,15 @@ func checkGroups(groups []Group) ([]Group, error) {
 		}
 		seen[g] = true
 	}
-	return append([]Group(nil), groups...), nil
+	// Our preference order is fixed (16, 14, 2) whatever order was given:
+	// it decides the group of every session we initiate.
+	out := make([]Group, 0, len(groups))
+	for _, g := range PreferredGroups {
+		if seen[g] {
+			out = append(out, g)
+		}
+	}
+	return out, nil
 }
 
 // Cert returns our parsed certificate; Cert().Raw is what we send.

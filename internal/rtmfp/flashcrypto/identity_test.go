@@ -89,3 +89,20 @@ func TestIdentityMarshal(t *testing.T) {
 		}
 	}
 }
+
+func TestIdentityGroupOrder(t *testing.T) {
+	id, err := NewStaticIdentity(testRand(36), []Group{Group2, Group16}, CertOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := id.Groups(); len(g) != 2 || g[0] != Group16 || g[1] != Group2 {
+		t.Fatalf("groups %v, want [16 2]", g)
+	}
+	if g := id.Cert().SupportedGroups(); g[0] != Group16 {
+		t.Fatalf("certificate order %v", g)
+	}
+	eph, _ := NewEphemeralIdentity(testRand(37), []Group{Group2, Group14}, CertOptions{})
+	if g := eph.Cert().Groups; len(g) != 2 || g[0] != Group14 {
+		t.Fatalf("ephemeral order %v", g)
+	}
+}

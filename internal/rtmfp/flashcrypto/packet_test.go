@@ -4,16 +4,21 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 )
 
 // testKeys returns a matched pair of session keys (a's send keys are b's
 // receive keys).
 func testKeys() (a, b *SessionKeys) {
+	return testKeyPair()
+}
+
+var testKeyPair = sync.OnceValues(func() (*SessionKeys, *SessionKeys) {
 	ka, _ := DeriveSessionKeys([]byte("secret"), []byte("near"), []byte("far"))
 	kb, _ := DeriveSessionKeys([]byte("secret"), []byte("far"), []byte("near"))
 	return ka, kb
-}
+})
 
 func cipherPair(t testing.TB, hmacLen int, sseq bool) (tx, rx *PacketCipher) {
 	t.Helper()
