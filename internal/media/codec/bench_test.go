@@ -85,7 +85,7 @@ var vp8BenchSizes = []struct {
 
 func BenchmarkVP8Encode(b *testing.B) {
 	for _, s := range vp8BenchSizes {
-		b.Run(fmt.Sprintf("%dx%d/speed%d", s.w, s.h, DefaultVP8Speed), func(b *testing.B) {
+		b.Run(fmt.Sprintf("%dx%d/cpuused%d", s.w, s.h, DefaultVP8Speed), func(b *testing.B) {
 			e, err := NewVP8Encoder(VP8EncoderConfig{Width: s.w, Height: s.h, FrameRate: 15, Bitrate: s.bitrate})
 			if err != nil {
 				b.Fatal(err)
