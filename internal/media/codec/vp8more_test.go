@@ -10,6 +10,12 @@ import (
 // does; run with -race it also proves the hand-off is race-free.
 func TestVP8FeedbackFromOtherGoroutine(t *testing.T) {
 	e := newTestEncoder(t, VP8EncoderConfig{Width: 64, Height: 48, FrameRate: 15, Bitrate: 200_000, TemporalLayers: 3})
+	buf := make([]byte, 0, 64<<10)
+	// The stream's first keyframe comes before the feedback starts, so the
+	// request below must produce exactly one more.
+	if f, err := e.Encode(buf[:0], movingPattern(64, 48, 0)); err != nil || !f.Keyframe {
+		t.Fatalf("first frame: keyframe %v, %v", f.Keyframe, err)
+	}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -22,18 +28,17 @@ func TestVP8FeedbackFromOtherGoroutine(t *testing.T) {
 		e.RequestKeyframe()
 	}()
 	keys := 0
-	buf := make([]byte, 0, 64<<10)
-	for i := range 20 {
+	for i := 1; i <= 20; i++ {
 		f, err := e.Encode(buf[:0], movingPattern(64, 48, i))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if f.Keyframe && i > 0 {
+		if f.Keyframe {
 			keys++
 		}
 	}
 	wg.Wait()
-	f, err := e.Encode(buf[:0], movingPattern(64, 48, 20))
+	f, err := e.Encode(buf[:0], movingPattern(64, 48, 21))
 	if err != nil {
 		t.Fatal(err)
 	}
