@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/netip"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -66,4 +67,30 @@ func TestCookies(t *testing.T) {
 	if _, err := NewCookieJar(bytes.NewReader(nil), t0); !errors.Is(err, ErrRandom) {
 		t.Errorf("no randomness: %v", err)
 	}
+}
+
+// TestCookieLifetimeVirtualTime drives the lifetime with the virtual clock
+// of testing/synctest, the way the endpoint passes its now.
+func TestCookieLifetimeVirtualTime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		jar, err := NewCookieJar(testRand(42), time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := netip.MustParseAddrPort("198.51.100.7:40000")
+		time.Sleep(3 * time.Second)
+		c := jar.Make(a, time.Now())
+		time.Sleep(CookieLifetime)
+		if err := jar.Check(c, a, time.Now()); err != nil {
+			t.Fatalf("at the lifetime: %v", err)
+		}
+		time.Sleep(time.Second)
+		if err := jar.Check(c, a, time.Now()); err != ErrCookieExpired {
+			t.Fatalf("past the lifetime: %v", err)
+		}
+		// A fresh cookie for the same address is good again.
+		if err := jar.Check(jar.Make(a, time.Now()), a, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	})
 }
