@@ -183,8 +183,13 @@ func TestInsertDHTMalformed(t *testing.T) {
 }
 
 func FuzzMJPEGToI420(f *testing.F) {
-	for _, name := range []string{fixMJPEGNoDHT, fix422NoDHT, fix420Odd} {
-		b := readFixture(f, name)
+	// Small real encodings keep the executions fast: a DHT-less 4:2:2 frame
+	// as a UVC camera sends, an image/jpeg 4:2:0 frame, and one fixture.
+	y, cb, cr := scenePlanes(32, 16)
+	small422 := encodeBaseline(y, cb, cr, 2, 1, 75, false)
+	var small420 bytes.Buffer
+	jpeg.Encode(&small420, sceneImage(24, 18, image.YCbCrSubsampleRatio444), &jpeg.Options{Quality: 60})
+	for _, b := range [][]byte{small422, small420.Bytes(), readFixture(f, fix420Odd)} {
 		f.Add(b)
 		f.Add(b[:len(b)/2])
 	}
