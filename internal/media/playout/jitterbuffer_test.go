@@ -66,10 +66,15 @@ type tick struct {
 // packet that has arrived by then (with its own arrival time), then pops.
 func run(t testing.TB, jb *JitterBuffer, as []arrival, ticks int, phase time.Duration) []tick {
 	t.Helper()
+	return runFrames(t, jb, as, ticks, phase, frame20)
+}
+
+func runFrames(t testing.TB, jb *JitterBuffer, as []arrival, ticks int, phase, frame time.Duration) []tick {
+	t.Helper()
 	var out []tick
 	k := 0
 	for j := range ticks {
-		now := phase + time.Duration(j)*frame20
+		now := phase + time.Duration(j)*frame
 		for k < len(as) && as[k].at <= now {
 			if _, err := jb.Push(as[k].p, t0.Add(as[k].at)); err != nil {
 				t.Fatalf("push %d: %v", as[k].p.Seq, err)
@@ -709,4 +714,32 @@ func TestJitterSteadyStateAllocatesNothing(t *testing.T) {
 	if n := testing.AllocsPerRun(500, step); n != 0 {
 		t.Errorf("%v allocations per frame", n)
 	}
+}
+
+func TestJitterTenMillisecondJitter(t *testing.T) {
+	jb := newJB(t, JitterConfig{FrameDuration: FrameDuration10})
+	rng := rand.New(rand.NewPCG(5, 6))
+	const n = 4000
+	var as []arrival
+	for i := range n {
+		ts := time.Duration(i) * 10 * time.Millisecond
+		// 40 ms ± 15 ms uniform: relative delay 0..30 ms, 95th percentile 28.5 ms.
+		d := 25*time.Millisecond + time.Duration(rng.IntN(301))*100*time.Microsecond
+		as = append(as, arrival{at: ts + d, p: Packet{Seq: SeqNum(i), Timestamp: ts, Quiet: i%100 >= 70, Payload: payloadFor(SeqNum(i))}})
+	}
+	sortArrivals(as)
+	ts := runFrames(t, jb, as, n+5, 3*time.Millisecond, 10*time.Millisecond)
+	st := atLastDecode(ts)
+	if st.TargetDelay < 25*time.Millisecond || st.TargetDelay > 30*time.Millisecond {
+		t.Errorf("target %v, want 25..30ms", st.TargetDelay)
+	}
+	if frac := float64(st.Late) / float64(st.Received); frac > 0.05 {
+		t.Errorf("late %d of %d", st.Late, st.Received)
+	}
+	if st.Lost != 0 || st.Forced != 0 || st.Late != st.FEC+st.Concealed+st.Skipped {
+		t.Errorf("lost %d forced %d late %d fec %d concealed %d skipped %d", st.Lost, st.Forced, st.Late, st.FEC, st.Concealed, st.Skipped)
+	}
+	checkDropsQuiet(t, ts, func(i int) bool { return i%100 >= 70 })
+	t.Logf("10 ms frames: target %v current %v late %d (%.2f%%) fec %d concealed %d dropped %d stretched %d",
+		st.TargetDelay, st.CurrentDelay, st.Late, 100*float64(st.Late)/float64(st.Received), st.FEC, st.Concealed, st.DroppedCatchUp, st.Stretched)
 }
