@@ -102,9 +102,11 @@ func lossy(t *testing.T, img *image.YCbCr, quality int, noise int, rng *rand.Ran
 	return out
 }
 
-// TestStampSurvivesLossy: the transformation is JPEG quality 50, 2× box
-// downscale + nearest upscale, then noise of σ = 12 luma levels; at 320x240
-// (8-pixel cells) and 640x480 every stamp must still read exactly.
+// TestStampSurvivesLossy: the transformation is JPEG quality 20 (4:2:0), a
+// 2× box downscale + nearest upscale, then Gaussian noise of σ = 30 luma
+// levels; at 320x240 (8-pixel cells) and 640x480 every stamp must still read
+// exactly. (By hand the stamps also survived JPEG quality 5 with σ = 60, and
+// libvpx VP8 in realtime CBR at 30–300 kbit/s.)
 func TestStampSurvivesLossy(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
 	for _, size := range [][2]int{{320, 240}, {640, 480}} {
@@ -113,11 +115,40 @@ func TestStampSurvivesLossy(t *testing.T) {
 		for i := range 20 {
 			f, ts := rng.Uint32(), time.Duration(rng.Uint32())*time.Millisecond
 			img = p.Render(img, f, ts)
-			got := lossy(t, img, 50, 12, rng)
+			got := lossy(t, img, 20, 30, rng)
 			gf, gts, ok := ReadStamp(got)
 			if !ok || gf != f || gts != ts {
 				t.Fatalf("%v #%d: wrote %d/%v read %d/%v ok=%v", size, i, f, ts, gf, gts, ok)
 			}
+		}
+	}
+}
+
+// TestStampNoiseIsNotOK: pictures of random luma never pass the CRC check
+// (for this seed; the chance per picture is 2^-16).
+func TestStampNoiseIsNotOK(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	img := image.NewYCbCr(image.Rect(0, 0, 320, 240), image.YCbCrSubsampleRatio420)
+	for i := range 300 {
+		for k := range img.Y {
+			img.Y[k] = uint8(rng.Uint32())
+		}
+		if i%2 == 1 {
+			// Random cells: right geometry, wrong CRC.
+			for c := range stampRows * stampCols {
+				v := uint8(stampBlack)
+				if rng.IntN(2) == 1 {
+					v = stampWhite
+				}
+				for y := range 8 {
+					for x := range 8 {
+						img.Y[((c/stampCols)*8+y)*320+(c%stampCols)*8+x] = v
+					}
+				}
+			}
+		}
+		if f, ts, ok := ReadStamp(img); ok {
+			t.Fatalf("picture %d read as frame %d at %v", i, f, ts)
 		}
 	}
 }

@@ -5,6 +5,9 @@ import (
 	"image"
 )
 
+// maxRowPadding is the most padding per YUYV row taken as stride alignment.
+const maxRowPadding = 256
+
 // Converter turns raw V4L2 frames of one format into I420 frames of the
 // send size, reusing its buffers: the image it returns is overwritten by the
 // next call. Not safe for concurrent use.
@@ -35,9 +38,13 @@ func (c *Converter) Convert(raw []byte) (*image.YCbCr, error) {
 	case FormatYUYV:
 		w, h := c.size.Width, c.size.Height
 		stride := 0
-		// Some drivers pad rows; a payload that is a whole number of longer
-		// rows reveals the stride.
-		if h > 0 && len(raw) > 2*w*h && len(raw)%h == 0 {
+		if h > 0 && len(raw) != 2*w*h {
+			// Some drivers pad rows; a payload that is a whole number of
+			// slightly longer rows reveals the stride. Anything else is a
+			// frame of another size (see doc.go) or a torn one.
+			if pad := len(raw)/h - 2*w; len(raw)%h != 0 || pad <= 0 || pad > maxRowPadding {
+				return nil, fmt.Errorf("%w: %d-byte YUYV frame for %v", ErrBadSize, len(raw), c.size)
+			}
 			stride = len(raw) / h
 		}
 		c.full, err = YUYVToI420(c.full, raw, w, h, stride)

@@ -12,6 +12,8 @@
 //   - dht.go, mjpeg.go: MJPEG to I420 through image/jpeg, inserting the
 //     default Huffman tables (ITU-T T.81 Annex K.3) that webcams leave out.
 //   - scale.go: centre crop and nearest/box scaling to the send size.
+//   - convert.go: Converter, raw frame of one format to I420 at the send
+//     size; i420.go: allocation and reuse of I420 images.
 //   - camera.go: listing /dev/video* and opening a camera via
 //     github.com/blackjack/webcam; capture.go: the capture loop.
 //   - errors.go: sentinels and the user-facing DeviceError.
@@ -28,4 +30,10 @@
 //
 // Capture time: the library does not expose the V4L2 buffer timestamp, so a
 // frame's Time is the injected clock read right after the buffer is dequeued.
+//
+// Library limits: blackjack/webcam v0.6.1 returns the requested size from
+// SetImageFormat, not the size the driver settled on, so Open requests only
+// sizes the device advertised; a YUYV frame of another size is counted as a
+// bad frame rather than misread. StartStreaming folds the errno into its
+// message, so EBUSY there is recognised by its text (errors.go).
 package video

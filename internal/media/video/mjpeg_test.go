@@ -202,6 +202,14 @@ func FuzzMJPEGToI420(f *testing.F) {
 		if cfg, err := jpeg.DecodeConfig(bytes.NewReader(data)); err == nil && cfg.Width*cfg.Height > 1<<20 {
 			return
 		}
+		// A frame InsertDHT accepts has tables afterwards, at the old SOS.
+		if out, inserted, err := InsertDHT(nil, data); err == nil {
+			sos0, _, _ := scanHeader(data)
+			sos, has, err := scanHeader(out)
+			if err != nil || !has || (inserted && sos != sos0+len(defaultDHT)) || (!inserted && sos != sos0) {
+				t.Fatalf("after insertion: sos %d (was %d) has=%v err=%v", sos, sos0, has, err)
+			}
+		}
 		img, err := d.Decode(dst, data)
 		if err != nil {
 			return

@@ -1,6 +1,7 @@
 package video
 
 import (
+	"errors"
 	"image"
 	"testing"
 )
@@ -103,5 +104,33 @@ func TestConverterScalesMJPEG(t *testing.T) {
 	}
 	if _, err := NewConverter(h264, Size{640, 480}, Size{}); err == nil {
 		t.Fatal("H264 converter made")
+	}
+}
+
+func TestConverterYUYVSizes(t *testing.T) {
+	c, err := NewConverter(FormatYUYV, Size{320, 240}, Size{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame := sceneYUYV(320, 240)
+	want, _ := YUYVToI420(nil, frame, 320, 240, 0)
+	// Rows padded to 704 bytes: the stride is recognised.
+	padded := make([]byte, 0, 704*240)
+	for y := range 240 {
+		padded = append(padded, frame[y*640:(y+1)*640]...)
+		padded = append(padded, make([]byte, 64)...)
+	}
+	for name, raw := range map[string][]byte{"exact": frame, "padded": padded} {
+		img, err := c.Convert(raw)
+		if err != nil || psnr(t, img, want) < 1000 {
+			t.Fatalf("%s: err %v", name, err)
+		}
+	}
+	// A 640x480 frame (the driver picked another size) and a torn frame
+	// are refused, not misread.
+	for name, raw := range map[string][]byte{"640x480": sceneYUYV(640, 480), "torn": frame[:len(frame)-100], "long": append(frame, 1, 2)} {
+		if _, err := c.Convert(raw); !errors.Is(err, ErrBadSize) && !errors.Is(err, ErrShortFrame) {
+			t.Fatalf("%s: err %v", name, err)
+		}
 	}
 }
