@@ -152,3 +152,79 @@ func runFuzzBody(t *testing.T, data []byte) {
 		}
 	}
 }
+
+// FuzzVideoScheduler feeds arbitrary capture timestamps and audio clocks.
+// Input: 5-byte operations; byte 0 bit 0 clear = push, set = due (bit 1:
+// audio clock valid); bytes 1-4 a signed millisecond delta applied to the
+// push timestamp or to the clock.
+func FuzzVideoScheduler(f *testing.F) {
+	op := func(due, valid bool, delta int32) []byte {
+		b := []byte{0, 0, 0, 0, 0}
+		if due {
+			b[0] = 1
+		}
+		if valid {
+			b[0] |= 2
+		}
+		binary.BigEndian.PutUint32(b[1:], uint32(delta))
+		return b
+	}
+	var seed []byte
+	for k := range 40 {
+		seed = append(seed, op(false, false, 33)...)
+		if k%3 == 1 {
+			seed = append(seed, op(false, false, -50)...)
+			seed = append(seed, op(false, false, 50)...)
+		}
+		seed = append(seed, op(true, true, 20)...)
+		seed = append(seed, op(true, k%10 != 0, 16)...)
+	}
+	f.Add(seed)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		vs, err := NewVideoScheduler[time.Duration](VideoConfig{QueueLen: 8})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var released uint64
+		vs.Release = func(time.Duration) { released++ }
+		var ts, clock time.Duration
+		var last time.Duration
+		shownAny := false
+		for ; len(data) >= 5; data = data[5:] {
+			delta := time.Duration(int32(binary.BigEndian.Uint32(data[1:]))) * time.Millisecond
+			if data[0]&1 == 0 {
+				ts += delta
+				vs.Push(ts, ts)
+			} else {
+				clock += delta
+				pc := PlayoutClock{Timestamp: clock, Valid: data[0]&2 != 0}
+				before := vs.Stats().Unsynced
+				frame, fts, ok := vs.Due(pc)
+				if ok {
+					if frame != fts {
+						t.Fatalf("frame %v returned with ts %v", frame, fts)
+					}
+					if shownAny && fts <= last {
+						t.Fatalf("shown %v after %v", fts, last)
+					}
+					last, shownAny = fts, true
+					if pc.Valid && vs.Stats().Unsynced == before {
+						if off := clock - fts; off < 0 || off > 80*time.Millisecond {
+							t.Fatalf("shown %v at clock %v", fts, clock)
+						}
+					}
+				}
+			}
+			st := vs.Stats()
+			if st.Shown+st.Late+st.Superseded+st.Overflow+st.Flushed+st.Duplicates+uint64(st.Pending) != st.Pushed {
+				t.Fatalf("accounting %+v", st)
+			}
+			if released != st.Late+st.Superseded+st.Overflow+st.Duplicates {
+				t.Fatalf("released %d, dropped %+v", released, st)
+			}
+			if st.Pending > 8 {
+				t.Fatalf("pending %d", st.Pending)
+			}
+		}
+	})
+}

@@ -41,7 +41,8 @@ func (c VideoConfig) withDefaults() (VideoConfig, error) {
 }
 
 // VideoStats counts what became of pushed frames. Every pushed frame is
-// Shown, Late, Superseded, Overflow, Flushed, or still Pending.
+// Shown, Late, Superseded, Overflow, Flushed, Duplicates, or still
+// Pending.
 type VideoStats struct {
 	Pushed     uint64
 	Shown      uint64
@@ -49,6 +50,7 @@ type VideoStats struct {
 	Superseded uint64 // due, but a newer frame was due at the same time
 	Overflow   uint64 // dropped because the queue was full
 	Flushed    uint64 // dropped by Reset
+	Duplicates uint64 // same capture timestamp as a frame already queued
 	Unsynced   uint64 // shown without waiting: beyond MaxWait, or no audio clock (included in Shown)
 	Pending    int
 }
@@ -124,19 +126,34 @@ func (s *VideoScheduler[T]) Push(frame T, ts time.Duration) {
 		s.drop(&e)
 		return
 	}
-	if s.n == len(s.q) {
-		e := s.popFront()
-		s.drop(&e)
-		s.stats.Overflow++
-	}
 	// Insert in timestamp order; frames nearly always arrive in order, so
 	// this walks zero or one entries.
 	i := s.n
 	for i > 0 && s.at(i-1).ts > ts {
-		*s.at(i) = *s.at(i - 1)
 		i--
 	}
-	*s.at(i) = videoEntry[T]{ts: ts, frame: frame}
+	e := videoEntry[T]{ts: ts, frame: frame}
+	if i > 0 && s.at(i-1).ts == ts {
+		// Two frames cannot share a capture instant: a repeat.
+		s.stats.Duplicates++
+		s.drop(&e)
+		return
+	}
+	if s.n == len(s.q) {
+		// Full: the oldest frame goes, which may be this one.
+		s.stats.Overflow++
+		if i == 0 {
+			s.drop(&e)
+			return
+		}
+		old := s.popFront()
+		s.drop(&old)
+		i--
+	}
+	for j := s.n; j > i; j-- {
+		*s.at(j) = *s.at(j - 1)
+	}
+	*s.at(i) = e
 	s.n++
 }
 

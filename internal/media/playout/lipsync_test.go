@@ -145,7 +145,7 @@ func TestLipSyncEndToEnd(t *testing.T) {
 	if st.Late != uint64(lateInjected) || lateInjected != 24 {
 		t.Errorf("late %d, want the %d injected (24)", st.Late, lateInjected)
 	}
-	if got := st.Shown + st.Late + st.Superseded + st.Overflow + st.Flushed + uint64(st.Pending); got != st.Pushed {
+	if got := st.Shown + st.Late + st.Superseded + st.Overflow + st.Flushed + st.Duplicates + uint64(st.Pending); got != st.Pushed {
 		t.Errorf("accounting: %+v", st)
 	}
 	if uint64(len(released)) != st.Late+st.Superseded+st.Overflow {
@@ -232,6 +232,13 @@ func TestVideoSchedulerRules(t *testing.T) {
 	small.Push(3, ms(30))
 	if f, _, _ := small.Due(at(15)); len(rel) != 1 || rel[0] != 1 || small.Stats().Overflow != 1 {
 		t.Errorf("overflow: released %v, shown %d, stats %+v", rel, f, small.Stats())
+	}
+	// A repeat of a queued capture time is dropped; so is a frame older
+	// than everything in a full queue.
+	small.Push(4, ms(30))
+	small.Push(5, ms(5))
+	if st := small.Stats(); st.Duplicates != 1 || st.Overflow != 2 || len(rel) != 3 || rel[1] != 4 || rel[2] != 5 {
+		t.Errorf("duplicate/old: released %v, stats %+v", rel, st)
 	}
 	small.Reset()
 	if st := small.Stats(); st.Flushed != 2 || st.Pending != 0 {
