@@ -15,8 +15,11 @@ type Context struct {
 	backend Backend                 // constant; read back after init
 	mctx    *malgo.AllocatedContext // constant until Close
 
-	mu     sync.Mutex // serializes Close against itself
-	closed bool       // guarded by mu
+	// mu serializes every miniaudio call that may touch the context:
+	// listing, opening, starting and closing devices, and Close. The
+	// PulseAudio backend shares one main loop per context between them.
+	mu     sync.Mutex
+	closed bool // guarded by mu
 }
 
 // NewContext initializes a context in the given mode and reads back the

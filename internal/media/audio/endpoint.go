@@ -16,6 +16,7 @@ const devicePeriods = 3
 
 // malgoEndpoint is one initialized and started miniaudio device.
 type malgoEndpoint struct {
+	ctx     *Context
 	dev     *malgo.Device
 	stop    chan struct{} // capacity 1; signaled by the stop callback
 	closing atomic.Bool   // set before a deliberate stop, so it is not news
@@ -25,14 +26,18 @@ type malgoEndpoint struct {
 
 // openMalgo opens and starts a device of kind at 48 kHz mono int16 with
 // 10 ms periods; data runs on the audio thread.
+//
+// The whole open runs under the context's lock: miniaudio's PulseAudio
+// backend drives the context's one pa_mainloop while initializing a device
+// and while listing devices, and two threads in it at once abort the
+// process (libpulse asserts the loop is passive).
 func openMalgo(ctx *Context, kind DeviceKind, id DeviceID, data malgo.DataProc) (*malgoEndpoint, error) {
 	ctx.mu.Lock()
-	closed := ctx.closed
-	ctx.mu.Unlock()
-	if closed {
+	defer ctx.mu.Unlock()
+	if ctx.closed {
 		return nil, ErrClosed
 	}
-	e := &malgoEndpoint{stop: make(chan struct{}, 1)}
+	e := &malgoEndpoint{ctx: ctx, stop: make(chan struct{}, 1)}
 	cfg := malgo.DefaultDeviceConfig(kind.malgo())
 	cfg.SampleRate = SampleRate
 	cfg.PeriodSizeInFrames = FrameSamples
@@ -67,11 +72,11 @@ func openMalgo(ctx *Context, kind DeviceKind, id DeviceID, data malgo.DataProc) 
 	}
 	e.dev = dev
 	if err := e.checkFormat(kind); err != nil {
-		e.close()
+		e.uninit()
 		return nil, err
 	}
 	if err := dev.Start(); err != nil {
-		e.close()
+		e.uninit()
 		return nil, fmt.Errorf("audio: start %s %s: %w", kind.noun(), id.display(), err)
 	}
 	return e, nil
@@ -105,9 +110,28 @@ func (e *malgoEndpoint) stopped() <-chan struct{} { return e.stop }
 
 func (e *malgoEndpoint) running() bool { return e.dev.IsStarted() }
 
+// close stops and frees the device, under the context's lock like every
+// other call into miniaudio that may touch the context.
 func (e *malgoEndpoint) close() {
+	e.ctx.mu.Lock()
+	defer e.ctx.mu.Unlock()
+	e.uninit()
+}
+
+// uninit needs the context's lock held.
+//
+// It stops the device before uninitializing it. ma_device_uninit (miniaudio
+// 0.11.23) no longer stops a started device: it marks it uninitialized and
+// joins the worker thread, counting on the backend to wake that thread. The
+// PulseAudio worker sleeps in pa_mainloop_iterate, which wakes only for
+// stream traffic, so for a stream whose device was unplugged the join
+// never returns. ma_device_stop wakes the loop (pa_mainloop_wakeup) first.
+func (e *malgoEndpoint) uninit() {
 	e.closing.Store(true)
 	if e.dev != nil {
+		if e.dev.IsStarted() {
+			e.dev.Stop()
+		}
 		e.dev.Uninit()
 		e.dev = nil
 	}

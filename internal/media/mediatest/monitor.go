@@ -20,6 +20,7 @@ const monitorLatency = 10 * time.Millisecond
 // 48 kHz mono int16 through parec with a low-latency request.
 type MonitorReader struct {
 	Source string // source name, as PulseAudio knows it
+	keep   bool   // constant; whether samples are stored
 
 	cmd  *exec.Cmd
 	done chan struct{} // closed when the copier goroutine has finished
@@ -34,6 +35,15 @@ type MonitorReader struct {
 // when t ends.
 func StartMonitorReader(t testing.TB, p *PulseServer, source string) *MonitorReader {
 	t.Helper()
+	sink, isMonitor := strings.CutSuffix(source, ".monitor")
+	return startReader(t, p, source, true, isMonitor && !p.kept(sink))
+}
+
+// startReader starts parec on source. Unless keep is set the samples are
+// read and dropped. With restart, a null sink behind the monitor is
+// restarted to take the reader's latency (see restartSink).
+func startReader(t testing.TB, p *PulseServer, source string, keep, restart bool) *MonitorReader {
+	t.Helper()
 	cmd := exec.Command("parec",
 		"--raw", "--format=s16le", "--rate=48000", "--channels=1",
 		"--latency-msec="+strconv.Itoa(int(monitorLatency/time.Millisecond)),
@@ -42,7 +52,7 @@ func StartMonitorReader(t testing.TB, p *PulseServer, source string) *MonitorRea
 		"--device="+source,
 	)
 	cmd.Env = append(os.Environ(), "PULSE_SERVER="+p.Server)
-	r := &MonitorReader{Source: source, cmd: cmd, done: make(chan struct{}), log: new(lockedBuffer)}
+	r := &MonitorReader{Source: source, keep: keep, cmd: cmd, done: make(chan struct{}), log: new(lockedBuffer)}
 	cmd.Stderr = r.log
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -53,8 +63,8 @@ func StartMonitorReader(t testing.TB, p *PulseServer, source string) *MonitorRea
 	}
 	go r.copy(out)
 	t.Cleanup(r.Stop)
-	if sink, ok := strings.CutSuffix(source, ".monitor"); ok {
-		r.restartSink(t, p, sink)
+	if restart {
+		r.restartSink(t, p, strings.TrimSuffix(source, ".monitor"))
 	}
 	return r
 }
@@ -110,6 +120,9 @@ func (r *MonitorReader) copy(out io.Reader) {
 	for {
 		n, err := out.Read(buf)
 		if n > 0 {
+			if !r.keep {
+				continue
+			}
 			b := append(odd, buf[:n]...)
 			r.mu.Lock()
 			if r.first.IsZero() {

@@ -27,7 +27,10 @@ type PulseServer struct {
 
 	cmd  *exec.Cmd
 	done chan struct{} // closed when the daemon process has exited
-	log  *lockedBuffer // the daemon's stderr, shown when a test fails
+
+	mu      sync.Mutex
+	keepers map[string]*MonitorReader // guarded by mu; by sink name
+	log     *lockedBuffer             // the daemon's stderr, shown when a test fails
 }
 
 // lockedBuffer is a bytes.Buffer that the process-output copier and the
@@ -202,6 +205,14 @@ func (s NullSink) Monitor() string { return s.Name + ".monitor" }
 
 // LoadNullSink loads module-null-sink as a 48 kHz mono s16le sink, the
 // format camchat uses, so that PulseAudio neither resamples nor remixes.
+//
+// It also attaches a keeper: a low-latency reader on the monitor that
+// discards what it reads, for the sink's lifetime. An idle null sink
+// renders its maximum latency (two seconds) ahead and does not rewind for
+// a new stream, so without the keeper the first playback into it, and any
+// stream moved onto it, waits up to two seconds for its first callback; a
+// hardware sink starts at once. With a 10 ms reader attached the sink never
+// asks for more than 10 ms, as the restart in StartMonitorReader arranges.
 // The description must not contain a single quote: the module argument
 // parser takes the proplist in single quotes and the value in double ones.
 func (p *PulseServer) LoadNullSink(t testing.TB, name, description string) NullSink {
@@ -214,14 +225,29 @@ func (p *PulseServer) LoadNullSink(t testing.TB, name, description string) NullS
 	if err != nil {
 		t.Fatalf("load-module module-null-sink printed %q, want a module index", out)
 	}
+	keeper := startReader(t, p, name+".monitor", false, true)
+	p.mu.Lock()
+	if p.keepers == nil {
+		p.keepers = make(map[string]*MonitorReader)
+	}
+	p.keepers[name] = keeper
+	p.mu.Unlock()
 	return NullSink{Name: name, Description: description, Module: idx}
 }
 
 // UnloadModule unloads a module, which for a null sink removes the sink and
-// its monitor source as unplugging a device would.
+// its monitor source as unplugging a device would. The sink's keeper loses
+// its stream and exits.
 func (p *PulseServer) UnloadModule(t testing.TB, module int) {
 	t.Helper()
 	p.Pactl(t, "unload-module", strconv.Itoa(module))
+}
+
+// kept reports whether the sink has a keeper attached.
+func (p *PulseServer) kept(sink string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.keepers[sink] != nil
 }
 
 // SetDefaultSink makes name the default sink and its monitor the default
