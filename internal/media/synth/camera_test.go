@@ -2,6 +2,7 @@ package synth
 
 import (
 	"errors"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -20,9 +21,13 @@ func TestCameraDeliversOnSchedule(t *testing.T) {
 				t.Fatal(err)
 			}
 			start := time.Now()
+			var mu sync.Mutex // the race detector does not see synctest.Wait's ordering
 			var got []video.Frame
 			var stamps []uint32
+			count := func() int { mu.Lock(); defer mu.Unlock(); return len(got) }
 			cam.Start(func(f video.Frame) {
+				mu.Lock()
+				defer mu.Unlock()
 				got = append(got, video.Frame{Time: f.Time, Seq: f.Seq})
 				n, ts, ok := ReadStamp(f.Image)
 				if !ok || ts != StampTime(f.Time, time.Unix(0, 0)) {
@@ -33,12 +38,12 @@ func TestCameraDeliversOnSchedule(t *testing.T) {
 			period := time.Duration(tc.n) * time.Second / time.Duration(tc.fps)
 			time.Sleep(period - time.Nanosecond)
 			synctest.Wait()
-			if len(got) != tc.n {
-				t.Fatalf("%d fps: %d frames in %v, want %d", tc.fps, len(got), period, tc.n)
+			if n := count(); n != tc.n {
+				t.Fatalf("%d fps: %d frames in %v, want %d", tc.fps, n, period, tc.n)
 			}
 			time.Sleep(time.Nanosecond)
 			synctest.Wait()
-			if len(got) != tc.n+1 {
+			if count() != tc.n+1 {
 				t.Fatalf("%d fps: frame %d not delivered at %v", tc.fps, tc.n, period)
 			}
 			cam.Close()
@@ -62,17 +67,23 @@ func TestCameraSkipsWhenLate(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		cam, _ := NewCamera(CameraConfig{Width: 160, Height: 120, FPS: 30})
 		start := time.Now()
+		var mu sync.Mutex
 		var times []time.Duration
 		cam.Start(func(f video.Frame) {
+			mu.Lock()
 			times = append(times, f.Time.Sub(start))
+			mu.Unlock()
 			time.Sleep(100 * time.Millisecond)
 		})
 		time.Sleep(time.Second)
 		synctest.Wait()
 		// Deliveries at 0, 100, 200, ... 1000 ms: each takes 100 ms, so the
 		// due frame is taken at once and the two after it are skipped.
-		if len(times) != 11 {
-			t.Fatalf("%d deliveries: %v", len(times), times)
+		mu.Lock()
+		n := len(times)
+		mu.Unlock()
+		if n != 11 {
+			t.Fatalf("%d deliveries: %v", n, times)
 		}
 		cam.Close() // waits for the callback running since 1 s
 		for i, d := range times {
