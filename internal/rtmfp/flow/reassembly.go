@@ -11,7 +11,7 @@ import "camchat/internal/rtmfp/wire"
 // sequence number after their last fragment is known and is not theirs) are
 // discarded.
 func (r *Receiver) tryDelivery(hint int) {
-	if r.state != RecvOpen || r.order == OrderHold {
+	if r.state == RecvRejected || r.state == RecvClosed || r.order == OrderHold {
 		return
 	}
 	if hint >= 0 && r.order == OrderNetwork {
