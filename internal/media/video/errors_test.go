@@ -3,6 +3,7 @@ package video
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -84,4 +85,22 @@ func TestCompareNodes(t *testing.T) {
 			t.Fatalf("order %v", paths)
 		}
 	}
+}
+
+// TestListOnThisMachine: whatever /dev/video* holds, List returns only
+// capture devices, in node order, each either described or with an error.
+func TestListOnThisMachine(t *testing.T) {
+	cams := List()
+	for i, c := range cams {
+		if !strings.HasPrefix(c.Path, "/dev/video") {
+			t.Fatalf("listed %q", c.Path)
+		}
+		if i > 0 && compareNodes(cams[i-1].Path, c.Path) >= 0 {
+			t.Fatalf("order %q before %q", cams[i-1].Path, c.Path)
+		}
+		if c.Err == nil && len(c.Modes) == 0 {
+			t.Logf("%s (%s): no modes", c.Path, c.Name)
+		}
+	}
+	t.Logf("%d cameras", len(cams))
 }

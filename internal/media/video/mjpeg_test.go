@@ -220,3 +220,39 @@ func FuzzMJPEGToI420(f *testing.F) {
 		}
 	})
 }
+
+// TestMJPEGSubsamplings: every sampling image/jpeg can return converts to
+// I420 like the reference, at even and odd sizes, without a DHT.
+func TestMJPEGSubsamplings(t *testing.T) {
+	for _, tc := range []struct {
+		h, v  int
+		ratio image.YCbCrSubsampleRatio
+	}{
+		{1, 1, image.YCbCrSubsampleRatio444},
+		{2, 1, image.YCbCrSubsampleRatio422},
+		{2, 2, image.YCbCrSubsampleRatio420},
+		{1, 2, image.YCbCrSubsampleRatio440},
+		{4, 1, image.YCbCrSubsampleRatio411},
+	} {
+		for _, size := range [][2]int{{64, 48}, {37, 23}} {
+			y, cb, cr := scenePlanes(size[0], size[1])
+			data := encodeBaseline(y, cb, cr, tc.h, tc.v, 90, false)
+			withDHT, _, _ := InsertDHT(nil, data)
+			ref, err := jpeg.Decode(bytes.NewReader(withDHT))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r := ref.(*image.YCbCr).SubsampleRatio; r != tc.ratio {
+				t.Fatalf("%dx%d sampling decoded as %v", tc.h, tc.v, r)
+			}
+			var d MJPEGDecoder
+			img, err := d.Decode(nil, data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p := psnr(t, img, referenceI420(ref)); p < 40 {
+				t.Fatalf("%v %v: PSNR %.1f", tc.ratio, size, p)
+			}
+		}
+	}
+}
