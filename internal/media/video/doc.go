@@ -22,7 +22,8 @@
 // device and the conversion buffers. It waits for a frame with a short poll
 // timeout so that it notices Close promptly, converts the frame into a reused
 // I420 buffer and calls the deliver callback synchronously; the frame's image
-// is valid only until the callback returns (copy it to keep it). Close
+// is valid only until the callback returns (CopyI420 into a pooled image to
+// keep it). Close
 // signals the goroutine, waits for it to exit and only then closes the
 // device, so no ioctl races with close(2). The converters themselves are
 // plain functions with no goroutines; a decoder value (MJPEGDecoder, Scaler)

@@ -19,3 +19,23 @@ func reuseI420(dst *image.YCbCr, w, h int) *image.YCbCr {
 	}
 	return NewI420(w, h)
 }
+
+// CopyI420 copies an I420 image into dst (reused when it has src's size, see
+// NewI420) and returns it: what a deliver callback does to keep a frame past
+// its return, with a dst taken from the caller's pool.
+func CopyI420(dst, src *image.YCbCr) *image.YCbCr {
+	r := src.Rect
+	w, h := r.Dx(), r.Dy()
+	dst = reuseI420(dst, w, h)
+	for y := range h {
+		o := src.YOffset(r.Min.X, r.Min.Y+y)
+		copy(dst.Y[y*dst.YStride:y*dst.YStride+w], src.Y[o:o+w])
+	}
+	cw := (w + 1) / 2
+	for y := range (h + 1) / 2 {
+		o := src.COffset(r.Min.X, r.Min.Y+2*y)
+		copy(dst.Cb[y*dst.CStride:y*dst.CStride+cw], src.Cb[o:o+cw])
+		copy(dst.Cr[y*dst.CStride:y*dst.CStride+cw], src.Cr[o:o+cw])
+	}
+	return dst
+}
