@@ -19,7 +19,7 @@ type JitterStats struct {
 	Late       uint64 // arrived after their playout slot
 	Rejected   uint64 // payload larger than MaxPayload
 	Resyncs    uint64 // sequence number jumped out of the ring: restarted
-	Flushed    uint64 // buffered packets discarded by a resync
+	Flushed    uint64 // buffered packets discarded by a resync or Reset
 
 	Decoded   uint64 // ActionDecode ticks
 	FEC       uint64 // ActionFEC ticks

@@ -14,10 +14,11 @@ type VideoConfig struct {
 	// DisplayLatency is the delay from Due returning a frame to light on
 	// the screen (default 0); frames are released that much early.
 	DisplayLatency time.Duration
-	// MaxWait is the longest a frame waits for the audio (default 2 s).
-	// A frame further ahead than that means the two clocks disagree (a
-	// restarted sender); it is shown at once and counted as Unsynced
-	// rather than held until the queue overflows.
+	// MaxWait bounds how far video and audio clocks may disagree
+	// (default 2 s). A frame further ahead of the audio than that is
+	// shown at once rather than held until the queue overflows; when even
+	// the newest frame is further behind, the newest is shown rather
+	// than everything dropped. Both count as Unsynced.
 	MaxWait time.Duration
 	// QueueLen bounds the frames held (default 16, half a second at
 	// 30 fps); when full the oldest is dropped.
@@ -51,7 +52,7 @@ type VideoStats struct {
 	Overflow   uint64 // dropped because the queue was full
 	Flushed    uint64 // dropped by Reset
 	Duplicates uint64 // same capture timestamp as a frame already queued
-	Unsynced   uint64 // shown without waiting: beyond MaxWait, or no audio clock (included in Shown)
+	Unsynced   uint64 // shown without syncing: beyond MaxWait, or no audio clock (included in Shown)
 	Pending    int
 }
 
@@ -161,23 +162,23 @@ func (s *VideoScheduler[T]) Push(frame T, ts time.Duration) {
 // playout clock, and whether there is one; when there is none the screen
 // keeps its current frame.
 func (s *VideoScheduler[T]) Due(clock PlayoutClock) (frame T, ts time.Duration, ok bool) {
-	if !clock.Valid {
-		// No audio to follow: show the newest frame now.
-		if s.n == 0 {
-			return frame, 0, false
-		}
-		for s.n > 1 {
-			e := s.popFront()
-			s.drop(&e)
-			s.stats.Superseded++
-		}
-		e := s.popFront()
-		s.stats.Unsynced++
-		return s.show(e)
+	if s.n == 0 {
+		return frame, 0, false
 	}
-	h := clock.Timestamp + s.cfg.DisplayLatency
+	if !clock.Valid {
+		// No audio to follow.
+		return s.showNewest()
+	}
+	h := satSub(clock.Timestamp, -s.cfg.DisplayLatency)
+	if satSub(h, s.at(s.n-1).ts) > s.cfg.MaxWait {
+		// Even the newest frame is far behind the audio: either the two
+		// clocks disagree or the video stalled for longer than any
+		// catch-up could hide. Dropping everything would freeze the
+		// picture for good, so follow the video's own pace.
+		return s.showNewest()
+	}
 	// Too late to show within tolerance.
-	for s.n > 0 && s.at(0).ts < h-s.cfg.Tolerance {
+	for s.n > 0 && satSub(h, s.at(0).ts) > s.cfg.Tolerance {
 		e := s.popFront()
 		s.drop(&e)
 		s.stats.Late++
@@ -185,7 +186,7 @@ func (s *VideoScheduler[T]) Due(clock PlayoutClock) (frame T, ts time.Duration, 
 	if s.n == 0 {
 		return frame, 0, false
 	}
-	if s.at(0).ts-h > s.cfg.MaxWait {
+	if satSub(s.at(0).ts, h) > s.cfg.MaxWait {
 		// The clocks disagree; waiting would only fill the queue.
 		e := s.popFront()
 		s.stats.Unsynced++
@@ -204,6 +205,17 @@ func (s *VideoScheduler[T]) Due(clock PlayoutClock) (frame T, ts time.Duration, 
 		s.drop(&e)
 		s.stats.Superseded++
 	}
+	return s.show(s.popFront())
+}
+
+// showNewest shows the newest queued frame at once, superseding the rest.
+func (s *VideoScheduler[T]) showNewest() (T, time.Duration, bool) {
+	for s.n > 1 {
+		e := s.popFront()
+		s.drop(&e)
+		s.stats.Superseded++
+	}
+	s.stats.Unsynced++
 	return s.show(s.popFront())
 }
 

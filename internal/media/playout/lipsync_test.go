@@ -218,8 +218,15 @@ func TestVideoSchedulerRules(t *testing.T) {
 	if f, _, ok := vs.Due(PlayoutClock{}); !ok || f != "h" {
 		t.Fatalf("free-running: %q %v", f, ok)
 	}
+	// Video whose clock is far behind the audio's: shown at its own pace
+	// instead of all dropped.
+	vs.Push("i", ms(10000))
+	vs.Push("j", ms(10033))
+	if f, _, ok := vs.Due(at(20000)); !ok || f != "j" {
+		t.Fatalf("video clock behind: %q %v", f, ok)
+	}
 	st := vs.Stats()
-	want := VideoStats{Pushed: 9, Shown: 5, Late: 2, Superseded: 2, Unsynced: 2}
+	want := VideoStats{Pushed: 11, Shown: 6, Late: 2, Superseded: 3, Unsynced: 3}
 	if st != want {
 		t.Errorf("stats %+v, want %+v", st, want)
 	}

@@ -155,8 +155,8 @@ func (m *Mixer) Reset(i int) error {
 	return nil
 }
 
-// Level returns stream i's current speech level (a zero Level for an
-// index out of range).
+// Level returns stream i's current speech level (silent for an index out
+// of range).
 func (m *Mixer) Level(i int) Level {
 	s, err := m.stream(i)
 	if err != nil {
