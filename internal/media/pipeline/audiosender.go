@@ -1,0 +1,257 @@
+package pipeline
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"camchat/internal/media/aec"
+	"camchat/internal/media/codec"
+	"camchat/internal/media/playout"
+)
+
+// Bitrate range of the audio sender, in bits per second: speech at 48 kHz is
+// wideband-or-better from about 16 kbit/s, and camchat keeps its voice at
+// 24–32 kbit/s so that audio survives when video cannot.
+const (
+	MinAudioBitrate     = 24_000
+	MaxAudioBitrate     = 32_000
+	DefaultAudioBitrate = 24_000
+)
+
+// opusLookahead is libopus's algorithmic delay at 48 kHz (OPUS_GET_LOOKAHEAD:
+// 2.5 ms of look-ahead plus 4 ms of delay compensation, 312 samples): decoded
+// audio lags the encoder's input by that much, so timestamps move back by it.
+const opusLookahead = 312 * time.Second / SampleRate
+
+// defaultFarQueue bounds the far-end frames waiting for the echo canceller.
+// The reference must not lag the microphone by more than the acoustic path
+// (speaker buffer, air, microphone buffer: 30 ms or more), or the echo would
+// reach the canceller before its reference and could not be removed; a
+// shallow queue keeps the reference ahead.
+const defaultFarQueue = 3
+
+// AudioSenderConfig sets up an AudioSender. Zero fields take defaults.
+type AudioSenderConfig struct {
+	// Epoch is the zero of the sender's media clock: packet timestamps are
+	// capture times minus Epoch. The VideoSender of the same peer must use
+	// the same Epoch, so that the receiver can line up the two.
+	Epoch time.Time
+	// Bitrate is the Opus bitrate, MinAudioBitrate..MaxAudioBitrate
+	// (default DefaultAudioBitrate).
+	Bitrate int
+	// PacketLossPercent is the initial expected loss, 0..100; the encoder
+	// spends that much more on in-band FEC.
+	PacketLossPercent int
+	// DTX lets Opus code silence as tiny DTX frames, which are not sent.
+	DTX bool
+	// Echo configures the echo canceller and noise suppressor; SampleRate
+	// and FrameSize are set by the sender.
+	Echo aec.Config
+	// FarQueue bounds the far-end reference frames waiting for the
+	// microphone (default 3, i.e. 30 ms); older ones are dropped.
+	FarQueue int
+	// Send receives every packet, on the goroutine that called Process.
+	// Required. The payload is valid only during the call.
+	Send func(AudioPacket)
+}
+
+// AudioSenderStats counts what an AudioSender did.
+type AudioSenderStats struct {
+	Frames      uint64 // 10 ms microphone frames processed
+	Packets     uint64 // packets sent
+	Bytes       uint64 // payload bytes sent
+	DTXSkipped  uint64 // DTX frames not sent
+	Speech      uint64 // microphone frames the noise suppressor judged speech
+	FarFrames   uint64 // far-end reference frames received
+	FarMissing  uint64 // microphone frames processed with no reference queued (silence used)
+	FarDropped  uint64 // reference frames dropped because the queue was full
+	EncodeError uint64 // frames the encoder rejected (nothing sent)
+	Bitrate     int    // Opus bitrate in force
+	LossPercent int    // expected loss in force
+}
+
+// AudioSender turns 10 ms microphone frames into 20 ms Opus packets: echo
+// cancellation and noise suppression, then Opus with in-band FEC.
+type AudioSender struct {
+	send  func(AudioPacket) // constant
+	epoch time.Time         // constant
+	dtx   bool              // constant
+	shift time.Duration     // constant: processing delay taken off timestamps
+
+	enc *codec.OpusEncoder // knobs atomic; Encode owned by the Process caller
+	aec *aec.Canceller     // owned by the Process caller (under mu)
+
+	// Guarded by mu.
+	mu       sync.Mutex
+	closed   bool
+	block    [packetSamples]int16 // AEC output for the packet being built
+	half     int                  // 10 ms frames in block
+	blockAt  time.Time            // capture time of block's first input frame
+	speech   bool                 // any frame of block was speech
+	far      [FrameSamples]int16  // reference for the current frame
+	pkt      []byte
+	seq      playout.SeqNum
+	farQ     [][FrameSamples]int16 // ring of reference frames
+	farHead  int
+	farCount int
+	stats    AudioSenderStats
+}
+
+// NewAudioSender creates an AudioSender. Close frees it.
+func NewAudioSender(cfg AudioSenderConfig) (*AudioSender, error) {
+	if cfg.Send == nil {
+		return nil, fmt.Errorf("%w: audio sender without Send", ErrConfig)
+	}
+	if cfg.Bitrate == 0 {
+		cfg.Bitrate = DefaultAudioBitrate
+	}
+	if cfg.Bitrate < MinAudioBitrate || cfg.Bitrate > MaxAudioBitrate {
+		return nil, fmt.Errorf("%w: audio bitrate %d outside %d..%d", ErrConfig, cfg.Bitrate, MinAudioBitrate, MaxAudioBitrate)
+	}
+	if cfg.FarQueue == 0 {
+		cfg.FarQueue = defaultFarQueue
+	}
+	if cfg.FarQueue < 1 || cfg.FarQueue > 100 {
+		return nil, fmt.Errorf("%w: far-end queue %d", ErrConfig, cfg.FarQueue)
+	}
+	enc, err := codec.NewOpusEncoder(codec.OpusEncoderConfig{
+		FrameDuration:     PacketDuration,
+		Bitrate:           cfg.Bitrate,
+		PacketLossPercent: cfg.PacketLossPercent,
+		DTX:               cfg.DTX,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pipeline: audio sender: %w", err)
+	}
+	ec := cfg.Echo
+	ec.SampleRate, ec.FrameSize = SampleRate, FrameSamples
+	canc, err := aec.New(ec)
+	if err != nil {
+		enc.Close()
+		return nil, fmt.Errorf("pipeline: audio sender: %w", err)
+	}
+	return &AudioSender{
+		send:  cfg.Send,
+		epoch: cfg.Epoch,
+		dtx:   cfg.DTX,
+		shift: canc.Latency() + opusLookahead,
+		enc:   enc,
+		aec:   canc,
+		pkt:   make([]byte, 0, codec.OpusMaxPacket),
+		farQ:  make([][FrameSamples]int16, cfg.FarQueue),
+	}, nil
+}
+
+// FarEnd records a 10 ms frame that was just handed to the speaker, the
+// reference the echo canceller removes from the microphone. Playback calls it
+// with every frame it mixes. Safe from any goroutine.
+func (s *AudioSender) FarEnd(frame []int16) {
+	if len(frame) != FrameSamples {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stats.FarFrames++
+	if s.farCount == len(s.farQ) {
+		s.farHead = (s.farHead + 1) % len(s.farQ)
+		s.farCount--
+		s.stats.FarDropped++
+	}
+	copy(s.farQ[(s.farHead+s.farCount)%len(s.farQ)][:], frame)
+	s.farCount++
+}
+
+// Process takes one 10 ms microphone frame (FrameSamples samples) whose
+// first sample was captured at captured. Every second frame completes a
+// packet, which is given to Send before Process returns.
+func (s *AudioSender) Process(mic []int16, captured time.Time) error {
+	if len(mic) != FrameSamples {
+		return fmt.Errorf("%w: %d samples, want %d", ErrFrameSize, len(mic), FrameSamples)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	s.stats.Frames++
+	if s.farCount > 0 {
+		s.far = s.farQ[s.farHead]
+		s.farHead = (s.farHead + 1) % len(s.farQ)
+		s.farCount--
+	} else {
+		s.far = [FrameSamples]int16{}
+		s.stats.FarMissing++
+	}
+	speech := s.aec.Process(mic, s.far[:], s.block[s.half*FrameSamples:(s.half+1)*FrameSamples])
+	if speech {
+		s.stats.Speech++
+	}
+	if s.half == 0 {
+		s.blockAt, s.speech, s.half = captured, speech, 1
+		return nil
+	}
+	s.half = 0
+	s.speech = s.speech || speech
+	pkt, err := s.enc.Encode(s.pkt[:0], s.block[:])
+	if err != nil {
+		s.stats.EncodeError++
+		return fmt.Errorf("pipeline: audio sender: %w", err)
+	}
+	s.pkt = pkt
+	if s.dtx && codec.IsOpusDTX(pkt) {
+		s.stats.DTXSkipped++
+		return nil
+	}
+	p := AudioPacket{
+		Seq:       s.seq,
+		Timestamp: s.blockAt.Sub(s.epoch) - s.shift,
+		Quiet:     !s.speech,
+		Payload:   pkt,
+	}
+	s.seq++
+	s.stats.Packets++
+	s.stats.Bytes += uint64(len(pkt))
+	s.send(p)
+	return nil
+}
+
+// SetBitrate changes the Opus bitrate from the next packet on. Safe from any
+// goroutine.
+func (s *AudioSender) SetBitrate(bps int) error {
+	if bps < MinAudioBitrate || bps > MaxAudioBitrate {
+		return fmt.Errorf("%w: audio bitrate %d outside %d..%d", ErrConfig, bps, MinAudioBitrate, MaxAudioBitrate)
+	}
+	return s.enc.SetBitrate(bps)
+}
+
+// SetPacketLossPercent tells the encoder the loss the receivers report,
+// 0..100; it sizes the in-band FEC from it. Safe from any goroutine.
+func (s *AudioSender) SetPacketLossPercent(p int) error {
+	if err := s.enc.SetPacketLossPercent(p); err != nil {
+		return fmt.Errorf("pipeline: audio sender: %w", err)
+	}
+	return nil
+}
+
+// Stats returns a snapshot of the counters.
+func (s *AudioSender) Stats() AudioSenderStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.stats
+	st.Bitrate = s.enc.Bitrate()
+	st.LossPercent = s.enc.PacketLossPercent()
+	return st
+}
+
+// Close frees the encoder and the echo canceller. Process fails afterwards.
+func (s *AudioSender) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	s.aec.Close()
+	return s.enc.Close()
+}
