@@ -48,8 +48,6 @@ func (w *delayWindow) add(offset time.Duration) {
 	w.dirty = true
 }
 
-func (w *delayWindow) empty() bool { return w.n == 0 }
-
 // refresh recomputes the minimum and the percentile of relative delay.
 func (w *delayWindow) refresh() {
 	if !w.dirty {
