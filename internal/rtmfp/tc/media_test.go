@@ -125,8 +125,8 @@ func TestMediaFlags(t *testing.T) {
 	avcSeq, _ := ParseVideo(unhex(t, "17 00 000000"))
 	silence, _ := ParseVideo(nil)
 	for _, c := range []struct {
-		name                     string
-		p                        VideoPacket
+		name                      string
+		p                         VideoPacket
 		keyframe, header, special bool
 	}{
 		{"vp8 key", key, true, false, false},

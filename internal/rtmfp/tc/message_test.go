@@ -93,7 +93,7 @@ func TestFlowMetadataErrors(t *testing.T) {
 		hex  string
 		want error
 	}{
-		{"54 43 00 01", ErrNotTC},       // no SID flag (rtmfp-cpp md_bad2)
+		{"54 43 00 01", ErrNotTC},        // no SID flag (rtmfp-cpp md_bad2)
 		{"54 43 04 81 80", ErrTruncated}, // incomplete VLU (md_bad1)
 		{"54 44 04 00", ErrNotTC},
 		{"00 54 43 04 00", ErrNotTC}, // the option type byte is the transport's
