@@ -32,9 +32,12 @@ func (k EventKind) String() string {
 type LossReason int
 
 const (
+	// LossNone: nothing was lost; a device became available again after
+	// EventUnavailable.
+	LossNone LossReason = iota
 	// LossStopped: the backend stopped the device on its own (miniaudio's
 	// stop notification while the device was not being closed).
-	LossStopped LossReason = iota + 1
+	LossStopped
 	// LossStalled: the device stayed open but its callbacks stopped
 	// arriving (PulseAudio kills a stream whose device vanished with
 	// nowhere to move it, and miniaudio reports nothing).
@@ -47,6 +50,8 @@ const (
 
 func (r LossReason) String() string {
 	switch r {
+	case LossNone:
+		return "none"
 	case LossStopped:
 		return "stopped"
 	case LossStalled:

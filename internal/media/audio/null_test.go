@@ -1,6 +1,7 @@
 package audio
 
 import (
+	"runtime"
 	"testing"
 	"time"
 )
@@ -109,5 +110,54 @@ loop:
 	}
 	if ps1.Frames == 0 {
 		t.Errorf("playback took no frame from the source")
+	}
+}
+
+// TestNullCallbacksDoNotAllocate counts heap allocations in the whole
+// process while a null microphone and speaker run for 300 ms with a
+// consumer that keeps up. The callbacks run on miniaudio's threads, so
+// testing.AllocsPerRun cannot see them; the process-wide count is an upper
+// bound that includes malgo's cgo callback path.
+func TestNullCallbacksDoNotAllocate(t *testing.T) {
+	ctx := openNull(t)
+	q := NewFrameQueue(8)
+	capt, err := ctx.OpenCapture(CaptureConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer capt.Close()
+	play, err := ctx.OpenPlayback(PlaybackConfig{Source: q})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer play.Close()
+	// Let both devices settle before counting.
+	for i := 0; i < 5; i++ {
+		capt.Release(<-capt.Frames())
+	}
+	timer := time.NewTimer(300 * time.Millisecond)
+	defer timer.Stop()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	c0, p0 := capt.Stats().Callbacks, play.Stats().Callbacks
+loop:
+	for {
+		select {
+		case f := <-capt.Frames():
+			q.Push(f.Samples[:])
+			capt.Release(f)
+		case <-timer.C:
+			break loop
+		}
+	}
+	runtime.ReadMemStats(&after)
+	callbacks := capt.Stats().Callbacks - c0 + play.Stats().Callbacks - p0
+	mallocs := after.Mallocs - before.Mallocs
+	t.Logf("%d heap allocations in the process during %d device callbacks", mallocs, callbacks)
+	if callbacks < 20 {
+		t.Fatalf("only %d callbacks in 300 ms", callbacks)
+	}
+	if mallocs >= callbacks/4 {
+		t.Errorf("%d allocations for %d callbacks: the audio path allocates", mallocs, callbacks)
 	}
 }

@@ -239,7 +239,7 @@ func (w *watcher) retry() {
 	now := w.ops.describe(DefaultDevice)
 	w.setDevice(now)
 	w.emit(Event{
-		Kind: EventSwitched, Device: w.ops.kind, Now: now, Reason: 0,
+		Kind: EventSwitched, Device: w.ops.kind, Now: now, Reason: LossNone,
 		Message: recoveredMessage(w.ops.kind, now),
 	})
 }
