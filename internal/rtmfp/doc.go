@@ -4,7 +4,65 @@
 //
 // Subpackages hold the parts that have no state of their own: wire (packet
 // and chunk codecs), flashcrypto (certificates, key agreement, packet
-// protection), cc (RTT, congestion control, pacing) and rtmfptest (a
-// simulated network for tests in virtual time). tc adds the Flash
-// communication layer (RFC 7425 §5) and rendezvous the introduction server.
+// protection), cc (RTT, congestion control, pacing), flow (the send and
+// receive flow state machines) and rtmfptest (a simulated network for tests
+// in virtual time). tc adds the Flash communication layer (RFC 7425 §5) and
+// rendezvous the introduction server.
+//
+// # Using it
+//
+//	ep, _ := rtmfp.NewEndpoint(conn, rtmfp.Config{Identity: id})
+//	s, _ := ep.Connect(ctx, flashcrypto.CanonicalEPD(peerID), addrs...)
+//	f, _ := s.OpenFlow(metadata, flow.PriorityImmediate)
+//	rc, _ := f.Write(msg, rtmfp.WriteOptions{FinishBy: 300 * time.Millisecond})
+//	// the far end:
+//	s, _ := ep.Accept(ctx)
+//	rf, _ := s.AcceptFlow(ctx)
+//	msg, _ := rf.Read(ctx)
+//
+// # What this package does
+//
+//   - Endpoint (RFC 7016 §3.5, §2.2.1): demultiplexes datagrams by the
+//     scrambled session ID; ID 0 is the startup pseudo-session. Datagrams over
+//     8192 bytes, undecryptable ones, replays, wrong modes and unknown session
+//     IDs are dropped and counted by reason (EndpointStats.Dropped).
+//   - Handshake, initiator (§3.5.1.1): IHello to every candidate address at
+//     once (at most 24), retransmitted at 0, 1, 3.5, 7.5, 13 … s for 95 s;
+//     RHello from any address, whose certificate our EPD must select; an open
+//     session to the same far end is reused and a concurrent attempt absorbed;
+//     IIKeying on the same schedule; one Cookie Change; RIKeying opens the
+//     session; up to 18 early packets are replayed; Redirects add candidates.
+//   - Handshake, responder (§3.5.1.2–§3.5.1.6): stateless until a valid
+//     IIKeying (cookies from flashcrypto.CookieJar, Cookie Change when the
+//     initiator's address changed); a repeated IIKeying gets the stored
+//     RIKeying again; glare is settled by RFC 7425 §4.3.6; at most 16 IIKeyings
+//     wait for their public-key computation; unmatched IHellos go to
+//     Config.OnUnmatchedIHello (Endpoint.Redirect and Session.ForwardIHello
+//     then introduce the initiator); forwarded IHellos are answered per
+//     FIHelloMode. No answer to an unauthenticated datagram is more than three
+//     times its size (our IHellos are padded so any responder can answer).
+//   - Packet protection per RFC 7425 §4 through flashcrypto; HMAC and session
+//     sequence numbers are negotiated (on between camchat peers, optional for
+//     Flash-era peers).
+//   - Session (§3.5.2–§3.5.5): timestamps and echoes for RTT, keepalive
+//     (the responder waits one MRTO more), retransmit and idle limits, orderly
+//     close (Close Request every 5 s for at most 90 s; far close linger 19 s)
+//     and abort, address mobility by Ping 'M' checks.
+//   - Flows (§3.6) through package flow, packets assembled with immediate
+//     acknowledgements first, then data by priority: eight strict levels, round
+//     robin within a level, across all sessions of the endpoint; TC on packets
+//     with time-critical data, TCR when another session received TC within
+//     800 ms; congestion control, burst limit and pacing from package cc, with
+//     delay-based congestion detection on by default.
+//
+// # Goroutine model
+//
+// An Endpoint runs two goroutines: a reader per socket, which hands
+// datagrams to the loop over a bounded channel (dropping, counted, when it is
+// full), and the loop, which owns all protocol state in the sans-I/O engine
+// (receive, timeout, work, flush, nextDeadline) under one mutex. Application
+// calls take the mutex briefly, change state and wake the loop; calls that
+// wait (Connect, Accept, AcceptFlow, Read, a Write on a full flow) wait on
+// channels, so they block durably under testing/synctest. Close stops both
+// goroutines and waits for them.
 package rtmfp

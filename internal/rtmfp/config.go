@@ -1,0 +1,132 @@
+package rtmfp
+
+import (
+	"crypto/rand"
+	"fmt"
+	"io"
+	"net/netip"
+	"time"
+
+	"camchat/internal/rtmfp/cc"
+	"camchat/internal/rtmfp/flashcrypto"
+)
+
+// Default session timers. The library defaults of rtmfp-cpp (keepalive one
+// hour, no retransmit or idle limit) suit servers; a call wants to notice a
+// vanished peer within seconds, so camchat uses the values of the reference's
+// interactive clients (tcconn, fcclient; rtmfp-digest §8).
+const (
+	DefaultKeepalivePeriod = 10 * time.Second
+	DefaultRetransmitLimit = 20 * time.Second
+	DefaultIdleLimit       = 300 * time.Second
+	// MinTimerPeriod is the floor of the three periods above (rtmfp-cpp
+	// MIN_KEEPALIVE_PERIOD, MIN_RTX_PERIOD, MIN_IDLE_PERIOD).
+	MinTimerPeriod = time.Second
+)
+
+// FIHelloMode says what a session does with an FIHello that its far end
+// forwards to us (RFC 7016 §3.5.1.4; rtmfp-cpp setSessionFIHelloMode).
+type FIHelloMode uint8
+
+const (
+	// FIHelloIgnore drops forwarded IHellos (the reference's default).
+	FIHelloIgnore FIHelloMode = iota
+	// FIHelloSendRHello answers with an RHello straight to the reply
+	// address, if the EPD selects us: the target's half of an introduction
+	// (RFC 7016 §3.5.1.5).
+	FIHelloSendRHello
+	// FIHelloSendRedirect answers the reply address with an empty Redirect,
+	// which tells the initiator to try the address it came from.
+	FIHelloSendRedirect
+)
+
+// UnmatchedIHello is an IHello (or FIHello) whose EPD does not select this
+// endpoint. A rendezvous server or a room member uses it to introduce the
+// initiator to the peer it asks for: Endpoint.Redirect to the initiator and
+// Session.ForwardIHello to the target (RFC 7016 §3.5.1.4–§3.5.1.6).
+type UnmatchedIHello struct {
+	EPD  []byte         // as received; a copy owned by the callee
+	Tag  []byte         // the initiator's tag; a copy
+	From netip.AddrPort // the initiator's address as observed (or the FIHello reply address)
+	// Via is the session the IHello was forwarded on (nil for a direct IHello).
+	Via *Session
+}
+
+// Config configures an Endpoint. Identity is required; every other zero
+// value selects a default.
+type Config struct {
+	// Identity is this end's certificate and keys (RFC 7425 §4.3).
+	Identity *flashcrypto.Identity
+	// Policy negotiates HMAC and session sequence numbers (RFC 7425 §4.6).
+	// The zero value is flashcrypto.DefaultPolicy: both on between camchat
+	// peers, Flash-era initiators still served.
+	Policy flashcrypto.Policy
+
+	// Now is the clock (default time.Now; under testing/synctest time.Now
+	// is virtual). Rand is the randomness (default crypto/rand).
+	Now  func() time.Time
+	Rand io.Reader
+
+	// KeepalivePeriod, RetransmitLimit and IdleLimit are the session timers
+	// of RFC 7016 §3.5.2.2 (defaults above; at least MinTimerPeriod).
+	KeepalivePeriod time.Duration
+	RetransmitLimit time.Duration
+	IdleLimit       time.Duration
+
+	// CongestionDelay is the threshold of delay-based congestion detection
+	// (cc.Config): 0 selects cc.DefaultCongestionDelay. Set
+	// DisableDelayDetection for the loss-only controller.
+	CongestionDelay       time.Duration
+	DisableDelayDetection bool
+
+	// FIHelloMode is the initial FIHello mode of every session
+	// (Session.SetFIHelloMode changes one session).
+	FIHelloMode FIHelloMode
+
+	// OnUnmatchedIHello, if set, is called for every IHello whose EPD does
+	// not select us, on the endpoint's loop goroutine with no lock held.
+	// It must not block for long; it may call any method of the endpoint.
+	OnUnmatchedIHello func(UnmatchedIHello)
+
+	// RecvBufferCapacity is each receive flow's buffer in bytes (the window
+	// advertised to the sender); 0 means 1 MiB.
+	RecvBufferCapacity int
+	// AcceptQueue bounds the sessions and flows waiting for Accept and
+	// AcceptFlow; beyond it new ones are refused. 0 means 16.
+	AcceptQueue int
+}
+
+// withDefaults returns cfg with defaults filled in, or an error.
+func (cfg Config) withDefaults() (Config, error) {
+	if cfg.Identity == nil {
+		return cfg, fmt.Errorf("%w: no identity", ErrConfig)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+		*d = max(*d, MinTimerPeriod)
+	}
+	def(&cfg.KeepalivePeriod, DefaultKeepalivePeriod)
+	def(&cfg.RetransmitLimit, DefaultRetransmitLimit)
+	def(&cfg.IdleLimit, DefaultIdleLimit)
+	if cfg.CongestionDelay < 0 {
+		return cfg, fmt.Errorf("%w: negative congestion delay", ErrConfig)
+	}
+	if cfg.DisableDelayDetection {
+		cfg.CongestionDelay = cc.DelayDetectionOff
+	}
+	if cfg.RecvBufferCapacity <= 0 {
+		cfg.RecvBufferCapacity = 1 << 20
+	}
+	if cfg.AcceptQueue <= 0 {
+		cfg.AcceptQueue = 16
+	}
+	return cfg, nil
+}

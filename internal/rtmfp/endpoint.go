@@ -1,0 +1,342 @@
+package rtmfp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"camchat/internal/rtmfp/flashcrypto"
+	"camchat/internal/rtmfp/wire"
+)
+
+// readerQueue bounds the datagrams between the reader goroutine and the
+// loop; beyond it datagrams are dropped and counted (DropQueueFull).
+const readerQueue = 512
+
+// addrPortConn is the allocation-free UDP interface of *net.UDPConn and
+// rtmfptest.Conn.
+type addrPortConn interface {
+	ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error)
+	WriteToUDPAddrPort(b []byte, addr netip.AddrPort) (int, error)
+}
+
+type datagram struct {
+	from netip.AddrPort
+	buf  *[]byte
+	n    int
+}
+
+// Endpoint is an RTMFP endpoint on one socket: it opens sessions (Connect),
+// answers handshakes and accepts sessions (Accept), and runs every session's
+// timers and transmissions.
+//
+// Goroutines: one reader per socket (ReadFrom into pooled buffers, handed
+// over a bounded channel, dropped when full) and one loop that owns the
+// protocol state through the engine: it receives, runs timers, and sends.
+// Application calls lock the engine briefly, change state and wake the loop.
+// Close stops both and waits for them.
+type Endpoint struct {
+	conn  net.PacketConn
+	apc   addrPortConn // conn, when it has the allocation-free methods
+	e     *engine
+	local netip.AddrPort
+
+	in      chan datagram
+	wakeCh  chan struct{}
+	quit    chan struct{}
+	wg      sync.WaitGroup
+	pool    sync.Pool
+	closeMu sync.Once
+
+	acceptQ chan *Session
+	readErr error // set by the reader before it exits; read after wg.Wait
+}
+
+// NewEndpoint starts an endpoint on conn. The endpoint owns conn and closes
+// it on Close.
+func NewEndpoint(conn net.PacketConn, cfg Config) (*Endpoint, error) {
+	e, err := newEngine(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ep := &Endpoint{
+		conn:    conn,
+		e:       e,
+		in:      make(chan datagram, readerQueue),
+		wakeCh:  make(chan struct{}, 1),
+		quit:    make(chan struct{}),
+		acceptQ: make(chan *Session, e.cfg.AcceptQueue),
+	}
+	ep.apc, _ = conn.(addrPortConn)
+	if a, ok := conn.LocalAddr().(*net.UDPAddr); ok {
+		ep.local = a.AddrPort()
+	}
+	ep.pool.New = func() any { b := make([]byte, MaxDatagram+1); return &b }
+	e.wake = ep.wake
+	ep.wg.Add(2)
+	go ep.reader()
+	go ep.loop()
+	return ep, nil
+}
+
+func (ep *Endpoint) wake() {
+	select {
+	case ep.wakeCh <- struct{}{}:
+	default:
+	}
+}
+
+// reader reads datagrams and hands them to the loop.
+func (ep *Endpoint) reader() {
+	defer ep.wg.Done()
+	for {
+		bp := ep.pool.Get().(*[]byte)
+		var n int
+		var from netip.AddrPort
+		var err error
+		if ep.apc != nil {
+			n, from, err = ep.apc.ReadFromUDPAddrPort(*bp)
+		} else {
+			var a net.Addr
+			n, a, err = ep.conn.ReadFrom(*bp)
+			if ua, ok := a.(*net.UDPAddr); ok {
+				from = ua.AddrPort()
+			}
+		}
+		if err != nil {
+			ep.pool.Put(bp)
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			select {
+			case <-ep.quit:
+			default:
+				ep.readErr = err
+				ep.shutdown()
+			}
+			return
+		}
+		select {
+		case ep.in <- datagram{from: netip.AddrPortFrom(from.Addr().Unmap(), from.Port()), buf: bp, n: n}:
+		default:
+			ep.pool.Put(bp)
+			ep.e.mu.Lock()
+			ep.e.drop(DropQueueFull)
+			ep.e.mu.Unlock()
+		}
+	}
+}
+
+func (ep *Endpoint) send(to netip.AddrPort, b []byte) {
+	if ep.apc != nil {
+		_, _ = ep.apc.WriteToUDPAddrPort(b, to)
+		return
+	}
+	_, _ = ep.conn.WriteTo(b, net.UDPAddrFromAddrPort(to))
+}
+
+// loop owns the protocol state: it receives, runs timers and sends.
+func (ep *Endpoint) loop() {
+	defer ep.wg.Done()
+	e := ep.e
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	var hooks []UnmatchedIHello
+	var accepted []*Session
+	for {
+		e.mu.Lock()
+		now := e.cfg.Now()
+		e.timeout(now)
+		more := e.work(now)
+		e.flush(now, ep.send)
+		d := e.nextDeadline(now)
+		hooks, e.unmatched = append(hooks[:0], e.unmatched...), e.unmatched[:0]
+		accepted, e.accepted = append(accepted[:0], e.accepted...), e.accepted[:0]
+		for _, s := range accepted {
+			select {
+			case ep.acceptQ <- s:
+			default:
+				s.abort(now, ErrSessionAborted, true) // nobody accepts sessions
+			}
+		}
+		e.mu.Unlock()
+		for i, h := range hooks {
+			if e.cfg.OnUnmatchedIHello != nil {
+				e.cfg.OnUnmatchedIHello(h)
+			}
+			hooks[i] = UnmatchedIHello{}
+		}
+		if more {
+			d = now
+		}
+		var wait time.Duration
+		if d.IsZero() {
+			wait = time.Hour
+		} else if wait = d.Sub(now); wait < 0 {
+			wait = 0
+		}
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+		timer.Reset(wait)
+		select {
+		case <-ep.quit:
+			return
+		case dg := <-ep.in:
+			e.mu.Lock()
+			now := e.cfg.Now()
+			e.receive(now, dg.from, (*dg.buf)[:dg.n])
+			ep.pool.Put(dg.buf)
+			// Take whatever else is already queued before sending, so acks
+			// for a burst go out together.
+			for i := 0; i < 64; i++ {
+				select {
+				case dg := <-ep.in:
+					e.receive(now, dg.from, (*dg.buf)[:dg.n])
+					ep.pool.Put(dg.buf)
+					continue
+				default:
+				}
+				break
+			}
+			e.mu.Unlock()
+		case <-ep.wakeCh:
+		case <-timer.C:
+		}
+	}
+}
+
+// Close aborts every session, stops the goroutines, closes the socket and
+// waits for the goroutines to end. It must not be called from an
+// OnUnmatchedIHello hook (the loop would wait for itself).
+func (ep *Endpoint) Close() error {
+	ep.shutdown()
+	ep.wg.Wait()
+	return nil
+}
+
+// shutdown stops the endpoint without waiting.
+func (ep *Endpoint) shutdown() {
+	ep.closeMu.Do(func() {
+		ep.e.mu.Lock()
+		now := ep.e.cfg.Now()
+		ep.e.closeAll(now)
+		// Send the Close Acknowledgements of the aborted sessions.
+		ep.e.flush(now, ep.send)
+		ep.e.mu.Unlock()
+		close(ep.quit)
+		_ = ep.conn.Close()
+	})
+}
+
+// LocalAddr is the socket's address.
+func (ep *Endpoint) LocalAddr() netip.AddrPort { return ep.local }
+
+// PeerID is this endpoint's peer ID (RFC 7425 §4.3.2).
+func (ep *Endpoint) PeerID() flashcrypto.PeerID { return ep.e.id.PeerID() }
+
+// Stats returns the endpoint's counters.
+func (ep *Endpoint) Stats() EndpointStats {
+	ep.e.mu.Lock()
+	defer ep.e.mu.Unlock()
+	s := ep.e.stats
+	s.Sessions = len(ep.e.sessions)
+	return s
+}
+
+// Connect opens a session to the endpoint that epd describes (for a peer,
+// flashcrypto.CanonicalEPD of its peer ID), trying every address at once
+// (RFC 7016 §3.5.1.1). An open session to the same far end is reused.
+// It returns when the session is open, the handshake failed or timed out
+// (95 s), or ctx ends.
+func (ep *Endpoint) Connect(ctx context.Context, epdRaw []byte, addrs ...netip.AddrPort) (*Session, error) {
+	epd, err := flashcrypto.ParseEPD(epdRaw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadEPD, err)
+	}
+	e := ep.e
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil, ErrEndpointClosed
+	}
+	if s := e.findOpen(epd); s != nil {
+		e.mu.Unlock()
+		return s, nil
+	}
+	if len(addrs) == 0 {
+		e.mu.Unlock()
+		return nil, ErrNoAddress
+	}
+	s, err := e.startInitiator(e.cfg.Now(), epdRaw, epd, addrs)
+	e.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	ep.wake()
+	for {
+		select {
+		case <-s.opened:
+		case <-ctx.Done():
+			e.mu.Lock()
+			if s.state == stateIHelloSent || s.state == stateKeyingSent {
+				s.fail(e.cfg.Now(), ctx.Err())
+			}
+			e.mu.Unlock()
+			return nil, ctx.Err()
+		}
+		e.mu.Lock()
+		next, state, serr := s.resolved, s.state, s.err
+		e.mu.Unlock()
+		if next != nil {
+			s = next
+			continue
+		}
+		if state == stateOpen {
+			return s, nil
+		}
+		if serr == nil {
+			serr = ErrSessionClosed
+		}
+		return nil, serr
+	}
+}
+
+// Accept waits for a session that a far end opened to us.
+func (ep *Endpoint) Accept(ctx context.Context) (*Session, error) {
+	select {
+	case s := <-ep.acceptQ:
+		return s, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-ep.quit:
+		return nil, ErrEndpointClosed
+	}
+}
+
+// Redirect sends a Responder Redirect to an initiator (RFC 7016 §3.5.1.4):
+// the addresses at which to try the EPD its IHello named, tagged with that
+// IHello's tag. An empty list tells it to retry the address it sent to.
+func (ep *Endpoint) Redirect(to netip.AddrPort, tag []byte, addrs ...wire.Address) error {
+	e := ep.e
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return ErrEndpointClosed
+	}
+	ch := wire.Redirect{Tag: tag, Addresses: addrs}.Append(nil)
+	if len(ch) > maxStartupPacket-wire.MaxHeaderLength {
+		return fmt.Errorf("rtmfp: redirect: %d addresses do not fit", len(addrs))
+	}
+	e.queueStartup(to, e.sealStartup(e.cfg.Now(), wire.StartupSessionID, ch, 0))
+	e.wake()
+	return nil
+}

@@ -1,0 +1,401 @@
+package rtmfp
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"sync"
+	"time"
+
+	"camchat/internal/rtmfp/cc"
+	"camchat/internal/rtmfp/flashcrypto"
+	"camchat/internal/rtmfp/flow"
+	"camchat/internal/rtmfp/wire"
+)
+
+// Limits of the startup machinery (rtmfp-cpp params.hpp; digest §2, §6).
+const (
+	// MaxDatagram is the largest datagram accepted: a 4-byte session ID and
+	// at most 8192 bytes of encrypted packet (DECRYPT_BUF_LENGTH).
+	MaxDatagram = wire.SessionIDLength + flashcrypto.MaxPacketLength
+	// minDatagram is a session ID and one cipher block.
+	minDatagram = wire.SessionIDLength + 16
+	// MaxCandidates is the most addresses an initiator tries at once
+	// (REDIRECT_THRESHOLD).
+	MaxCandidates = 24
+	// UltimateSessionTimeout bounds a handshake (ULTIMATE_SESSION_TIMEOUT).
+	UltimateSessionTimeout = 95 * time.Second
+	// helloFirstInterval and helloIntervalStep give the IHello and
+	// IIKeying retransmission times 0, 1, 3.5, 7.5, 13 … s.
+	helloFirstInterval = time.Second
+	helloIntervalStep  = 1500 * time.Millisecond
+	// MaxEarlyPackets is how many undecryptable packets an initiator in
+	// S_KEYING_SENT keeps to replay once the session opens.
+	MaxEarlyPackets = 18
+	// MaxPendingKeying bounds the IIKeyings waiting for a public-key
+	// computation; beyond it they are dropped.
+	MaxPendingKeying = 16
+	// AmplificationFactor bounds the answer to an unauthenticated datagram:
+	// never more than this many times the bytes it carried.
+	AmplificationFactor = 3
+	// ihelloPadTo pads our IHello packets so that a responder with a large
+	// certificate can answer within AmplificationFactor.
+	ihelloPadTo = 400
+	// maxStartupPacket is the largest startup packet cleartext.
+	maxStartupPacket = 4256
+	// tagLen is the size of an initiator's IHello tag.
+	tagLen = 16
+)
+
+// outDatagram is a startup packet waiting for the socket.
+type outDatagram struct {
+	to netip.AddrPort
+	b  []byte
+}
+
+// keyingJob is an IIKeying that passed the cookie check and waits for its
+// public-key computation.
+type keyingJob struct {
+	from netip.AddrPort
+	isid wire.SessionID
+	cert []byte
+	skic []byte
+}
+
+// engine is the sans-I/O core of an Endpoint: the sessions, the startup
+// pseudo-session and the packet scheduler. It is driven by receive, work,
+// timeout and flush, and tells its driver when to call again with
+// nextDeadline. Every field is guarded by mu; application calls lock mu,
+// change state and wake the loop.
+type engine struct {
+	mu sync.Mutex
+
+	cfg       Config // constant
+	id        *flashcrypto.Identity
+	policy    flashcrypto.Policy
+	epoch     time.Time // timestamp clock origin
+	defCipher *flashcrypto.PacketCipher
+	cookies   *flashcrypto.CookieJar
+	secret    [32]byte // mobility check secret
+	rand      io.Reader
+
+	sessions map[wire.SessionID]*Session // by our receive session ID
+	byTag    map[string]*Session         // initiators in IHELLO_SENT or KEYING_SENT
+	order    []*Session                  // open sessions in round-robin order
+	nextSID  uint32
+	closed   bool
+
+	out       []outDatagram
+	keyingQ   []keyingJob
+	unmatched []UnmatchedIHello
+	accepted  []*Session // sessions opened as responder, for the accept queue
+
+	tcSent time.Time // any session sent TC (for cc fastgrow)
+	rrNext [8]int    // round-robin cursor per priority over order
+
+	stats EndpointStats
+
+	rbuf []byte // decrypt scratch
+	pbuf []byte // plain packet being assembled
+	wbuf []byte // sealed packet
+	sent int    // datagrams handed to send in the current flush
+
+	wake func() // wakes the loop after an application call (set by Endpoint)
+}
+
+func newEngine(cfg Config) (*engine, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	now := cfg.Now()
+	e := &engine{
+		cfg:       cfg,
+		id:        cfg.Identity,
+		policy:    cfg.Policy,
+		epoch:     now,
+		defCipher: flashcrypto.NewDefaultCipher(),
+		rand:      cfg.Rand,
+		sessions:  make(map[wire.SessionID]*Session),
+		byTag:     make(map[string]*Session),
+		rbuf:      make([]byte, 0, MaxDatagram+64),
+		pbuf:      make([]byte, 0, maxStartupPacket+64),
+		wbuf:      make([]byte, 0, MaxDatagram+64),
+		wake:      func() {},
+	}
+	if e.cookies, err = flashcrypto.NewCookieJar(cfg.Rand, now); err != nil {
+		return nil, err
+	}
+	if _, err := io.ReadFull(cfg.Rand, e.secret[:]); err != nil {
+		return nil, fmt.Errorf("rtmfp: randomness: %w", err)
+	}
+	var b [4]byte
+	if _, err := io.ReadFull(cfg.Rand, b[:]); err != nil {
+		return nil, fmt.Errorf("rtmfp: randomness: %w", err)
+	}
+	e.nextSID = uint32(b[0])<<16 | uint32(b[1])<<8 | uint32(b[2])
+	return e, nil
+}
+
+func (e *engine) drop(r DropReason) { e.stats.Dropped[r]++ }
+
+// timestamp is our header timestamp at now (RFC 7016 §2.2.4).
+func (e *engine) timestamp(now time.Time) cc.Timestamp { return cc.TimestampAt(now.Sub(e.epoch)) }
+
+// newSID picks an unused non-zero receive session ID.
+func (e *engine) newSID() wire.SessionID {
+	for {
+		e.nextSID++
+		sid := wire.SessionID(e.nextSID)
+		if sid == 0 {
+			continue
+		}
+		if _, used := e.sessions[sid]; !used {
+			return sid
+		}
+	}
+}
+
+// receive processes one datagram from the socket (RFC 7016 §2.2.1: unscramble
+// the session ID, SID 0 is the startup pseudo-session, unknown IDs dropped).
+func (e *engine) receive(now time.Time, from netip.AddrPort, pkt []byte) {
+	if e.closed {
+		return
+	}
+	e.stats.PacketsReceived++
+	e.stats.BytesReceived += uint64(len(pkt))
+	switch {
+	case len(pkt) > MaxDatagram:
+		e.drop(DropTooLong)
+		return
+	case len(pkt) < minDatagram:
+		e.drop(DropTooShort)
+		return
+	}
+	sid, err := wire.UnscrambleSessionID(pkt)
+	if err != nil {
+		e.drop(DropTooShort)
+		return
+	}
+	if sid == wire.StartupSessionID {
+		e.receiveStartup(now, from, pkt)
+		return
+	}
+	s := e.sessions[sid]
+	if s == nil {
+		e.drop(DropUnknownSession)
+		return
+	}
+	s.receive(now, from, pkt)
+}
+
+// openError maps a packet protection failure to its drop reason.
+func openError(err error) DropReason {
+	switch {
+	case errors.Is(err, flashcrypto.ErrPacketTooLarge):
+		return DropTooLong
+	case errors.Is(err, flashcrypto.ErrPacketLength):
+		return DropBadLength
+	case errors.Is(err, flashcrypto.ErrReplayed), errors.Is(err, flashcrypto.ErrSequenceTooOld):
+		return DropReplay
+	case errors.Is(err, flashcrypto.ErrBadChecksum), errors.Is(err, flashcrypto.ErrShortCleartext):
+		return DropChecksum
+	case errors.Is(err, flashcrypto.ErrBadSequence):
+		return DropMalformed
+	default:
+		return DropDecrypt
+	}
+}
+
+// sealStartup builds a startup-mode packet carrying chunks, sealed with the
+// default key and addressed to sid (RFC 7425 §4.1), padded with 0xff so the
+// cleartext is at least padTo bytes.
+func (e *engine) sealStartup(now time.Time, sid wire.SessionID, chunks []byte, padTo int) []byte {
+	h := wire.PacketHeader{Mode: wire.ModeStartup, HasTimestamp: true, Timestamp: wire.Timestamp(e.timestamp(now))}
+	plain := h.Append(make([]byte, 0, h.Length()+len(chunks)+padTo))
+	plain = append(plain, chunks...)
+	if len(plain) < padTo {
+		plain = wire.AppendPadding(plain, padTo-len(plain))
+	}
+	out := make([]byte, wire.SessionIDLength, wire.SessionIDLength+e.defCipher.SealedLen(len(plain)))
+	out = e.defCipher.Seal(out, plain)
+	_ = wire.PutScrambledSessionID(out, sid)
+	return out
+}
+
+// queueStartup queues a startup packet.
+func (e *engine) queueStartup(to netip.AddrPort, b []byte) {
+	e.out = append(e.out, outDatagram{to: to, b: b})
+}
+
+// answerStartup queues an answer to an unauthenticated datagram of reqLen
+// bytes, unless it would exceed AmplificationFactor times that.
+func (e *engine) answerStartup(to netip.AddrPort, b []byte, reqLen int) bool {
+	if len(b) > AmplificationFactor*reqLen {
+		e.drop(DropAmplification)
+		return false
+	}
+	e.queueStartup(to, b)
+	return true
+}
+
+// work runs at most one queued public-key computation (responder keying);
+// it reports whether more are queued. The loop interleaves it with
+// receiving, so a burst of IIKeyings cannot starve open sessions.
+func (e *engine) work(now time.Time) bool {
+	if len(e.keyingQ) == 0 || e.closed {
+		return false
+	}
+	j := e.keyingQ[0]
+	copy(e.keyingQ, e.keyingQ[1:])
+	e.keyingQ = e.keyingQ[:len(e.keyingQ)-1]
+	e.completeResponder(now, j)
+	return len(e.keyingQ) > 0
+}
+
+// nextDeadline is the earliest time timeout must run (zero: none).
+func (e *engine) nextDeadline(now time.Time) time.Time {
+	var d time.Time
+	for _, s := range e.sessions {
+		d = earliest(d, s.deadline(now))
+	}
+	return d
+}
+
+// timeout runs every timer that is due.
+func (e *engine) timeout(now time.Time) {
+	// Sessions may remove themselves; iterate over a snapshot of IDs.
+	for _, s := range e.snapshot() {
+		s.onTimer(now)
+	}
+}
+
+func (e *engine) snapshot() []*Session {
+	l := make([]*Session, 0, len(e.sessions))
+	for _, s := range e.sessions {
+		l = append(l, s)
+	}
+	return l
+}
+
+// flush sends everything ready: queued startup packets, then each session's
+// control chunks and acknowledgements, then data by priority across the
+// sessions of the endpoint (strict precedence, round robin within a level,
+// as rtmfp-cpp's Interface does).
+func (e *engine) flush(now time.Time, send func(to netip.AddrPort, b []byte)) {
+	for i, o := range e.out {
+		e.stats.PacketsSent++
+		e.stats.BytesSent += uint64(len(o.b))
+		send(o.to, o.b)
+		e.out[i] = outDatagram{}
+	}
+	e.out = e.out[:0]
+	for _, s := range e.order {
+		s.flushControl(now, send)
+	}
+	// Data: repeatedly give one packet to the next session, in round-robin
+	// order, at the highest priority some session can send now.
+	for {
+		pri, ok := e.highestReady(now)
+		if !ok {
+			break
+		}
+		n := len(e.order)
+		sent := false
+		for i := 0; i < n; i++ {
+			k := (e.rrNext[pri] + i) % n
+			s := e.order[k]
+			if s.readyAt(now, pri) {
+				s.sendDataPacket(now, pri, send)
+				e.rrNext[pri] = (k + 1) % n
+				sent = true
+				break
+			}
+		}
+		if !sent {
+			break
+		}
+	}
+	for _, s := range e.order {
+		s.flushAcks(now, send)
+	}
+}
+
+// highestReady returns the highest priority at which some session has data
+// it may send now.
+func (e *engine) highestReady(now time.Time) (flow.Priority, bool) {
+	best, found := flow.Priority(0), false
+	for _, s := range e.order {
+		if p, ok := s.readyPriority(now); ok && (!found || p > best) {
+			best, found = p, true
+		}
+	}
+	return best, found
+}
+
+// tcrFor reports whether a packet of s must carry TCR: some other session
+// received time-critical data within 800 ms (rtmfp-cpp
+// shouldSessionReportTCR; RFC 7016 §3.5.2.1).
+func (e *engine) tcrFor(s *Session, now time.Time) bool {
+	for _, o := range e.order {
+		if o != s && !o.tcRecvAt.IsZero() && now.Sub(o.tcRecvAt) < cc.TimeCriticalTimeout {
+			return true
+		}
+	}
+	return false
+}
+
+// otherSessionTC reports whether any session sent TC within 800 ms.
+func (e *engine) otherSessionTC(now time.Time) bool {
+	return !e.tcSent.IsZero() && now.Sub(e.tcSent) < cc.TimeCriticalTimeout
+}
+
+// addOpen puts an opened session into the scheduling order.
+func (e *engine) addOpen(s *Session) { e.order = append(e.order, s) }
+
+// remove forgets a session entirely.
+func (e *engine) remove(s *Session) {
+	if e.sessions[s.rsid] == s {
+		delete(e.sessions, s.rsid)
+	}
+	if s.tag != "" && e.byTag[s.tag] == s {
+		delete(e.byTag, s.tag)
+	}
+	for i, o := range e.order {
+		if o == s {
+			e.order = append(e.order[:i], e.order[i+1:]...)
+			break
+		}
+	}
+}
+
+// findOpen returns an open session whose far certificate the EPD selects.
+func (e *engine) findOpen(epd flashcrypto.EPD) *Session {
+	for _, s := range e.order {
+		if s.state == stateOpen && s.farCert != nil && epd.Selects(s.farCert) {
+			return s
+		}
+	}
+	return nil
+}
+
+func earliest(a, b time.Time) time.Time {
+	switch {
+	case a.IsZero():
+		return b
+	case b.IsZero():
+		return a
+	case b.Before(a):
+		return b
+	}
+	return a
+}
+
+// closeAll aborts every session (endpoint shutdown).
+func (e *engine) closeAll(now time.Time) {
+	e.closed = true
+	for _, s := range e.snapshot() {
+		s.abort(now, ErrEndpointClosed, true)
+	}
+}

@@ -1,0 +1,75 @@
+package rtmfp
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"io"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"camchat/internal/rtmfp/flow"
+	"camchat/internal/rtmfp/rtmfptest"
+)
+
+func TestFlowMessagesBothWays(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := rtmfptest.NewNetwork(rtmfptest.Config{Seed: 2, DefaultLink: rtmfptest.LinkConditions{Delay: 10 * time.Millisecond}})
+		defer n.Close()
+		a := newPeer(t, n, "a", "10.0.0.1", 0, nil)
+		b := newPeer(t, n, "b", "10.0.0.2", 1, nil)
+		sa, sb := connectPair(t, a, b)
+		ctx := context.Background()
+		fa, err := sa.OpenFlow([]byte("TC\x04\x00"), flow.PriorityImmediate)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs := [][]byte{[]byte("hello"), bytes.Repeat([]byte{7}, 5000), []byte("x"), []byte("bye")}
+		for _, m := range msgs {
+			if _, err := fa.Write(m, WriteOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		fa.Close()
+		rb, err := sb.AcceptFlow(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(rb.Metadata()) != "TC\x04\x00" {
+			t.Fatalf("metadata %q", rb.Metadata())
+		}
+		for i, want := range msgs {
+			got, err := rb.Read(ctx)
+			if err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("message %d: %d bytes, %v; state %v stats %+v sess %v", i, len(got), err, rb.r.State(), rb.r.Stats(), sb.Err())
+			}
+		}
+		if _, err := rb.Read(ctx); err != io.EOF {
+			t.Fatalf("after FIN: %v", err)
+		}
+		// A return flow associated to b's receive flow arrives at a's send flow.
+		ret, err := rb.OpenReturnFlow([]byte("ret"), flow.PriorityImmediate)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var x [8]byte
+		binary.BigEndian.PutUint64(x[:], 42)
+		rc, err := ret.Write(x[:], WriteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ra, err := fa.AcceptReturn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := ra.Read(ctx)
+		if err != nil || binary.BigEndian.Uint64(got) != 42 || string(ra.Metadata()) != "ret" {
+			t.Fatalf("return flow: %v %v", got, err)
+		}
+		<-rc.Done()
+		if !rc.Delivered() {
+			t.Fatal("receipt not delivered")
+		}
+	})
+}

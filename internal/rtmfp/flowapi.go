@@ -1,0 +1,218 @@
+package rtmfp
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"camchat/internal/rtmfp/flow"
+	"camchat/internal/rtmfp/wire"
+)
+
+// Re-exported flow types, so that users of the transport need not import
+// package flow.
+type (
+	Priority     = flow.Priority
+	WriteOptions = flow.WriteOptions
+	Receipt      = flow.Receipt
+	Order        = flow.Order
+)
+
+// SendBufferLimit is how many bytes of messages a send flow queues before
+// Write blocks until acknowledgements make room.
+const SendBufferLimit = 1 << 20
+
+// SendFlow is the sending end of a flow (RFC 7016 §3.6.2). Its methods are
+// safe for concurrent use.
+type SendFlow struct {
+	s       *Session
+	f       *flow.Sender // guarded by the engine mutex
+	pri     flow.Priority
+	returns chan *RecvFlow // flows the far end associated to this one
+	space   chan struct{}  // signalled when acknowledgements free room
+}
+
+func (sf *SendFlow) wakeWriters() {
+	select {
+	case sf.space <- struct{}{}:
+	default:
+	}
+}
+
+// ID is the flow's ID in this session.
+func (sf *SendFlow) ID() wire.FlowID { return sf.f.ID() }
+
+// Write queues one message. It copies msg. It blocks while the flow holds
+// more than SendBufferLimit bytes not yet acknowledged or abandoned (unless
+// the message has a deadline, which bounds the queue by itself), and fails
+// once the flow or session has ended.
+func (sf *SendFlow) Write(msg []byte, opts WriteOptions) (*Receipt, error) {
+	e := sf.s.e
+	for {
+		e.mu.Lock()
+		if err := sf.s.errLocked(); err != nil {
+			e.mu.Unlock()
+			return nil, err
+		}
+		if sf.f.Buffered() < SendBufferLimit || opts.StartBy > 0 || opts.FinishBy > 0 {
+			rc, err := sf.f.Write(e.cfg.Now(), msg, opts)
+			e.mu.Unlock()
+			if err != nil {
+				return nil, fmt.Errorf("rtmfp: write flow %d: %w", sf.f.ID(), err)
+			}
+			e.wake()
+			return rc, nil
+		}
+		e.mu.Unlock()
+		select {
+		case <-sf.space:
+		case <-sf.s.done:
+		}
+	}
+}
+
+// Close ends the flow after its queued messages (FIN, RFC 7016 §3.6.2.3.2).
+func (sf *SendFlow) Close() error {
+	e := sf.s.e
+	e.mu.Lock()
+	sf.f.Close(e.cfg.Now())
+	e.mu.Unlock()
+	e.wake()
+	return nil
+}
+
+// SetPriority changes the flow's priority.
+func (sf *SendFlow) SetPriority(p Priority) {
+	e := sf.s.e
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !p.Valid() || p == sf.pri {
+		return
+	}
+	sf.s.flows.reprioritize(sf, p)
+	e.wake()
+}
+
+// Stats returns the flow's counters.
+func (sf *SendFlow) Stats() flow.SendStats {
+	sf.s.e.mu.Lock()
+	defer sf.s.e.mu.Unlock()
+	return sf.f.Stats()
+}
+
+// Exception reports the code of a Flow Exception Report from the receiver.
+func (sf *SendFlow) Exception() (uint64, bool) {
+	sf.s.e.mu.Lock()
+	defer sf.s.e.mu.Unlock()
+	return sf.f.Exception()
+}
+
+// AcceptReturn waits for a flow that the far end opens in return to this one.
+func (sf *SendFlow) AcceptReturn(ctx context.Context) (*RecvFlow, error) {
+	select {
+	case rf := <-sf.returns:
+		return rf, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-sf.s.done:
+		select {
+		case rf := <-sf.returns:
+			return rf, nil
+		default:
+		}
+		return nil, sf.s.Err()
+	}
+}
+
+// RecvFlow is the receiving end of a flow (RFC 7016 §3.6.3). Its methods are
+// safe for concurrent use.
+type RecvFlow struct {
+	s      *Session
+	r      *flow.Receiver // guarded by the engine mutex
+	parent *SendFlow      // the flow of ours it returns to, if any
+	notify chan struct{}  // signalled when data arrives or the flow ends
+}
+
+func (rf *RecvFlow) wake() {
+	select {
+	case rf.notify <- struct{}{}:
+	default:
+	}
+}
+
+// ID is the flow's ID as the sender numbered it.
+func (rf *RecvFlow) ID() wire.FlowID { return rf.r.ID() }
+
+// Metadata is the flow's metadata as the sender gave it.
+func (rf *RecvFlow) Metadata() []byte { return rf.r.Metadata() }
+
+// Parent is the send flow of ours that this flow returns to, or nil.
+func (rf *RecvFlow) Parent() *SendFlow { return rf.parent }
+
+// Read returns the next message. It returns io.EOF after the sender closed
+// the flow and every message was read, and the session's error (or
+// ErrFlowClosed) when the session ended first.
+func (rf *RecvFlow) Read(ctx context.Context) ([]byte, error) {
+	e := rf.s.e
+	for {
+		e.mu.Lock()
+		msg, ok := rf.r.Read()
+		complete := rf.r.Complete()
+		state := rf.r.State()
+		err := rf.s.err
+		ended := rf.s.doneClosed
+		if ok {
+			e.wake() // the window may have opened
+		}
+		e.mu.Unlock()
+		switch {
+		case ok:
+			return msg, nil
+		case complete:
+			return nil, io.EOF
+		case ended || state == flow.RecvClosed || state == flow.RecvRejected:
+			if err == nil {
+				err = ErrFlowClosed
+			}
+			return nil, err
+		}
+		select {
+		case <-rf.notify:
+		case <-rf.s.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// Reject refuses the flow: the sender receives a Flow Exception Report with
+// code (RFC 7016 §3.6.3.5).
+func (rf *RecvFlow) Reject(code uint64) {
+	e := rf.s.e
+	e.mu.Lock()
+	rf.r.Reject(code)
+	e.mu.Unlock()
+	e.wake()
+}
+
+// SetOrder sets the delivery order (sequence, network, or hold).
+func (rf *RecvFlow) SetOrder(o Order) {
+	e := rf.s.e
+	e.mu.Lock()
+	rf.r.SetOrder(o)
+	e.mu.Unlock()
+	e.wake()
+}
+
+// Stats returns the flow's counters.
+func (rf *RecvFlow) Stats() flow.RecvStats {
+	rf.s.e.mu.Lock()
+	defer rf.s.e.mu.Unlock()
+	return rf.r.Stats()
+}
+
+// OpenReturnFlow opens a send flow associated to this one (RFC 7016
+// §3.6.2.1: the return flow association option).
+func (rf *RecvFlow) OpenReturnFlow(metadata []byte, pri Priority) (*SendFlow, error) {
+	return rf.s.openFlow(metadata, pri, true, rf.r.ID())
+}

@@ -1,0 +1,112 @@
+package rtmfp
+
+import (
+	"context"
+	"math/rand/v2"
+	"net/netip"
+	"sync"
+	"testing"
+	"time"
+
+	"camchat/internal/rtmfp/flashcrypto"
+	"camchat/internal/rtmfp/rtmfptest"
+)
+
+// seededRand is a deterministic io.Reader for identities and endpoints.
+type seededRand struct {
+	mu sync.Mutex
+	r  *rand.ChaCha8
+}
+
+func newRand(seed byte) *seededRand {
+	var s [32]byte
+	s[0] = seed
+	return &seededRand{r: rand.NewChaCha8(s)}
+}
+
+func (r *seededRand) Read(b []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.r.Read(b)
+}
+
+var (
+	idOnce sync.Once
+	ids    []*flashcrypto.Identity
+)
+
+// testIdentity returns one of a few cached group-2 static identities (key
+// generation is the slow part of a test).
+func testIdentity(t testing.TB, i int) *flashcrypto.Identity {
+	idOnce.Do(func() {
+		for k := 0; k < 4; k++ {
+			id, err := flashcrypto.NewStaticIdentity(newRand(byte(100+k)), []flashcrypto.Group{flashcrypto.Group2}, flashcrypto.CertOptions{})
+			if err != nil {
+				panic(err)
+			}
+			ids = append(ids, id)
+		}
+	})
+	return ids[i]
+}
+
+// peer is an endpoint on a simulated host.
+type peer struct {
+	host *rtmfptest.Host
+	conn *rtmfptest.Conn
+	ep   *Endpoint
+	addr netip.AddrPort
+}
+
+func newPeer(t testing.TB, n *rtmfptest.Network, name, addr string, idx int, mod func(*Config)) *peer {
+	t.Helper()
+	a := netip.MustParseAddr(addr)
+	h, err := n.AddHost(name, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return listenPeer(t, h, a, idx, mod)
+}
+
+func listenPeer(t testing.TB, h *rtmfptest.Host, a netip.Addr, idx int, mod func(*Config)) *peer {
+	t.Helper()
+	c, err := h.Listen(netip.AddrPortFrom(a, 1935))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Identity: testIdentity(t, idx), Rand: newRand(byte(idx))}
+	if mod != nil {
+		mod(&cfg)
+	}
+	ep, err := NewEndpoint(c, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ep.Close() })
+	return &peer{host: h, conn: c, ep: ep, addr: c.LocalAddrPort()}
+}
+
+func (p *peer) epd() []byte { return flashcrypto.CanonicalEPD(p.ep.PeerID()) }
+
+// connectPair opens a session from a to b and returns both ends.
+func connectPair(t testing.TB, a, b *peer) (*Session, *Session) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	var sb *Session
+	var errB error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sb, errB = b.ep.Accept(ctx)
+	}()
+	sa, err := a.ep.Connect(ctx, b.epd(), b.addr)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	<-done
+	if errB != nil {
+		t.Fatalf("accept: %v", errB)
+	}
+	return sa, sb
+}

@@ -1,0 +1,889 @@
+package rtmfp
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"net/netip"
+	"time"
+
+	"camchat/internal/rtmfp/cc"
+	"camchat/internal/rtmfp/flashcrypto"
+	"camchat/internal/rtmfp/flow"
+	"camchat/internal/rtmfp/wire"
+)
+
+// Session timers (rtmfp-cpp params.hpp; RFC 7016 §3.5.2, §3.5.4, §3.5.5).
+const (
+	// MaxTimestampEchoAge: a timestamp older than this is no longer echoed.
+	MaxTimestampEchoAge = 128 * time.Second
+	// NearCloseRetransmit and NearCloseTimeout: an orderly close repeats
+	// its Close Request every 5 s and gives up after 90 s.
+	NearCloseRetransmit = 5 * time.Second
+	NearCloseTimeout    = 90 * time.Second
+	// FarCloseLinger: after a Close Request the session answers further
+	// ones with Close Acks for 19 s.
+	FarCloseLinger = 19 * time.Second
+	// MobilityCheckInterval: at most one mobility check per second.
+	MobilityCheckInterval = time.Second
+	// MobilityCheckLifetime: a mobility check's answer is valid this long.
+	MobilityCheckLifetime = 120 * time.Second
+	// MaxPacket is the cleartext size of session packets.
+	MaxPacket = 1200
+	// pingMobility marks a mobility check Ping.
+	pingMobility = 'M'
+	// maxControl bounds the control chunks queued between flushes.
+	maxControl = 4096
+)
+
+type sessionState uint8
+
+const (
+	stateIHelloSent sessionState = iota
+	stateKeyingSent
+	stateOpen
+	stateNearClose
+	stateFarCloseLinger
+	stateClosed
+)
+
+// candidate is an address an initiator sends IHellos to.
+type candidate struct {
+	addr     netip.AddrPort
+	next     time.Time
+	interval time.Duration
+}
+
+type earlyPacket struct {
+	from netip.AddrPort
+	b    []byte
+}
+
+// Session is one RTMFP session (RFC 7016 §3.5): a keyed, congestion
+// controlled association with one far end, carrying flows in both
+// directions. Its methods are safe for concurrent use; every field below is
+// guarded by the endpoint's engine mutex.
+type Session struct {
+	e           *engine
+	isInitiator bool
+	state       sessionState
+	rsid, fsid  wire.SessionID // receive (ours) and send (far end's) session IDs
+	farAddr     netip.AddrPort
+	farCert     *flashcrypto.Cert
+	est         *flashcrypto.Established
+	cipher      *flashcrypto.PacketCipher
+
+	// Initiator startup state (RFC 7016 §3.5.1.1).
+	epd            flashcrypto.EPD
+	epdRaw         []byte
+	tag            string
+	candidates     []candidate
+	started        time.Time
+	initiator      *flashcrypto.Initiator
+	cookie         []byte
+	iikeying       []byte // the IIKeying chunk
+	keyingNext     time.Time
+	keyingInterval time.Duration
+	cookieChanged  bool
+	early          []earlyPacket
+	resolved       *Session // this attempt was answered by another session
+
+	// Responder startup state.
+	skic     []byte
+	riKeying []byte // sealed RIKeying packet, resent on a repeated IIKeying
+
+	opened     chan struct{} // closed when open, resolved or failed
+	openedDone bool
+	done       chan struct{} // closed when the session ends for the application
+	doneClosed bool
+	err        error // first fatal error
+
+	// Header timestamps (RFC 7016 §3.5.2.2).
+	tsRecv       cc.Timestamp
+	tsRecvAt     time.Time
+	haveTSRecv   bool
+	tsSent       cc.Timestamp
+	haveTSSent   bool
+	echoSent     cc.Timestamp
+	haveEchoSent bool
+	tcRecvAt     time.Time
+
+	cc           cc.Controller
+	tsn          cc.TSN
+	lastTx       time.Time // last packet sent (keepalive)
+	keepaliveOut bool
+	rtxEpoch     time.Time // first unanswered transmission; zero = none
+	rtoAt        time.Time // retransmission timer; zero = off
+	lastIdle     time.Time
+	closeStarted time.Time
+	closeNext    time.Time
+	control      []byte // control chunks waiting for the next packet
+	fiMode       FIHelloMode
+
+	// Address mobility (RFC 7016 §3.5.4.2).
+	mobAddr   netip.AddrPort // where a check is to be sent
+	mobSentAt time.Time
+
+	flows
+	stats SessionStats
+}
+
+func (e *engine) newSession(now time.Time, initiator bool) *Session {
+	s := &Session{
+		e:           e,
+		isInitiator: initiator,
+		rsid:        e.newSID(),
+		started:     now,
+		opened:      make(chan struct{}),
+		done:        make(chan struct{}),
+		fiMode:      e.cfg.FIHelloMode,
+	}
+	s.flows.init(e.cfg.AcceptQueue)
+	e.sessions[s.rsid] = s
+	return s
+}
+
+// startInitiator begins a handshake to epd at addrs (RFC 7016 §3.5.1.1).
+func (e *engine) startInitiator(now time.Time, epdRaw []byte, epd flashcrypto.EPD, addrs []netip.AddrPort) (*Session, error) {
+	s := e.newSession(now, true)
+	s.state = stateIHelloSent
+	s.epd, s.epdRaw = epd, bytes.Clone(epdRaw)
+	var tag [tagLen]byte
+	if _, err := e.rand.Read(tag[:]); err != nil {
+		e.remove(s)
+		return nil, err
+	}
+	s.tag = string(tag[:])
+	e.byTag[s.tag] = s
+	e.stats.HandshakesInitiated++
+	for _, a := range addrs {
+		s.addCandidate(now, a)
+	}
+	return s, nil
+}
+
+// addCandidate adds an address to try, at most MaxCandidates, and sends it
+// an IHello at once.
+func (s *Session) addCandidate(now time.Time, a netip.AddrPort) {
+	if !a.IsValid() || len(s.candidates) >= MaxCandidates {
+		return
+	}
+	for _, c := range s.candidates {
+		if c.addr == a {
+			return
+		}
+	}
+	s.candidates = append(s.candidates, candidate{addr: a, next: now, interval: helloFirstInterval})
+	s.sendIHellos(now)
+}
+
+// sendIHellos sends an IHello to every candidate that is due and schedules
+// the next one: 0, 1, 3.5, 7.5, 13 … s (the interval grows by 1.5 s).
+func (s *Session) sendIHellos(now time.Time) {
+	var pkt []byte
+	for i := range s.candidates {
+		c := &s.candidates[i]
+		if c.next.After(now) {
+			continue
+		}
+		if pkt == nil {
+			ch := wire.IHello{EPD: s.epdRaw, Tag: []byte(s.tag)}.Append(nil)
+			pkt = s.e.sealStartup(now, wire.StartupSessionID, ch, ihelloPadTo)
+		}
+		s.e.queueStartup(c.addr, pkt)
+		c.next = now.Add(c.interval)
+		c.interval += helloIntervalStep
+	}
+}
+
+func (s *Session) buildIIKeying() {
+	s.iikeying = wire.IIKeying{
+		InitiatorSessionID: s.rsid,
+		Cookie:             s.cookie,
+		Certificate:        s.e.id.Cert().Raw,
+		SKIC:               s.initiator.SKIC(),
+		Signature:          []byte{flashcrypto.Signature},
+	}.Append(nil)
+}
+
+func (s *Session) sendIIKeying(now time.Time) {
+	s.e.queueStartup(s.farAddr, s.e.sealStartup(now, wire.StartupSessionID, s.iikeying, 0))
+	s.keyingNext = now.Add(s.keyingInterval)
+	s.keyingInterval += helloIntervalStep
+}
+
+// resolveTo ends this opening attempt in favour of another session with the
+// same far end (an open one, one already keying, or the winner of a glare).
+func (s *Session) resolveTo(o *Session) {
+	s.resolved = o
+	s.state = stateClosed
+	s.e.remove(s)
+	s.signalOpened()
+}
+
+func (s *Session) signalOpened() {
+	if !s.openedDone {
+		s.openedDone = true
+		close(s.opened)
+	}
+}
+
+// fail ends a handshake with err.
+func (s *Session) fail(now time.Time, err error) {
+	s.setErr(err)
+	s.state = stateClosed
+	s.e.remove(s)
+	s.signalOpened()
+	s.finish()
+}
+
+func (s *Session) setErr(err error) {
+	if s.err == nil {
+		s.err = err
+	}
+}
+
+// setOpen moves the session to S_OPEN.
+func (s *Session) setOpen(now time.Time) {
+	s.state = stateOpen
+	_ = s.cc.Init(cc.Config{CongestionDelay: s.e.cfg.CongestionDelay})
+	s.lastTx, s.lastIdle = now, now
+	if s.tag != "" {
+		delete(s.e.byTag, s.tag)
+	}
+	s.candidates, s.initiator, s.iikeying = nil, nil, nil
+	s.e.addOpen(s)
+	s.signalOpened()
+}
+
+// finish ends the session for the application: every flow ends with an
+// exception (RFC 7016 §3.5.5), blocked calls wake up.
+func (s *Session) finish() {
+	s.flows.endAll()
+	if !s.doneClosed {
+		s.doneClosed = true
+		close(s.done)
+	}
+}
+
+// abort closes the session abruptly, sending a Close Acknowledgement first
+// when asked (RFC 7016 §3.5.5; rtmfp-cpp close(false)).
+func (s *Session) abort(now time.Time, err error, sendAck bool) {
+	if sendAck && s.cipher != nil && (s.state == stateOpen || s.state == stateNearClose || s.state == stateFarCloseLinger) {
+		s.e.queueStartup(s.farAddr, s.sealOnce(now, wire.SessionCloseAck{}.Append(nil)))
+	}
+	s.setErr(err)
+	s.state = stateClosed
+	s.e.remove(s)
+	s.signalOpened()
+	s.finish()
+}
+
+// closeOrderly starts an orderly close (S_NEARCLOSE).
+func (s *Session) closeOrderly(now time.Time, err error) {
+	switch s.state {
+	case stateIHelloSent, stateKeyingSent:
+		s.fail(now, err)
+		return
+	case stateOpen:
+	default:
+		return
+	}
+	s.setErr(err)
+	s.state = stateNearClose
+	s.closeStarted, s.closeNext = now, now
+	s.finish()
+}
+
+// sealOnce seals a one-off session packet (close acknowledgement on abort).
+func (s *Session) sealOnce(now time.Time, chunks []byte) []byte {
+	plain := s.appendHeader(nil, now, false)
+	plain = append(plain, chunks...)
+	out := make([]byte, wire.SessionIDLength, wire.SessionIDLength+s.cipher.SealedLen(len(plain)))
+	out = s.cipher.Seal(out, plain)
+	_ = wire.PutScrambledSessionID(out, s.fsid)
+	return out
+}
+
+// mode is the packet mode this end sends.
+func (s *Session) mode() wire.Mode {
+	if s.isInitiator {
+		return wire.ModeInitiator
+	}
+	return wire.ModeResponder
+}
+
+// appendHeader appends a packet header: the timestamp only when it changed,
+// the echo only when fresh and changed (RFC 7016 §3.5.2.2; rtmfp-cpp
+// getTimestampIfNew, getTimestampEcho).
+func (s *Session) appendHeader(b []byte, now time.Time, tc bool) []byte {
+	h := wire.PacketHeader{Mode: s.mode(), TimeCritical: tc, TimeCriticalReverse: s.e.tcrFor(s, now)}
+	ts := s.e.timestamp(now)
+	if !s.haveTSSent || ts != s.tsSent {
+		h.HasTimestamp, h.Timestamp = true, wire.Timestamp(ts)
+		s.haveTSSent, s.tsSent = true, ts
+	}
+	if s.haveTSRecv {
+		held := now.Sub(s.tsRecvAt)
+		if held < MaxTimestampEchoAge {
+			echo := s.tsRecv.Add(held)
+			if !s.haveEchoSent || echo != s.echoSent {
+				h.HasTimestampEcho, h.TimestampEcho = true, wire.Timestamp(echo)
+				s.haveEchoSent, s.echoSent = true, echo
+			}
+		} else {
+			s.haveTSRecv = false
+		}
+	}
+	return h.Append(b)
+}
+
+// receive handles a datagram addressed to this session's ID.
+func (s *Session) receive(now time.Time, from netip.AddrPort, pkt []byte) {
+	e := s.e
+	switch s.state {
+	case stateIHelloSent:
+		e.drop(DropHandshake)
+		return
+	case stateKeyingSent:
+		// RIKeying and Cookie Change come with the default key to our ID
+		// (RFC 7425 §4.1); anything else is an early session packet.
+		plain, err := e.defCipher.Open(e.rbuf[:0], pkt[wire.SessionIDLength:])
+		if err != nil {
+			if len(s.early) >= MaxEarlyPackets {
+				e.drop(DropEarlyOverflow)
+				return
+			}
+			s.early = append(s.early, earlyPacket{from: from, b: bytes.Clone(pkt)})
+			return
+		}
+		s.receiveKeying(now, from, plain)
+		return
+	case stateClosed:
+		e.drop(DropUnknownSession)
+		return
+	}
+	plain, err := s.cipher.Open(e.rbuf[:0], pkt[wire.SessionIDLength:])
+	if err != nil {
+		r := openError(err)
+		e.drop(r)
+		s.stats.Dropped[r]++
+		return
+	}
+	h, n, err := wire.ParsePacketHeader(plain)
+	if err != nil {
+		e.drop(DropMalformed)
+		s.stats.Dropped[DropMalformed]++
+		return
+	}
+	if h.Mode == s.mode() || h.Mode == wire.ModeStartup {
+		e.drop(DropBadMode)
+		s.stats.Dropped[DropBadMode]++
+		return
+	}
+	s.stats.PacketsReceived++
+	s.stats.BytesReceived += uint64(len(pkt))
+	if h.HasTimestamp {
+		s.tsRecv, s.tsRecvAt, s.haveTSRecv = cc.Timestamp(h.Timestamp), now, true
+	}
+	if h.HasTimestampEcho && s.state == stateOpen {
+		s.cc.OnTimestampEcho(now, e.timestamp(now), cc.Timestamp(h.TimestampEcho))
+	}
+	if h.TimeCritical {
+		s.tcRecvAt = now
+	}
+	if h.TimeCriticalReverse {
+		s.cc.OnTCR(now)
+	}
+	s.processChunks(now, from, plain[n:])
+	if s.state == stateClosed {
+		return
+	}
+	// A valid packet from a new address: check the path before moving
+	// (RFC 7016 §3.5.4.2).
+	if from != s.farAddr && s.state == stateOpen {
+		if s.mobSentAt.IsZero() || now.Sub(s.mobSentAt) >= MobilityCheckInterval {
+			s.mobAddr = from
+		}
+	}
+}
+
+// receiveKeying handles a default-key packet in S_KEYING_SENT: RIKeying opens
+// the session, Cookie Change restarts IIKeying once (RFC 7016 §3.5.1.1).
+func (s *Session) receiveKeying(now time.Time, from netip.AddrPort, plain []byte) {
+	e := s.e
+	h, n, err := wire.ParsePacketHeader(plain)
+	if err != nil {
+		e.drop(DropMalformed)
+		return
+	}
+	if h.Mode != wire.ModeStartup {
+		e.drop(DropBadMode)
+		return
+	}
+	r := wire.NewChunkReader(plain[n:])
+	for t, p, ok := r.Next(); ok; t, p, ok = r.Next() {
+		switch t {
+		case wire.ChunkRHelloCookieChange:
+			c, err := wire.ParseRHelloCookieChange(p)
+			if err != nil || s.cookieChanged || !bytes.Equal(c.OldCookie, s.cookie) {
+				e.drop(DropHandshake)
+				continue
+			}
+			s.cookieChanged = true
+			s.cookie = bytes.Clone(c.NewCookie)
+			s.buildIIKeying()
+			s.keyingInterval = helloFirstInterval
+			s.sendIIKeying(now)
+		case wire.ChunkRIKeying:
+			c, err := wire.ParseRIKeying(p)
+			if err != nil || c.ResponderSessionID == 0 {
+				e.drop(DropMalformed)
+				continue
+			}
+			est, err := s.initiator.Complete(c.SKRC)
+			if err != nil {
+				e.drop(DropHandshake)
+				s.fail(now, ErrHandshakeFailed)
+				return
+			}
+			cipher, err := est.Cipher()
+			if err != nil {
+				s.fail(now, ErrHandshakeFailed)
+				return
+			}
+			s.est, s.cipher, s.fsid = est, cipher, c.ResponderSessionID
+			s.farAddr = from
+			s.setOpen(now)
+			e.stats.HandshakesCompleted++
+			early := s.early
+			s.early = nil
+			for _, p := range early {
+				s.receive(now, p.from, p.b)
+			}
+			return
+		}
+	}
+}
+
+// processChunks handles the chunks of an authenticated session packet.
+func (s *Session) processChunks(now time.Time, from netip.AddrPort, body []byte) {
+	e := s.e
+	r := wire.NewChunkReader(body)
+	s.flows.beginPacket()
+	var prev wire.UserData
+	havePrev := false
+	for t, p, ok := r.Next(); ok; t, p, ok = r.Next() {
+		if t != wire.ChunkNextUserData {
+			havePrev = false
+		}
+		switch t {
+		case wire.ChunkPing:
+			if len(s.control)+len(p)+wire.ChunkHeaderLength <= maxControl {
+				s.control = wire.PingReply{Message: p}.Append(s.control)
+			}
+			if len(p) > 0 && p[0] == pingMobility {
+				s.cc.ResetBaseRTT()
+			}
+		case wire.ChunkPingReply:
+			s.keepaliveOut = false
+			s.rtxEpoch = time.Time{}
+			if len(p) > 0 && p[0] == pingMobility {
+				s.onMobilityReply(now, from, p)
+			}
+		case wire.ChunkUserData:
+			c, err := wire.ParseUserData(p)
+			if err != nil {
+				e.drop(DropMalformed)
+				continue
+			}
+			if s.state == stateOpen {
+				s.onUserData(now, c)
+			}
+			prev, havePrev = c, true
+		case wire.ChunkNextUserData:
+			if !havePrev {
+				e.drop(DropMalformed)
+				continue
+			}
+			c, err := wire.ParseNextUserData(p)
+			if err != nil {
+				e.drop(DropMalformed)
+				havePrev = false
+				continue
+			}
+			prev = c.Follow(prev)
+			if s.state == stateOpen {
+				s.onUserData(now, prev)
+			}
+		case wire.ChunkAckRanges:
+			ack, it, err := wire.NewAckRangeIter(p)
+			if err != nil {
+				e.drop(DropMalformed)
+				continue
+			}
+			if s.onAckRanges(now, ack, it) {
+				s.keepaliveOut = false
+				s.rtxEpoch = time.Time{}
+			}
+		case wire.ChunkAckBitmap:
+			ack, err := wire.ParseAckBitmap(p)
+			if err != nil {
+				e.drop(DropMalformed)
+				continue
+			}
+			if s.onAckBitmap(now, ack) {
+				s.keepaliveOut = false
+				s.rtxEpoch = time.Time{}
+			}
+		case wire.ChunkBufferProbe:
+			c, err := wire.ParseBufferProbe(p)
+			if err == nil {
+				s.onBufferProbe(now, c.FlowID)
+			}
+		case wire.ChunkFlowException:
+			c, err := wire.ParseFlowException(p)
+			if err == nil {
+				s.onFlowException(c.FlowID, c.Code)
+			}
+		case wire.ChunkFIHello:
+			c, err := wire.ParseFIHello(p)
+			if err != nil {
+				e.drop(DropMalformed)
+				continue
+			}
+			if s.fiMode != FIHelloIgnore && s.state == stateOpen {
+				e.onIHello(now, from, c.ReplyAddress.AddrPort, c.EPD, c.Tag, 0, s)
+			}
+		case wire.ChunkSessionClose:
+			switch s.state {
+			case stateOpen:
+				s.setErr(ErrSessionClosed)
+				s.state = stateFarCloseLinger
+				s.closeStarted = now
+				s.finish()
+				s.control = wire.SessionCloseAck{}.Append(s.control)
+			case stateFarCloseLinger:
+				s.control = wire.SessionCloseAck{}.Append(s.control)
+			case stateNearClose:
+				// Both ends closing: acknowledge and finish.
+				s.e.queueStartup(s.farAddr, s.sealOnce(now, wire.SessionCloseAck{}.Append(nil)))
+				s.state = stateClosed
+				s.e.remove(s)
+				return
+			}
+		case wire.ChunkSessionCloseAck:
+			switch s.state {
+			case stateOpen:
+				s.abort(now, ErrSessionAborted, true)
+				return
+			case stateNearClose:
+				s.state = stateClosed
+				s.e.remove(s)
+				return
+			}
+		}
+	}
+	if r.Err() != nil {
+		e.drop(DropMalformed)
+		s.stats.Dropped[DropMalformed]++
+	}
+	s.flows.endPacket(now, s)
+}
+
+// mobilityCheck builds the Ping message of a mobility check to addr:
+// 'M' | VLU seconds | SHA-256('M' | VLU seconds | encoded address | secret)
+// (rtmfp-cpp makeMobilityCheck; we have one interface, so no interface ID).
+func (s *Session) mobilityCheck(secs uint64, addr netip.AddrPort) []byte {
+	msg := []byte{pingMobility}
+	msg = wire.AppendVLU(msg, secs)
+	h := sha256.New()
+	h.Write(msg)
+	h.Write(wire.Address{AddrPort: addr}.Append(nil))
+	h.Write(s.e.secret[:])
+	return h.Sum(msg)
+}
+
+func (s *Session) onMobilityReply(now time.Time, from netip.AddrPort, p []byte) {
+	secs, n, err := wire.ParseVLU(p[1:])
+	if err != nil || n == 0 {
+		return
+	}
+	if !bytes.Equal(p, s.mobilityCheck(secs, from)) {
+		s.e.drop(DropHandshake)
+		return
+	}
+	age := now.Sub(s.e.epoch) - time.Duration(secs)*time.Second
+	if age < 0 || age > MobilityCheckLifetime {
+		return
+	}
+	if from != s.farAddr {
+		s.farAddr = from
+		s.cc.ResetBaseRTT()
+	}
+}
+
+// onTimer runs the session's due timers.
+func (s *Session) onTimer(now time.Time) {
+	switch s.state {
+	case stateIHelloSent, stateKeyingSent:
+		if now.Sub(s.started) >= UltimateSessionTimeout {
+			s.fail(now, ErrHandshakeTimeout)
+			return
+		}
+		if s.state == stateIHelloSent {
+			s.sendIHellos(now)
+		} else if !s.keyingNext.After(now) {
+			s.sendIIKeying(now)
+		}
+	case stateOpen:
+		if !s.rtoAt.IsZero() && !s.rtoAt.After(now) {
+			s.onRTO(now)
+			if s.state != stateOpen {
+				return
+			}
+		}
+		if !s.keepaliveOut && !s.keepaliveAt().After(now) {
+			s.sendKeepalive(now)
+		}
+		if s.flows.count() > 0 {
+			s.lastIdle = now
+		} else if now.Sub(s.lastIdle) >= s.e.cfg.IdleLimit {
+			s.closeOrderly(now, ErrIdle)
+			return
+		}
+		s.flows.onTimer(now, s)
+	case stateNearClose:
+		if now.Sub(s.closeStarted) >= NearCloseTimeout {
+			s.state = stateClosed
+			s.e.remove(s)
+			return
+		}
+		if !s.closeNext.After(now) {
+			s.control = wire.SessionClose{}.Append(s.control)
+			s.closeNext = now.Add(NearCloseRetransmit)
+		}
+	case stateFarCloseLinger:
+		if now.Sub(s.closeStarted) >= FarCloseLinger {
+			s.state = stateClosed
+			s.e.remove(s)
+		}
+	}
+}
+
+// keepaliveAt is when a keepalive Ping is due: a period after the last
+// packet sent; the responder waits one MRTO more so both ends do not ping
+// (rtmfp-cpp onKeepaliveAlarm).
+func (s *Session) keepaliveAt() time.Time {
+	t := s.lastTx.Add(s.e.cfg.KeepalivePeriod)
+	if !s.isInitiator {
+		t = t.Add(s.cc.MRTO())
+	}
+	return t
+}
+
+func (s *Session) sendKeepalive(now time.Time) {
+	s.control = wire.Ping{}.Append(s.control)
+	s.keepaliveOut = true
+	if s.rtxEpoch.IsZero() {
+		s.rtxEpoch = now
+	}
+	if s.rtoAt.IsZero() {
+		s.rtoAt = now.Add(s.cc.ERTO())
+	}
+}
+
+// onRTO is the retransmission timeout (RFC 7016 §3.5.2.2, Appendix A.2):
+// all outstanding data is lost, the window collapses, and if nothing has
+// been answered for the retransmit limit the far end is gone.
+func (s *Session) onRTO(now time.Time) {
+	out := s.flows.outstanding()
+	if out == 0 && !s.keepaliveOut {
+		s.cc.OnTimeout(now, false)
+		s.rtoAt = time.Time{}
+		s.rtxEpoch = time.Time{}
+		return
+	}
+	if !s.rtxEpoch.IsZero() && now.Sub(s.rtxEpoch) >= s.e.cfg.RetransmitLimit {
+		s.abort(now, ErrRetransmitLimit, false)
+		return
+	}
+	s.cc.OnTimeout(now, out > 0)
+	s.flows.onTimeout(now)
+	s.stats.Timeouts++
+	if s.keepaliveOut {
+		s.control = wire.Ping{}.Append(s.control)
+	}
+	s.rtoAt = now.Add(s.cc.ERTO())
+}
+
+// deadline is when onTimer must next run (zero: no timer).
+func (s *Session) deadline(now time.Time) time.Time {
+	switch s.state {
+	case stateIHelloSent:
+		d := s.started.Add(UltimateSessionTimeout)
+		for _, c := range s.candidates {
+			d = earliest(d, c.next)
+		}
+		return d
+	case stateKeyingSent:
+		return earliest(s.started.Add(UltimateSessionTimeout), s.keyingNext)
+	case stateOpen:
+		d := s.rtoAt
+		if !s.keepaliveOut {
+			d = earliest(d, s.keepaliveAt())
+		}
+		if s.flows.count() == 0 {
+			d = earliest(d, s.lastIdle.Add(s.e.cfg.IdleLimit))
+		}
+		d = earliest(d, s.flows.deadline(now, s))
+		if len(s.control) > 0 || s.mobAddr.IsValid() {
+			d = earliest(d, now)
+		}
+		return d
+	case stateNearClose:
+		return earliest(s.closeStarted.Add(NearCloseTimeout), s.closeNext)
+	case stateFarCloseLinger:
+		d := s.closeStarted.Add(FarCloseLinger)
+		if len(s.control) > 0 {
+			d = earliest(d, now)
+		}
+		return d
+	}
+	return time.Time{}
+}
+
+// canSendData reports whether the congestion window and pacing allow a data
+// packet now.
+func (s *Session) canSendData(now time.Time) bool {
+	if s.state != stateOpen {
+		return false
+	}
+	if !s.cc.CanSend(s.flows.outstanding()) {
+		return false
+	}
+	return !s.cc.NextSendTime(now).After(now)
+}
+
+// readyPriority is the highest priority at which this session may send data
+// now.
+func (s *Session) readyPriority(now time.Time) (flow.Priority, bool) {
+	if !s.canSendData(now) {
+		return 0, false
+	}
+	return s.flows.highestWanting(now)
+}
+
+// readyAt reports whether the session may send data at priority pri now.
+func (s *Session) readyAt(now time.Time, pri flow.Priority) bool {
+	p, ok := s.readyPriority(now)
+	return ok && p >= pri
+}
+
+// packet assembly buffer: chunks are appended after room for the longest
+// header, which is written in front when the packet is complete.
+func (s *Session) startPacket() []byte {
+	return s.e.pbuf[:wire.MaxHeaderLength]
+}
+
+// sendPacket finishes a packet started by startPacket and sends it to to.
+func (s *Session) sendPacket(now time.Time, b []byte, tc bool, to netip.AddrPort, send func(netip.AddrPort, []byte)) {
+	var hb [wire.MaxHeaderLength]byte
+	h := s.appendHeader(hb[:0], now, tc)
+	start := wire.MaxHeaderLength - len(h)
+	copy(b[start:], h)
+	plain := b[start:]
+	out := s.cipher.Seal(s.e.wbuf[:wire.SessionIDLength], plain)
+	_ = wire.PutScrambledSessionID(out, s.fsid)
+	send(to, out)
+	s.e.wbuf = out[:0]
+	s.lastTx = now
+	s.stats.PacketsSent++
+	s.stats.BytesSent += uint64(len(out))
+	s.e.stats.PacketsSent++
+	s.e.stats.BytesSent += uint64(len(out))
+}
+
+// flushControl sends immediate acknowledgements and control chunks, and a
+// mobility check if one is due.
+func (s *Session) flushControl(now time.Time, send func(netip.AddrPort, []byte)) {
+	if s.mobAddr.IsValid() && s.state == stateOpen {
+		secs := uint64(now.Sub(s.e.epoch) / time.Second)
+		b := s.startPacket()
+		b = wire.Ping{Message: s.mobilityCheck(secs, s.mobAddr)}.Append(b)
+		s.sendPacket(now, b, false, s.mobAddr, send)
+		s.mobSentAt = now
+		s.mobAddr = netip.AddrPort{}
+	}
+	if s.state == stateClosed {
+		return
+	}
+	for {
+		b := s.startPacket()
+		b = s.flows.appendAcks(b, now, true)
+		// Control chunks in order, as many as fit.
+		n := 0
+		for n < len(s.control) {
+			l := wire.ChunkHeaderLength + int(s.control[n+1])<<8 | int(s.control[n+2])
+			if len(b)+l > MaxPacket+wire.MaxHeaderLength {
+				break
+			}
+			b = append(b, s.control[n:n+l]...)
+			n += l
+		}
+		if n == 0 && len(b) == wire.MaxHeaderLength {
+			if len(s.control) > 0 { // a chunk larger than a packet: drop it
+				s.control = s.control[:0]
+			}
+			return
+		}
+		s.control = s.control[:copy(s.control, s.control[n:])]
+		s.sendPacket(now, b, false, s.farAddr, send)
+		if len(s.control) == 0 && !s.flows.immediateAckDue() {
+			return
+		}
+	}
+}
+
+// sendDataPacket assembles one packet of user data, serving priority pri
+// first and then lower ones, with pending acknowledgements riding along.
+func (s *Session) sendDataPacket(now time.Time, pri flow.Priority, send func(netip.AddrPort, []byte)) {
+	b := s.startPacket()
+	b = s.flows.appendAcks(b, now, false)
+	s.tsn++
+	b, sent, tc := s.flows.appendData(b, now, s.tsn, pri, MaxPacket+wire.MaxHeaderLength)
+	if sent == 0 && len(b) == wire.MaxHeaderLength {
+		s.tsn--
+		return
+	}
+	wasIdle := s.flows.outstanding() == cc.ByteCount(sent)
+	s.sendPacket(now, b, tc, s.farAddr, send)
+	s.cc.OnPacketSent(now, cc.ByteCount(sent), tc)
+	s.stats.DataBytesSent += uint64(sent)
+	if tc {
+		s.e.tcSent = now
+	}
+	if sent > 0 {
+		if s.rtoAt.IsZero() {
+			s.rtoAt = now.Add(s.cc.ERTO())
+		}
+		if wasIdle && s.rtxEpoch.IsZero() {
+			s.rtxEpoch = now
+		}
+	}
+}
+
+// flushAcks sends the acknowledgements that are due and did not ride on a
+// data packet.
+func (s *Session) flushAcks(now time.Time, send func(netip.AddrPort, []byte)) {
+	if s.state != stateOpen && s.state != stateNearClose && s.state != stateFarCloseLinger {
+		return
+	}
+	for i := 0; i < 8 && s.flows.ackDue(now); i++ {
+		b := s.startPacket()
+		b = s.flows.appendAcks(b, now, false)
+		if len(b) == wire.MaxHeaderLength {
+			return
+		}
+		s.sendPacket(now, b, false, s.farAddr, send)
+	}
+}

@@ -1,0 +1,299 @@
+package rtmfp
+
+import (
+	"bytes"
+	"errors"
+	"net/netip"
+	"time"
+
+	"camchat/internal/rtmfp/flashcrypto"
+	"camchat/internal/rtmfp/wire"
+)
+
+// receiveStartup handles a packet for the startup pseudo-session, SID 0
+// (RFC 7016 §3.5.1): IHello and IIKeying to a responder, RHello and Redirect
+// to an initiator. It decrypts with the default key and requires the startup
+// mode (rtmfp-cpp StartupSession::onPacketHeader).
+func (e *engine) receiveStartup(now time.Time, from netip.AddrPort, pkt []byte) {
+	plain, err := e.defCipher.Open(e.rbuf[:0], pkt[wire.SessionIDLength:])
+	if err != nil {
+		e.drop(openError(err))
+		return
+	}
+	h, n, err := wire.ParsePacketHeader(plain)
+	if err != nil {
+		e.drop(DropMalformed)
+		return
+	}
+	if h.Mode != wire.ModeStartup {
+		e.drop(DropBadMode)
+		return
+	}
+	r := wire.NewChunkReader(plain[n:])
+	seenIHello := false
+	for t, p, ok := r.Next(); ok; t, p, ok = r.Next() {
+		switch t {
+		case wire.ChunkIHello:
+			if seenIHello { // only the first IHello of a packet counts
+				continue
+			}
+			seenIHello = true
+			c, err := wire.ParseIHello(p)
+			if err != nil {
+				e.drop(DropMalformed)
+				continue
+			}
+			e.onIHello(now, from, from, c.EPD, c.Tag, len(pkt), nil)
+		case wire.ChunkRHello:
+			c, err := wire.ParseRHello(p)
+			if err != nil {
+				e.drop(DropMalformed)
+				continue
+			}
+			e.onRHello(now, from, c)
+		case wire.ChunkRedirect:
+			c, err := wire.ParseRedirect(p)
+			if err != nil {
+				e.drop(DropMalformed)
+				continue
+			}
+			e.onRedirect(now, from, c)
+		case wire.ChunkIIKeying:
+			c, err := wire.ParseIIKeying(p)
+			if err != nil {
+				e.drop(DropMalformed)
+				continue
+			}
+			e.onIIKeying(now, from, c, len(pkt))
+		}
+	}
+	if r.Err() != nil {
+		e.drop(DropMalformed)
+	}
+}
+
+// onIHello answers an IHello, or an FIHello forwarded on session via, whose
+// answer goes to replyTo (RFC 7016 §3.5.1.2, §3.5.1.4). If the EPD selects us
+// the answer is an RHello with a cookie bound to replyTo (or, for an FIHello
+// in FIHelloSendRedirect mode, an empty Redirect); otherwise the application's
+// unmatched-IHello hook decides.
+func (e *engine) onIHello(now time.Time, from, replyTo netip.AddrPort, epdRaw, tag []byte, reqLen int, via *Session) {
+	epd, err := flashcrypto.ParseEPD(epdRaw)
+	if err != nil {
+		e.drop(DropMalformed)
+		return
+	}
+	if !epd.Selects(e.id.Cert()) {
+		if e.cfg.OnUnmatchedIHello != nil {
+			e.unmatched = append(e.unmatched, UnmatchedIHello{
+				EPD: bytes.Clone(epdRaw), Tag: bytes.Clone(tag), From: replyTo, Via: via,
+			})
+		} else {
+			e.drop(DropHandshake)
+		}
+		return
+	}
+	var chunk []byte
+	if via != nil && via.fiMode == FIHelloSendRedirect {
+		chunk = wire.Redirect{Tag: tag}.Append(nil)
+	} else {
+		chunk = wire.RHello{Tag: tag, Cookie: e.cookies.Make(replyTo, now), Certificate: e.id.Cert().Raw}.Append(nil)
+	}
+	b := e.sealStartup(now, wire.StartupSessionID, chunk, 0)
+	if via != nil {
+		// Forwarded by an authenticated session: the far end vouches for it,
+		// so the amplification bound applies to the forwarder's session, not
+		// to this answer.
+		e.queueStartup(replyTo, b)
+		return
+	}
+	e.answerStartup(replyTo, b, reqLen)
+}
+
+// onRHello continues an initiator's handshake (RFC 7016 §3.5.1.1): the tag
+// names the session; the certificate must be selected by our EPD.
+func (e *engine) onRHello(now time.Time, from netip.AddrPort, c wire.RHello) {
+	s := e.byTag[string(c.Tag)]
+	if s == nil || s.state != stateIHelloSent {
+		e.drop(DropHandshake)
+		return
+	}
+	cert, err := flashcrypto.ParseCert(c.Certificate)
+	if err != nil || !s.epd.Selects(cert) {
+		e.drop(DropHandshake)
+		return
+	}
+	cert.Raw = bytes.Clone(cert.Raw)
+	// An open session with the same canonical EPD answers the request
+	// (rtmfp-cpp Session::onRHello).
+	if o := e.findOpenCert(cert); o != nil {
+		s.resolveTo(o)
+		return
+	}
+	// A session already keying with the same far end absorbs this one.
+	for _, o := range e.byTag {
+		if o != s && o.state == stateKeyingSent && o.farCert != nil && o.farCert.PeerID == cert.PeerID {
+			s.resolveTo(o)
+			return
+		}
+	}
+	in, err := flashcrypto.NewInitiator(e.id, cert, e.policy, e.rand)
+	if err != nil {
+		s.fail(now, errors.Join(ErrHandshakeFailed, err))
+		e.drop(DropHandshake)
+		return
+	}
+	s.farCert = cert
+	s.initiator = in
+	s.cookie = bytes.Clone(c.Cookie)
+	s.farAddr = from
+	s.state = stateKeyingSent
+	s.buildIIKeying()
+	s.keyingInterval = helloFirstInterval
+	s.sendIIKeying(now)
+}
+
+// findOpenCert returns an open session whose far end has cert's peer ID.
+func (e *engine) findOpenCert(cert *flashcrypto.Cert) *Session {
+	for _, o := range e.order {
+		if o.state == stateOpen && o.farCert != nil && o.farCert.PeerID == cert.PeerID {
+			return o
+		}
+	}
+	return nil
+}
+
+// onRedirect adds the listed addresses (or, for an empty list, the
+// Redirect's source) as candidates of the initiator the tag names
+// (RFC 7016 §3.5.1.1; rtmfp-cpp RTMFP::onRedirect).
+func (e *engine) onRedirect(now time.Time, from netip.AddrPort, c wire.Redirect) {
+	s := e.byTag[string(c.Tag)]
+	if s == nil || s.state != stateIHelloSent {
+		e.drop(DropHandshake)
+		return
+	}
+	e.stats.Redirects++
+	if len(c.Addresses) == 0 {
+		s.addCandidate(now, from)
+		return
+	}
+	for _, a := range c.Addresses {
+		s.addCandidate(now, a.AddrPort)
+	}
+}
+
+// onIIKeying is the responder's cookie check and duplicate detection, all
+// before any public-key work (RFC 7016 §3.5.1.2).
+func (e *engine) onIIKeying(now time.Time, from netip.AddrPort, c wire.IIKeying, reqLen int) {
+	if c.InitiatorSessionID == 0 {
+		e.drop(DropMalformed)
+		return
+	}
+	switch err := e.cookies.Check(c.Cookie, from, now); {
+	case errors.Is(err, flashcrypto.ErrCookieMismatch):
+		// Genuine and fresh, issued to another address: the initiator's
+		// address changed (NAT rebinding). RFC 7016 §3.5.1.2.
+		ch := wire.RHelloCookieChange{OldCookie: c.Cookie, NewCookie: e.cookies.Make(from, now)}.Append(nil)
+		if e.answerStartup(from, e.sealStartup(now, c.InitiatorSessionID, ch, 0), reqLen) {
+			e.stats.CookieChanges++
+		}
+		return
+	case err != nil:
+		e.drop(DropBadCookie)
+		return
+	}
+	// The same IIKeying again: its RIKeying was lost. Retransmit the stored
+	// one; this is the only time RIKeying is resent (digest §6).
+	for _, s := range e.order {
+		if !s.isInitiator && s.farAddr == from && s.fsid == c.InitiatorSessionID && bytes.Equal(s.skic, c.SKIC) {
+			if s.riKeying != nil {
+				e.stats.RIKeyingRetransmits++
+				e.queueStartup(from, s.riKeying)
+			}
+			return
+		}
+	}
+	for _, j := range e.keyingQ {
+		if j.from == from && j.isid == c.InitiatorSessionID && bytes.Equal(j.skic, c.SKIC) {
+			return // already queued
+		}
+	}
+	if len(e.keyingQ) >= MaxPendingKeying {
+		e.drop(DropQueueFull)
+		return
+	}
+	e.keyingQ = append(e.keyingQ, keyingJob{
+		from: from, isid: c.InitiatorSessionID,
+		cert: bytes.Clone(c.Certificate), skic: bytes.Clone(c.SKIC),
+	})
+}
+
+// completeResponder does the responder's key agreement for a queued IIKeying
+// and opens the session (RFC 7016 §3.5.1.2; rtmfp-cpp RTMFP::onIIKeying).
+func (e *engine) completeResponder(now time.Time, j keyingJob) {
+	cert, err := flashcrypto.ParseCert(j.cert)
+	if err != nil {
+		e.drop(DropHandshake)
+		return
+	}
+	// Glare (RFC 7016 §3.5.1.3, RFC 7425 §4.3.6): we are opening a session
+	// to the same far end. The smaller-or-equal certificate wins; the winner
+	// ignores the other's IIKeying, the loser accepts it and gives up its
+	// own attempt, which then resolves to the session opened here.
+	var losing []*Session
+	for _, o := range e.byTag {
+		if o.state != stateIHelloSent && o.state != stateKeyingSent {
+			continue
+		}
+		same := (o.farCert != nil && o.farCert.PeerID == cert.PeerID) || (o.farCert == nil && o.epd.Selects(cert))
+		if !same {
+			continue
+		}
+		if flashcrypto.NearWinsGlare(e.id.Cert().Raw, cert.Raw) {
+			e.drop(DropHandshake)
+			return
+		}
+		losing = append(losing, o)
+	}
+	// An open session with this far end at this address is replaced only
+	// by the very same certificate (RFC 7425 §4.3.7).
+	var replaced *Session
+	for _, o := range e.order {
+		if o.farAddr == j.from && o.state == stateOpen && o.farCert != nil {
+			if !cert.Overrides(o.farCert) {
+				e.drop(DropHandshake)
+				return
+			}
+			replaced = o
+		}
+	}
+	skrc, est, err := flashcrypto.Respond(e.id, cert, j.skic, e.policy, e.rand)
+	if err != nil {
+		e.drop(DropHandshake)
+		return
+	}
+	cipher, err := est.Cipher()
+	if err != nil {
+		e.drop(DropHandshake)
+		return
+	}
+	if replaced != nil {
+		replaced.abort(now, ErrReplaced, false)
+	}
+	s := e.newSession(now, false)
+	s.fsid = j.isid
+	s.farAddr = j.from
+	s.farCert = cert
+	s.skic = j.skic
+	s.est = est
+	s.cipher = cipher
+	ri := wire.RIKeying{ResponderSessionID: s.rsid, SKRC: skrc, Signature: []byte{flashcrypto.Signature}}.Append(nil)
+	s.riKeying = e.sealStartup(now, j.isid, ri, 0)
+	e.queueStartup(j.from, s.riKeying)
+	s.setOpen(now)
+	e.stats.HandshakesAccepted++
+	for _, o := range losing {
+		o.resolveTo(s)
+	}
+	e.accepted = append(e.accepted, s)
+}

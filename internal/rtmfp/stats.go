@@ -1,0 +1,100 @@
+package rtmfp
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"camchat/internal/rtmfp/cc"
+)
+
+// DropReason says why the endpoint discarded a received datagram or chunk.
+// Every drop is counted (design: nothing unauthenticated is answered with
+// work an attacker can multiply, and nothing is dropped silently).
+type DropReason int
+
+const (
+	DropTooShort       DropReason = iota // shorter than a session ID and one cipher block
+	DropTooLong                          // longer than 8192 bytes (rtmfp-cpp DECRYPT_BUF_LENGTH)
+	DropBadLength                        // ciphertext not a positive multiple of 16
+	DropUnknownSession                   // no session has this session ID
+	DropDecrypt                          // HMAC mismatch (or undecryptable)
+	DropReplay                           // session sequence number replayed or too old
+	DropChecksum                         // Internet checksum mismatch
+	DropBadMode                          // packet mode forbidden or wrong for the session
+	DropMalformed                        // header or chunk malformed
+	DropRateLimited                      // answer suppressed by a rate limit
+	DropQueueFull                        // reader-to-loop queue or DH queue full
+	DropBadCookie                        // IIKeying with an invalid or expired cookie
+	DropHandshake                        // handshake chunk that matches nothing, or keying failed
+	DropEarlyOverflow                    // undecryptable early packet beyond the 18 kept
+	DropAmplification                    // answer would exceed 3× the unauthenticated request
+	NumDropReasons
+)
+
+var dropNames = [NumDropReasons]string{
+	"too short", "too long", "bad length", "unknown session", "decrypt/HMAC",
+	"replay", "checksum", "bad mode", "malformed", "rate limited",
+	"queue full", "bad cookie", "handshake", "early overflow", "amplification",
+}
+
+func (r DropReason) String() string {
+	if r >= 0 && r < NumDropReasons {
+		return dropNames[r]
+	}
+	return fmt.Sprintf("DropReason(%d)", int(r))
+}
+
+// EndpointStats are the endpoint's counters.
+type EndpointStats struct {
+	PacketsReceived uint64
+	PacketsSent     uint64
+	BytesReceived   uint64
+	BytesSent       uint64
+	Dropped         [NumDropReasons]uint64
+
+	HandshakesInitiated uint64 // Connect attempts that reached IHello
+	HandshakesCompleted uint64 // sessions opened as initiator
+	HandshakesAccepted  uint64 // sessions opened as responder
+	CookieChanges       uint64 // RHello Cookie Change sent
+	RIKeyingRetransmits uint64
+	Redirects           uint64 // Redirects received and applied
+	Sessions            int    // sessions currently known (any state)
+}
+
+// TotalDropped sums the drops over all reasons.
+func (s EndpointStats) TotalDropped() uint64 {
+	var t uint64
+	for _, d := range s.Dropped {
+		t += d
+	}
+	return t
+}
+
+func (s EndpointStats) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "rx %d pkts %d B, tx %d pkts %d B", s.PacketsReceived, s.BytesReceived, s.PacketsSent, s.BytesSent)
+	for r, d := range s.Dropped {
+		if d > 0 {
+			fmt.Fprintf(&b, ", drop %s %d", DropReason(r), d)
+		}
+	}
+	return b.String()
+}
+
+// SessionStats are one session's figures.
+type SessionStats struct {
+	SRTT, RTTVar time.Duration
+	BaseRTT      time.Duration // 0 when unknown
+	CWND         cc.ByteCount
+	Outstanding  cc.ByteCount
+
+	PacketsSent, PacketsReceived uint64
+	BytesSent, BytesReceived     uint64 // UDP payload bytes
+	DataBytesSent                uint64 // user data in fragments, retransmissions included
+	Retransmits                  uint64 // fragments sent again
+	Abandoned                    uint64 // messages abandoned by send flows
+	LossCuts, DelayCuts          uint64
+	Timeouts                     uint64
+	Dropped                      [NumDropReasons]uint64
+}
