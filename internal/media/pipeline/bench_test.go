@@ -1,0 +1,150 @@
+package pipeline
+
+import (
+	"image"
+	"math/rand/v2"
+	"runtime"
+	"syscall"
+	"testing"
+	"time"
+
+	"camchat/internal/media/codec"
+	"camchat/internal/media/synth"
+)
+
+// BenchmarkCall is the media budget of one peer in a five-person call: one
+// send pipeline (10 ms microphone frames through echo cancellation into 20 ms
+// Opus, 320x240 pictures at 15 fps into VP8 at 300 kbit/s with three temporal
+// layers) and four receive pipelines (jitter buffer and Opus decoding mixed
+// by the Playback, whose output feeds the echo canceller; VP8 decoding and
+// lip-sync display at 50 Hz). One op is one second of media. The camera and
+// microphone are prepared in advance (noisy pictures, so that the encoder
+// spends its budget as with a real camera); the network is a direct hand-over.
+//
+// Metrics: cpu-%/core is process CPU time (getrusage, all threads) per
+// media second as a percentage of one core; allocs/tick is heap allocations
+// per 10 ms tick; video-bit/s is what the encoder produced.
+func BenchmarkCall(b *testing.B) {
+	const (
+		fps     = 15
+		peers   = 4
+		pics    = 2 * fps
+		rxDelay = 40 * time.Millisecond
+	)
+	pat, err := synth.NewPattern(320, 240)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(9, 9))
+	var frames [pics]*image.YCbCr
+	for i := range frames {
+		frames[i] = pat.Render(nil, uint32(i), 0)
+		addNoise(frames[i], rng)
+	}
+	mic, _ := synth.NewMic(synth.MicConfig{Start: t0, Epoch: t0})
+	micPCM := make([]int16, 2*SampleRate)
+	mic.Read(micPCM)
+
+	var ars [peers]*AudioReceiver
+	var vrs [peers]*VideoReceiver
+	var now time.Time
+	for i := range peers {
+		if ars[i], err = NewAudioReceiver(AudioReceiverConfig{}); err != nil {
+			b.Fatal(err)
+		}
+		defer ars[i].Close()
+		if vrs[i], err = NewVideoReceiver(VideoReceiverConfig{Audio: ars[i]}); err != nil {
+			b.Fatal(err)
+		}
+		defer vrs[i].Close()
+	}
+	as, err := NewAudioSender(AudioSenderConfig{Epoch: t0, PacketLossPercent: 5, Send: func(p AudioPacket) {
+		for _, r := range ars {
+			if err := r.Push(p, now.Add(rxDelay)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer as.Close()
+	var videoBytes int
+	vs, err := NewVideoSender(VideoSenderConfig{Epoch: t0, Encoder: codec.VP8EncoderConfig{
+		Width: 320, Height: 240, FrameRate: fps, Bitrate: 300_000, TemporalLayers: 3,
+	}, Send: func(p VideoPacket) {
+		videoBytes += len(p.Payload)
+		for _, r := range vrs {
+			if err := r.Push(p, now.Add(rxDelay)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer vs.Close()
+	pb, err := NewPlayback(PlaybackConfig{Echo: as})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i, r := range ars {
+		pb.Attach(i, r)
+	}
+
+	out := make([]int16, FrameSamples)
+	var tick, pic int64
+	second := func() {
+		for range 100 {
+			now = t0.Add(time.Duration(tick) * FrameDuration)
+			off := int(tick%200) * FrameSamples
+			if err := as.Process(micPCM[off:off+FrameSamples], now); err != nil {
+				b.Fatal(err)
+			}
+			if t0.Add(time.Duration(pic) * time.Second / fps).Before(now.Add(FrameDuration)) {
+				if err := vs.Encode(frames[pic%pics], now); err != nil {
+					b.Fatal(err)
+				}
+				pic++
+			}
+			at := now.Add(rxDelay + 30*time.Millisecond)
+			if err := pb.ReadFrame(at, out); err != nil {
+				b.Fatal(err)
+			}
+			if tick%2 == 0 {
+				for _, r := range vrs {
+					r.Due(at)
+				}
+			}
+			tick++
+		}
+	}
+	second() // warm up: buffers, pools, keyframe
+	second()
+	videoBytes = 0
+
+	var ms0, ms1 runtime.MemStats
+	var ru0, ru1 syscall.Rusage
+	runtime.ReadMemStats(&ms0)
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		second()
+	}
+	b.StopTimer()
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+	runtime.ReadMemStats(&ms1)
+	cpu := time.Duration(ru1.Utime.Nano()-ru0.Utime.Nano()) + time.Duration(ru1.Stime.Nano()-ru0.Stime.Nano())
+	b.ReportMetric(100*cpu.Seconds()/float64(b.N), "cpu-%/core")
+	b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/float64(b.N*100), "allocs/tick")
+	b.ReportMetric(float64(videoBytes*8)/float64(b.N), "video-bit/s")
+	for i, r := range vrs {
+		if st := r.Stats(); st.Display.Shown == 0 || st.KeyframeRequests != 0 {
+			b.Fatalf("receiver %d: %+v", i, st)
+		}
+		if st := ars[i].Stats(); st.Jitter.Decoded == 0 {
+			b.Fatalf("audio receiver %d: %+v", i, st)
+		}
+	}
+}
