@@ -823,7 +823,7 @@ func (s *Session) flushControl(now time.Time, send func(netip.AddrPort, []byte))
 		// Control chunks in order, as many as fit.
 		n := 0
 		for n < len(s.control) {
-			l := wire.ChunkHeaderLength + int(s.control[n+1])<<8 | int(s.control[n+2])
+			l := wire.ChunkHeaderLength + (int(s.control[n+1])<<8 | int(s.control[n+2]))
 			if len(b)+l > MaxPacket+wire.MaxHeaderLength {
 				break
 			}
