@@ -28,6 +28,7 @@ type callResult struct {
 	clocks     []playout.PlayoutClock
 	lostAudio  map[playout.SeqNum]bool
 	sentAudio  int
+	reordered  int         // audio packets that arrived after a later one
 	frames     []sentFrame // by frame number
 	shown      []shownFrame
 	requests   []time.Time // keyframe requests made by the receiver
@@ -48,7 +49,9 @@ const outputLatency = 30 * time.Millisecond
 // runCall simulates one direction of a call for media seconds: synthetic
 // camera and microphone, senders, a lossy jittery network, receivers,
 // playback and display, all on one explicit clock.
-func runCall(t *testing.T, media time.Duration, seed uint64, loss float64) *callResult {
+//
+// dropVideo, when set, also drops the video packets it returns true for.
+func runCall(t *testing.T, media time.Duration, seed uint64, loss float64, dropVideo func(VideoPacket) bool) *callResult {
 	t.Helper()
 	epoch := t0
 	res := &callResult{lostAudio: map[playout.SeqNum]bool{}}
@@ -60,6 +63,7 @@ func runCall(t *testing.T, media time.Duration, seed uint64, loss float64) *call
 	feedback := newLink(seed+2, 40*time.Millisecond, 20*time.Millisecond, 0)
 
 	var now time.Time
+	var maxSeq playout.SeqNum
 	as, err := NewAudioSender(AudioSenderConfig{Epoch: epoch, PacketLossPercent: 5, Send: func(p AudioPacket) {
 		res.sentAudio++
 		if !audioNet.send(now, &p, nil) {
@@ -75,7 +79,7 @@ func runCall(t *testing.T, media time.Duration, seed uint64, loss float64) *call
 		Width: 320, Height: 240, FrameRate: 15, Bitrate: 300_000, TemporalLayers: 3,
 	}, Send: func(p VideoPacket) {
 		f := sentFrame{captured: epoch.Add(p.Timestamp), layer: p.Layer, keyframe: p.Keyframe, droppable: p.Droppable}
-		f.lost = !videoNet.send(now, nil, &p)
+		f.lost = (dropVideo != nil && dropVideo(p)) || !videoNet.send(now, nil, &p)
 		res.frames = append(res.frames, f)
 	}})
 	if err != nil {
@@ -152,6 +156,10 @@ func runCall(t *testing.T, media time.Duration, seed uint64, loss float64) *call
 			return res
 		case 0:
 			d := audioNet.pop()
+			if d.audio.Seq.Before(maxSeq) {
+				res.reordered++
+			}
+			maxSeq = max(maxSeq, d.audio.Seq)
 			if err := ar.Push(*d.audio, now); err != nil {
 				t.Fatal(err)
 			}
@@ -228,9 +236,47 @@ func frameNumber(ts time.Duration, epoch, start time.Time) int {
 // loss recovery through keyframe requests, and lip sync.
 func TestCallEndToEnd(t *testing.T) {
 	const media = 10 * time.Second
-	r := runCall(t, media, 1, 0.03)
+	r := runCall(t, media, 1, 0.03, nil)
+	if r.reordered == 0 {
+		t.Error("no audio packet was reordered: the test does not exercise reordering")
+	}
+	t.Logf("audio: %d packets reordered", r.reordered)
 	checkAudio(t, r, media)
 	checkVideo(t, r)
+}
+
+// TestCallRecoversFromLostReferences loses, on a jittery path without
+// random loss, the first keyframe, a base-layer frame and a layer-1 frame,
+// and checks that each time the receiver asks for a keyframe, shows nothing
+// that depends on the lost frame, and shows pictures again within the bound.
+func TestCallRecoversFromLostReferences(t *testing.T) {
+	var dropped []time.Duration
+	stage := 0
+	r := runCall(t, 8*time.Second, 7, 0, func(p VideoPacket) bool {
+		drop := false
+		switch {
+		case stage == 0 && p.Keyframe:
+			drop = true
+		case stage == 1 && p.Timestamp >= 3*time.Second && p.Layer == 0 && !p.Keyframe:
+			drop = true
+		case stage == 2 && p.Timestamp >= 6*time.Second && p.Layer == 1:
+			drop = true
+		}
+		if drop {
+			stage++
+			dropped = append(dropped, p.Timestamp)
+		}
+		return drop
+	})
+	if len(dropped) != 3 {
+		t.Fatalf("dropped %v", dropped)
+	}
+	checkVideo(t, r)
+	// The first keyframe is lost, so the receiver must have asked within
+	// one frame; each loss of layer 0 or 1 produces one request.
+	if len(r.requests) < 3 || r.requests[0].Sub(t0) > 200*time.Millisecond {
+		t.Errorf("requests at %v after losses at %v", sinceT0(r.requests), dropped)
+	}
 }
 
 func checkAudio(t *testing.T, r *callResult, media time.Duration) {
@@ -414,6 +460,14 @@ func checkVideo(t *testing.T, r *callResult) {
 		t.Errorf("shown %d of %d frames", len(r.shown), len(r.frames))
 	}
 	t.Logf("video: sent %d, lost %v (%d reference frames), shown %d, requests %d (at %v), worst resume %v; capture-to-display delay mean %v max %v; worst A/V offset %v",
-		len(r.frames), lostNums, critical, len(r.shown), len(r.requests), r.requests, worstResume,
+		len(r.frames), lostNums, critical, len(r.shown), len(r.requests), sinceT0(r.requests), worstResume,
 		sumDelay/time.Duration(max(len(r.shown), 1)), maxDelay, r.worstSync)
+}
+
+func sinceT0(ts []time.Time) []time.Duration {
+	out := make([]time.Duration, len(ts))
+	for i, at := range ts {
+		out[i] = at.Sub(t0).Round(time.Millisecond)
+	}
+	return out
 }

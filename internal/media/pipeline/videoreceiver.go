@@ -66,7 +66,8 @@ type VideoReceiver struct {
 	closed    bool
 	dec       *codec.VP8Decoder
 	sched     *playout.VideoScheduler[*image.YCbCr]
-	free      []*image.YCbCr // decoded pictures to reuse
+	free      []*image.YCbCr // decoded pictures to reuse, all of size
+	size      image.Rectangle
 	shown     *image.YCbCr   // the picture Due returned last
 	have      DepVector      // non-droppable frames decoded per layer
 	started   bool           // a keyframe has been decoded
@@ -97,12 +98,17 @@ func NewVideoReceiver(cfg VideoReceiverConfig) (*VideoReceiver, error) {
 	return r, nil
 }
 
-// recycle keeps a picture for the next decode. Called with mu held.
+// recycle keeps a picture for the next decode, unless the stream has
+// changed size since it was decoded. Called with mu held.
 func (r *VideoReceiver) recycle(img *image.YCbCr) {
-	if img != nil && len(r.free) < 8 {
+	if img != nil && img.Rect == r.size && len(r.free) < maxFree {
 		r.free = append(r.free, img)
 	}
 }
+
+// maxFree bounds the pictures kept for reuse: the scheduler's queue turns
+// over a few at a time.
+const maxFree = 8
 
 // Push decodes a packet that arrived at now and queues its picture for
 // display. Packets must come in the order sent, minus the lost ones (RTMFP
@@ -171,6 +177,9 @@ func (r *VideoReceiver) push(p VideoPacket, now time.Time) (ask bool, err error)
 	}
 	if img == nil { // decoded but not for display
 		return false, nil
+	}
+	if img.Rect != r.size {
+		r.size, r.free = img.Rect, r.free[:0]
 	}
 	r.stats.Decoded++
 	r.sched.Push(img, p.Timestamp)
