@@ -68,10 +68,10 @@ type VideoReceiver struct {
 	sched     *playout.VideoScheduler[*image.YCbCr]
 	free      []*image.YCbCr // decoded pictures to reuse, all of size
 	size      image.Rectangle
-	shown     *image.YCbCr   // the picture Due returned last
-	have      DepVector      // non-droppable frames decoded per layer
-	started   bool           // a keyframe has been decoded
-	broken    bool           // the decoder state is suspect until a keyframe
+	shown     *image.YCbCr // the picture Due returned last
+	have      DepVector    // non-droppable frames decoded per layer
+	started   bool         // a keyframe has been decoded
+	broken    bool         // the decoder state is suspect until a keyframe
 	lastReq   time.Time
 	requested bool // lastReq is meaningful
 	stats     VideoReceiverStats
