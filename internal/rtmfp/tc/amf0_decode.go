@@ -155,7 +155,7 @@ func (d *Decoder) utf8(n int, what string) (string, error) {
 	if err := d.need(n, what); err != nil {
 		return "", err
 	}
-	s := string(d.buf[d.off : d.off+n])
+	s := bytesString(d.buf[d.off : d.off+n])
 	d.off += n
 	return s, nil
 }

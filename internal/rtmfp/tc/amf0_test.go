@@ -425,3 +425,16 @@ func TestPropertiesMethods(t *testing.T) {
 		t.Fatalf("With: %#v", o)
 	}
 }
+
+func TestInternedStringsFit(t *testing.T) {
+	for s := range interned {
+		if len(s) > maxInterned {
+			t.Errorf("%q is longer than maxInterned", s)
+		}
+	}
+	// Interned or not, decoded strings are equal to their bytes.
+	vs, err := DecodeValues(AppendString(AppendString(nil, CodePlayStart), "NetStream.Play.Startx"))
+	if err != nil || vs[0] != CodePlayStart || vs[1] != "NetStream.Play.Startx" {
+		t.Fatal(vs, err)
+	}
+}
