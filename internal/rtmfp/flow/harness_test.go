@@ -51,7 +51,8 @@ type pipe struct {
 	dataTx            map[wire.SeqNum]int // data-carrying transmissions per sequence number
 	abnTx             map[wire.SeqNum]int
 	lastDataTx        map[wire.SeqNum]time.Time
-	optsSeen, optsMax int // packets whose first chunk carried options; last packet number with options
+	seqMsg            map[wire.SeqNum]uint64 // message ID (write order from 0) of each sequence number
+	optsSeen, optsMax int                    // packets whose first chunk carried options; last packet number with options
 	packets           int
 	probes            int
 	acksApplied       int
@@ -65,6 +66,7 @@ func newPipe(t testing.TB, seed uint64, s *Sender, r *Receiver) *pipe {
 		delay: 20 * time.Millisecond, cwnd: 64 << 10, erto: time.Second, budget: packetBudget, perStep: 8,
 		lastProgress: t0, readEvery: true,
 		dataTx: map[wire.SeqNum]int{}, abnTx: map[wire.SeqNum]int{}, lastDataTx: map[wire.SeqNum]time.Time{},
+		seqMsg: map[wire.SeqNum]uint64{},
 	}
 }
 
@@ -154,6 +156,9 @@ func (p *pipe) inspect(b []byte) {
 		}
 		if !first && ud.Flags.Options() {
 			p.t.Fatalf("options on a chunk other than the first")
+		}
+		if f := p.s.frag(ud.SeqNum); !f.released {
+			p.seqMsg[ud.SeqNum] = f.msg
 		}
 		if ud.Flags.Abandoned() {
 			if len(ud.Data) != 0 {

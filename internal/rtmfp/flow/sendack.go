@@ -67,21 +67,29 @@ func (s *Sender) endAck(now time.Time) {
 	s.checkComplete(now)
 }
 
-// ackRange marks the fragments from..to acknowledged. The work is bounded by
-// the fragments held, whatever the range says.
+// ackRange marks the fragments from..to acknowledged. A receiver repeats
+// its ranges in every ack, so runs already acknowledged are jumped over with
+// the skip hint left on their first fragment: the work is the new
+// acknowledgements plus the ranges, whatever the ranges span.
 func (s *Sender) ackRange(from, to wire.SeqNum) (acked cc.ByteCount, ok bool) {
 	from = max(from, s.fragBase)
 	end := s.nextSeq()
 	if to >= end {
 		to = end - 1
 	}
-	for seq := from; seq <= to && seq >= from; seq++ {
+	if from > to {
+		return 0, false
+	}
+	run := from // first of the acknowledged run being walked
+	seq := from
+	for seq <= to {
 		f := s.frag(seq)
 		if f.acked {
+			seq += wire.SeqNum(max(f.skip, 1))
 			continue
 		}
 		ok = true
-		f.acked, f.released = true, true
+		f.acked, f.released, f.skip = true, true, 1
 		if f.inFlight {
 			f.inFlight = false
 			s.outstanding -= cc.ByteCount(f.size)
@@ -103,6 +111,11 @@ func (s *Sender) ackRange(from, to wire.SeqNum) (acked cc.ByteCount, ok bool) {
 			putBuf(m.buf)
 			m.buf, m.data, m.parent = nil, nil, nil
 		}
+		seq++
+	}
+	// Everything from run to min(seq, end)-1 is now acknowledged.
+	if stop := min(seq, end); stop > run && run >= s.fragBase {
+		s.frag(run).skip = int32(min(uint64(stop-run), 1<<30))
 	}
 	return acked, ok
 }

@@ -126,6 +126,7 @@ type fragment struct {
 	tsn      cc.TSN // packet of the last transmission
 	fra      wire.Fragment
 	fin      bool
+	skip     int32 // when acked: this many sequence numbers from here are acked (a hint, at least 1)
 	naks     uint8
 	txCount  uint8 // transmissions, saturating
 	inFlight bool
