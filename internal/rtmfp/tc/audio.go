@@ -125,6 +125,11 @@ type AudioPacket struct {
 // AudioSpecificConfig, Enhanced-RTMP sequence start).
 func (p AudioPacket) SequenceHeader() bool { return p.PacketType == AudioSequenceStart }
 
+// Keyframe reports whether p is coded audio: every audio frame can be
+// decoded on its own, so the same test as VideoPacket.Keyframe finds where a
+// player may start.
+func (p AudioPacket) Keyframe() bool { return p.PacketType == AudioCodedFrames }
+
 // SequenceSpecial reports whether p must be delivered even when late: a
 // sequence start or end, or a multichannel config (rtmfp-cpp
 // isAudioSequenceSpecial).

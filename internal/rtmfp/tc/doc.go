@@ -12,7 +12,9 @@
 //     (RFC 7425 §5.2) and Set Keepalive (RFC 7425 §5.3.4).
 //   - Media framing: Enhanced-RTMP FourCC headers for 'Opus' audio and 'vp08'
 //     video, and the legacy FLV/RTMP audio and video tags (AAC, Speex,
-//     Nellymoser, AVC, VP6, …) parsed into one description (media*.go).
+//     Nellymoser, AVC, VP6, …) parsed into one description (audio.go,
+//     video.go), and the Opus identification header of an Opus sequence
+//     start (RFC 7845 §5.1).
 //   - Status info objects (onStatus, _result, _error) and the commands that
 //     NetConnection and NetStream exchange: connect, setPeerInfo,
 //     createStream, deleteStream, publish, play, closeStream, pause,

@@ -219,7 +219,13 @@ func FuzzMedia(f *testing.F) {
 			f.Add(b[5:])
 		}
 	}
+	f.Add(OpusHead{Channels: 1, PreSkip: 312, InputRate: 48000}.Append(nil))
 	f.Fuzz(func(t *testing.T, b []byte) {
+		if h, err := ParseOpusHead(b); err == nil {
+			if h2, err := ParseOpusHead(h.Append(nil)); err != nil || h2 != h {
+				t.Fatalf("OpusHead %+v: %+v %v", h, h2, err)
+			}
+		}
 		if p, err := ParseAudio(b); err == nil {
 			if len(b) > 0 && p.PacketType != AudioSequenceEnd || p.Enhanced {
 				out := append(p.AppendHeader(nil), p.Payload...)

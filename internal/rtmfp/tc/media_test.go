@@ -220,3 +220,44 @@ func TestMediaMessageRoundTrip(t *testing.T) {
 		t.Errorf("video silence header %x", b)
 	}
 }
+
+func TestOpusHead(t *testing.T) {
+	// Mono, pre-skip 312 (libopus at 48 kHz), input 48000 Hz, gain 0, family 0.
+	want := unhex(t, "4f 70 75 73 48 65 61 64 | 01 | 01 | 38 01 | 80 bb 00 00 | 00 00 | 00")
+	h := OpusHead{Channels: 1, PreSkip: 312, InputRate: 48000}
+	if b := h.Append(nil); !bytes.Equal(b, want) {
+		t.Fatalf("Append %x", b)
+	}
+	got, err := ParseOpusHead(want)
+	if err != nil || got != h {
+		t.Fatalf("%+v %v", got, err)
+	}
+	// The sequence start golden vector carries the same header.
+	p, _ := ParseAudio(unhex(t, mediaGolden[6].hex))
+	if got, err := ParseOpusHead(p.Payload); err != nil || got != h {
+		t.Fatalf("golden sequence start: %+v %v", got, err)
+	}
+	for i := range want {
+		if _, err := ParseOpusHead(want[:i]); !errors.Is(err, ErrTruncated) {
+			t.Errorf("prefix %d: %v", i, err)
+		}
+	}
+	neg := OpusHead{Channels: 2, PreSkip: 3840, InputRate: 44100, OutputGain: -256, Mapping: 1}
+	if got, err := ParseOpusHead(neg.Append(nil)); err != nil || got != neg {
+		t.Fatalf("%+v %v", got, err)
+	}
+	for name, b := range map[string][]byte{
+		"magic":      append([]byte("OpusTags"), want[8:]...),
+		"version 0":  append(append([]byte{}, want[:8]...), append([]byte{0}, want[9:]...)...),
+		"version 16": append(append([]byte{}, want[:8]...), append([]byte{16}, want[9:]...)...),
+		"0 channels": append(append([]byte{}, want[:9]...), append([]byte{0}, want[10:]...)...),
+		"short tags": []byte("OpusTags\x01"),
+	} {
+		if _, err := ParseOpusHead(b); !errors.Is(err, ErrMalformed) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if !(AudioPacket{PacketType: AudioCodedFrames}).Keyframe() || (AudioPacket{PacketType: AudioSequenceStart}).Keyframe() {
+		t.Error("audio Keyframe")
+	}
+}
