@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"camchat/internal/media/codec"
+	"camchat/internal/media/playout"
 	"camchat/internal/media/synth"
 )
 
@@ -31,16 +32,8 @@ func BenchmarkCall(b *testing.B) {
 		pics    = 2 * fps
 		rxDelay = 40 * time.Millisecond
 	)
-	pat, err := synth.NewPattern(320, 240)
-	if err != nil {
-		b.Fatal(err)
-	}
-	rng := rand.New(rand.NewPCG(9, 9))
-	var frames [pics]*image.YCbCr
-	for i := range frames {
-		frames[i] = pat.Render(nil, uint32(i), 0)
-		addNoise(frames[i], rng)
-	}
+	frames := noisyFrames(b, pics)
+	var err error
 	mic, _ := synth.NewMic(synth.MicConfig{Start: t0, Epoch: t0})
 	micPCM := make([]int16, 2*SampleRate)
 	mic.Read(micPCM)
@@ -147,4 +140,148 @@ func BenchmarkCall(b *testing.B) {
 			b.Fatalf("audio receiver %d: %+v", i, st)
 		}
 	}
+}
+
+// BenchmarkAudioSender: one 10 ms microphone frame through echo
+// cancellation (with a far-end reference) and, every second frame, Opus.
+func BenchmarkAudioSender(b *testing.B) {
+	mic, _ := synth.NewMic(synth.MicConfig{Start: t0, Epoch: t0})
+	pcm := make([]int16, 2*SampleRate)
+	mic.Read(pcm)
+	bytes := 0
+	as, err := NewAudioSender(AudioSenderConfig{Epoch: t0, PacketLossPercent: 5, Send: func(p AudioPacket) { bytes += len(p.Payload) }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer as.Close()
+	far := make([]int16, FrameSamples)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		off := (i % 200) * FrameSamples
+		copy(far, pcm[(199-i%200)*FrameSamples:])
+		as.FarEnd(far)
+		if err := as.Process(pcm[off:off+FrameSamples], t0.Add(time.Duration(i)*FrameDuration)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetBytes(FrameSamples * 2)
+}
+
+// BenchmarkPlayback4: one 10 ms output tick of four remote streams (half a
+// packet pushed into each jitter buffer, four pulls with Opus decoding
+// every second tick, the mix and the echo reference).
+func BenchmarkPlayback4(b *testing.B) {
+	var pkts []AudioPacket
+	as, _ := NewAudioSender(AudioSenderConfig{Epoch: t0, Send: func(p AudioPacket) {
+		p.Payload = append([]byte(nil), p.Payload...)
+		pkts = append(pkts, p)
+	}})
+	mic, _ := synth.NewMic(synth.MicConfig{Start: t0, Epoch: t0})
+	buf := make([]int16, FrameSamples)
+	for i := range 400 {
+		mic.Read(buf)
+		as.Process(buf, t0.Add(time.Duration(i)*FrameDuration))
+	}
+	as.Close()
+	ref, _ := NewAudioSender(AudioSenderConfig{Epoch: t0, Send: func(AudioPacket) {}})
+	defer ref.Close()
+	pb, _ := NewPlayback(PlaybackConfig{Echo: ref})
+	var ars [4]*AudioReceiver
+	for i := range ars {
+		ars[i], _ = NewAudioReceiver(AudioReceiverConfig{})
+		defer ars[i].Close()
+		pb.Attach(i, ars[i])
+	}
+	out := make([]int16, FrameSamples)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		now := t0.Add(time.Duration(i) * FrameDuration)
+		if i%2 == 0 {
+			p := pkts[(i/2)%len(pkts)]
+			p.Seq = playout.SeqNum(i / 2)
+			p.Timestamp = time.Duration(i/2) * PacketDuration
+			for _, r := range ars {
+				r.Push(p, now)
+			}
+		}
+		if err := pb.ReadFrame(now.Add(40*time.Millisecond), out); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if st := ars[0].Stats(); st.Decoded == 0 && b.N > 100 {
+		b.Fatalf("nothing decoded: %+v", st)
+	}
+}
+
+// BenchmarkVideoSender: one noisy 320x240 picture into VP8 at 300 kbit/s
+// with three temporal layers.
+func BenchmarkVideoSender(b *testing.B) {
+	frames := noisyFrames(b, 30)
+	bytes := 0
+	vs, err := NewVideoSender(VideoSenderConfig{Epoch: t0, Encoder: codec.VP8EncoderConfig{Width: 320, Height: 240, FrameRate: 15, Bitrate: 300_000, TemporalLayers: 3},
+		Send: func(p VideoPacket) { bytes += len(p.Payload) }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer vs.Close()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		if err := vs.Encode(frames[i%len(frames)], t0.Add(time.Duration(i)*time.Second/15)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(bytes*8*15)/float64(b.N), "bit/s")
+}
+
+// BenchmarkVideoReceiver: one 320x240 VP8 frame decoded, scheduled and
+// shown.
+func BenchmarkVideoReceiver(b *testing.B) {
+	frames := noisyFrames(b, 30)
+	var pkts []VideoPacket
+	vs, _ := NewVideoSender(VideoSenderConfig{Epoch: t0, Encoder: codec.VP8EncoderConfig{Width: 320, Height: 240, FrameRate: 15, Bitrate: 300_000, TemporalLayers: 3, KeyframeInterval: 1000},
+		Send: func(p VideoPacket) {
+			p.Payload = append([]byte(nil), p.Payload...)
+			pkts = append(pkts, p)
+		}})
+	for i := range 300 {
+		vs.Encode(frames[i%len(frames)], t0.Add(time.Duration(i)*time.Second/15))
+	}
+	vs.Close()
+	var vr *VideoReceiver
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		k := i % len(pkts)
+		if k == 0 {
+			b.StopTimer()
+			if vr != nil {
+				vr.Close()
+			}
+			vr, _ = NewVideoReceiver(VideoReceiverConfig{})
+			b.StartTimer()
+		}
+		now := t0.Add(time.Duration(i) * time.Second / 15)
+		vr.Push(pkts[k], now)
+		if _, _, ok := vr.Due(now); !ok {
+			b.Fatalf("frame %d not shown", k)
+		}
+	}
+	vr.Close()
+}
+
+func noisyFrames(b *testing.B, n int) []*image.YCbCr {
+	pat, err := synth.NewPattern(320, 240)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(9, 9))
+	out := make([]*image.YCbCr, n)
+	for i := range out {
+		out[i] = pat.Render(nil, uint32(i), 0)
+		addNoise(out[i], rng)
+	}
+	return out
 }
