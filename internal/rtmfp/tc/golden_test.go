@@ -309,6 +309,11 @@ func TestWireGolden(t *testing.T) {
 				if err == nil && reflect.DeepEqual(got, g.want) {
 					t.Errorf("prefix %s parsed as the whole message", hexOf(b[:i]))
 				}
+				// A prefix that ends inside a value is truncated; one that
+				// ends between values lacks an argument.
+				if err != nil && !errors.Is(err, ErrTruncated) && !errors.Is(err, ErrBadCommand) {
+					t.Errorf("prefix %s: %v", hexOf(b[:i]), err)
+				}
 			}
 		})
 	}

@@ -181,7 +181,9 @@ func (c *Connect) setKnown(p Property) bool {
 	switch p.Key {
 	case "fpad":
 		b, ok := p.Value.(bool)
-		c.FPAD = c.FPAD || b
+		if ok {
+			c.FPAD = b
+		}
 		return ok
 	case "fourCcList":
 		l, ok := p.Value.([]Value)
