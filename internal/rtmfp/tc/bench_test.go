@@ -39,7 +39,7 @@ func BenchmarkCommandDecodeConnect(b *testing.B) {
 }
 
 func BenchmarkCommandDecodeOnStatus(b *testing.B) {
-	msg, _ := PlayStatus(LevelStatus, CodePlayStart, "Subscribe", "camchat-stream").AppendMessage(nil, 0)
+	msg, _ := StreamStatus(LevelStatus, CodePlayStart, "Subscribe", "camchat-stream").AppendMessage(nil, 0)
 	b.SetBytes(int64(len(msg)))
 	b.ReportAllocs()
 	for b.Loop() {

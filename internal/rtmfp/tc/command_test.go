@@ -253,3 +253,38 @@ func TestStreamCommands(t *testing.T) {
 		t.Fatalf("data-ex: %+v %v", got, err)
 	}
 }
+
+func TestNewConnect(t *testing.T) {
+	for _, c := range []struct{ url, app string }{
+		{"rtmfp://127.0.0.1:1935/live", "live"},
+		{"rtmfp://host/app/inst?key=v", "app/inst?key=v"},
+		{"rtmfp://host", ""},
+		{"rtmfp:", ""},
+	} {
+		p, err := NewConnect(c.url)
+		if err != nil || p.App != c.app || p.TCURL != c.url {
+			t.Errorf("%s: %+v %v", c.url, p, err)
+		}
+	}
+	if _, err := NewConnect("rtmfp://[::1"); err == nil {
+		t.Error("bad URL accepted")
+	}
+}
+
+func TestMetaDataMessages(t *testing.T) {
+	props := Properties{{"width", 320.0}, {"height", 240.0}, {"videocodecid", "vp08"}}
+	for _, dm := range []DataMessage{MetaData(props), SetDataFrame(props)} {
+		b, err := dm.AppendMessage(nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, _ := ParseMessage(b)
+		got, err := ParseDataMessage(m, Limits{})
+		if err != nil || !reflect.DeepEqual(got, dm) {
+			t.Fatalf("%+v: %+v %v", dm, got, err)
+		}
+	}
+	if h := SetDataFrame(nil).Args[0]; h != HandlerOnMetaData {
+		t.Error(h)
+	}
+}

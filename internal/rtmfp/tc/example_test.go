@@ -33,9 +33,9 @@ func Example_publisherAnswer() {
 	const id tc.StreamID = 2000001
 	var msgs [][]byte
 	msgs = append(msgs, tc.AppendStreamEventMessage(nil, tc.EventStreamBegin, id))
-	b, _ := tc.PlayStatus(tc.LevelStatus, tc.CodePlayReset, "Reset", play.Name).AppendMessage(nil, 0)
+	b, _ := tc.StreamStatus(tc.LevelStatus, tc.CodePlayReset, "Reset", play.Name).AppendMessage(nil, 0)
 	msgs = append(msgs, b)
-	b, _ = tc.PlayStatus(tc.LevelStatus, tc.CodePlayStart, "Subscribe", play.Name).AppendMessage(nil, 0)
+	b, _ = tc.StreamStatus(tc.LevelStatus, tc.CodePlayStart, "Subscribe", play.Name).AppendMessage(nil, 0)
 	msgs = append(msgs, b)
 	b, _ = tc.SampleAccess(true, true).AppendMessage(nil, 0)
 	msgs = append(msgs, b)

@@ -177,7 +177,7 @@ func goldenVectors(t testing.TB) []wireGolden {
 				key("level") + amfStr("status") + key("code") + amfStr("NetStream.Play.Start") +
 				key("description") + amfStr("Subscribe") + key("detail") + amfStr("test") + "000009",
 			build: func() ([]byte, error) {
-				return PlayStatus(LevelStatus, CodePlayStart, "Subscribe", "test").AppendMessage(nil, 0)
+				return StreamStatus(LevelStatus, CodePlayStart, "Subscribe", "test").AppendMessage(nil, 0)
 			},
 			parse: func(b []byte) (any, error) {
 				c, err := parseCmd(b)

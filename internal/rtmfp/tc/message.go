@@ -140,3 +140,20 @@ func (m Message) AMF() ([]byte, error) {
 	}
 	return nil, fmt.Errorf("tc: %v message has no AMF payload: %w", m.Type, ErrWrongType)
 }
+
+// AlwaysDeliver reports whether a receiver that delivers in network order
+// must deliver m even when it arrives late, after messages sent after it:
+// everything except coded audio and video frames, which are useless late
+// (rtmfp-cpp RTMFPTCConnection::shouldAlwaysDeliver). Media that does not
+// parse is not delivered late.
+func (m Message) AlwaysDeliver() bool {
+	switch m.Type {
+	case TypeAudio:
+		p, err := ParseAudio(m.Payload)
+		return err == nil && p.SequenceSpecial()
+	case TypeVideo:
+		p, err := ParseVideo(m.Payload)
+		return err == nil && p.SequenceSpecial()
+	}
+	return true
+}

@@ -213,3 +213,31 @@ func TestSharedObject(t *testing.T) {
 		}
 	}
 }
+
+func TestAlwaysDeliver(t *testing.T) {
+	opus := AppendOpusMessage(nil, 0, []byte{1})
+	vp8 := AppendVP8Message(nil, 0, true, []byte{1})
+	seq := AppendVideoMessage(nil, 0, VideoPacket{Codec: VideoVP8, FrameType: FrameKey, PacketType: VideoSequenceStart})
+	aseq := AppendAudioMessage(nil, 0, AudioPacket{Codec: AudioOpus, PacketType: AudioSequenceStart})
+	cmd, _ := CloseStream().AppendMessage(nil, 0)
+	for _, c := range []struct {
+		name string
+		b    []byte
+		want bool
+	}{
+		{"opus frame", opus, false},
+		{"vp8 keyframe", vp8, false},
+		{"vp8 sequence start", seq, true},
+		{"opus sequence start", aseq, true},
+		{"video silence", unhex(t, "09 00000000"), true},
+		{"audio silence", unhex(t, "08 00000000"), true},
+		{"command", cmd, true},
+		{"flow sync", FlowSync{1, 3}.AppendMessage(nil), true},
+		{"bad video", unhex(t, "09 00000000 87"), false},
+	} {
+		m, _ := ParseMessage(c.b)
+		if got := m.AlwaysDeliver(); got != c.want {
+			t.Errorf("%s: %v", c.name, got)
+		}
+	}
+}

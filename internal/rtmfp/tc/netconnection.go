@@ -3,6 +3,8 @@ package tc
 import (
 	"fmt"
 	"math"
+	"net/url"
+	"strings"
 )
 
 // NetConnection command names (RFC 7425 §5.3, digest §13.4).
@@ -63,6 +65,22 @@ type Connect struct {
 	Extra Properties
 	// Args are the arguments after the command object (auth tokens, …).
 	Args []Value
+}
+
+// NewConnect returns the connect parameters for tcURL
+// ("rtmfp://host:port/app?query"): TCURL set to it and App to its path
+// without the leading "/", followed by its query (as rtmfp-cpp's
+// TCConnection::connect derives them).
+func NewConnect(tcURL string) (Connect, error) {
+	u, err := url.Parse(tcURL)
+	if err != nil {
+		return Connect{}, fmt.Errorf("tc: connect URL: %w", err)
+	}
+	app := strings.TrimPrefix(u.EscapedPath(), "/")
+	if u.RawQuery != "" || u.ForceQuery {
+		app += "?" + u.RawQuery
+	}
+	return Connect{App: app, TCURL: tcURL}, nil
 }
 
 // Command returns the connect command, transaction ID 1.

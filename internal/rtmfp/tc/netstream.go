@@ -139,13 +139,27 @@ func Send(handler string, args ...Value) DataMessage {
 	return DataMessage{Handler: handler, Args: args}
 }
 
-// PlayStatus returns the onStatus command of a NetStream event (code
-// CodePlayReset, CodePlayStart, …) with the stream name as detail, as
-// tcserver and Flash publishers send it.
-func PlayStatus(level, code, description, name string) Command {
+// StreamStatus returns the onStatus command of a NetStream event (code
+// CodePlayReset, CodePlayStart, CodePublishStart, …) with the stream name as
+// detail when it is not empty, as tcserver and Flash publishers send it.
+func StreamStatus(level, code, description, name string) Command {
 	info := StatusInfo{Level: level, Code: code, Description: description}
 	if name != "" {
 		info.Extra = Properties{{"detail", name}}
 	}
 	return OnStatus(info)
+}
+
+// MetaData returns the onMetaData data message describing a published
+// stream (width, height, framerate, audio and video codec IDs, …): the
+// properties in an ECMA array, as Flash and FLV writers send them.
+func MetaData(props Properties) DataMessage {
+	return DataMessage{Handler: HandlerOnMetaData, Args: []Value{&ECMAArray{Properties: props}}}
+}
+
+// SetDataFrame returns the @setDataFrame data message with which a
+// publisher asks a server to keep onMetaData for later players; the server
+// forwards it to them as MetaData.
+func SetDataFrame(props Properties) DataMessage {
+	return DataMessage{Handler: HandlerSetDataFrame, Args: []Value{HandlerOnMetaData, &ECMAArray{Properties: props}}}
 }
