@@ -253,3 +253,56 @@ func echoResidual(t *testing.T, ec aec.Config) float64 {
 	}
 	return e / float64(len(tail))
 }
+
+// TestDeviceSource: the speaker's pull interface plays exactly what the
+// Playback mixes, at the time the clock gives, and passes it to the echo
+// reference.
+func TestDeviceSource(t *testing.T) {
+	ref := &echoRecorder{}
+	pb, _ := NewPlayback(PlaybackConfig{Echo: ref})
+	ar, _ := NewAudioReceiver(AudioReceiverConfig{})
+	defer ar.Close()
+	pb.Attach(2, ar)
+	var pkts []AudioPacket
+	as, _ := NewAudioSender(AudioSenderConfig{Epoch: t0, Send: func(p AudioPacket) {
+		p.Payload = append([]byte(nil), p.Payload...)
+		pkts = append(pkts, p)
+	}})
+	defer as.Close()
+	mic, _ := synth.NewMic(synth.MicConfig{Start: t0, Epoch: t0})
+	buf := make([]int16, FrameSamples)
+	for i := range 40 {
+		mic.Read(buf)
+		as.Process(buf, t0.Add(time.Duration(i)*FrameDuration))
+	}
+	for _, p := range pkts {
+		ar.Push(p, t0.Add(p.Timestamp))
+	}
+	now := t0.Add(100 * time.Millisecond)
+	src := pb.DeviceSource(func() time.Time { return now })
+	var dst [FrameSamples]int16
+	played := 0
+	for range 20 {
+		if !src.ReadFrame(&dst) {
+			t.Fatal("ReadFrame failed")
+		}
+		if !slices.Equal(dst[:], ref.samples[len(ref.samples)-FrameSamples:]) {
+			t.Fatal("echo reference differs from the frame played")
+		}
+		if mediaRMS(dst[:]) > 100 {
+			played++
+		}
+		now = now.Add(FrameDuration)
+	}
+	if st := ar.Stats(); played < 10 || st.Decoded == 0 || pb.Stats().Frames != 20 {
+		t.Errorf("%d of 20 frames audible; receiver %+v", played, st)
+	}
+}
+
+func mediaRMS(s []int16) float64 {
+	var e float64
+	for _, v := range s {
+		e += float64(v) * float64(v)
+	}
+	return math.Sqrt(e / float64(len(s)))
+}

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"time"
 
+	"camchat/internal/media/audio"
 	"camchat/internal/media/codec"
 	"camchat/internal/media/playout"
 )
@@ -12,10 +13,10 @@ import (
 const (
 	SampleRate = codec.OpusSampleRate
 	// FrameSamples is one 10 ms device frame, the unit of AudioSender.Process
-	// and Playback.ReadFrame.
-	FrameSamples = SampleRate / 100
+	// and Playback.ReadFrame: the audio devices' period.
+	FrameSamples = audio.FrameSamples
 	// FrameDuration is the duration of one device frame.
-	FrameDuration = 10 * time.Millisecond
+	FrameDuration = audio.FrameDuration
 	// PacketDuration is the audio carried by one AudioPacket.
 	PacketDuration = 20 * time.Millisecond
 	packetSamples  = 2 * FrameSamples
