@@ -306,3 +306,55 @@ func mediaRMS(s []int16) float64 {
 	}
 	return math.Sqrt(e / float64(len(s)))
 }
+
+// TestQuietAndDTX: silence is sent as quiet packets, or not at all with DTX
+// (consuming no sequence numbers), and the tone that follows as speech.
+func TestQuietAndDTX(t *testing.T) {
+	for _, dtx := range []bool{false, true} {
+		var pkts []AudioPacket
+		as, err := NewAudioSender(AudioSenderConfig{Epoch: t0, DTX: dtx, Send: func(p AudioPacket) {
+			p.Payload = nil
+			pkts = append(pkts, p)
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mic, _ := synth.NewMic(synth.MicConfig{Start: t0, Epoch: t0})
+		buf := make([]int16, FrameSamples)
+		for i := range 400 { // 2 s of silence, then 2 s of tone
+			if i < 200 {
+				clear(buf)
+			} else {
+				mic.Read(buf)
+			}
+			if err := as.Process(buf, t0.Add(time.Duration(i)*FrameDuration)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		st := as.Stats()
+		as.Close()
+		quiet := 0
+		for i, p := range pkts {
+			if p.Seq != playout.SeqNum(i) {
+				t.Fatalf("dtx %v: packet %d has sequence number %d", dtx, i, p.Seq)
+			}
+			if p.Quiet {
+				quiet++
+				if p.Timestamp >= 2*time.Second {
+					t.Errorf("dtx %v: packet at %v with the tone is quiet", dtx, p.Timestamp)
+				}
+			}
+		}
+		t.Logf("dtx %v: %d packets, %d quiet; %+v", dtx, len(pkts), quiet, st)
+		if st.Speech < 195 || st.Speech > 205 {
+			t.Errorf("dtx %v: %d speech frames, want about 200", dtx, st.Speech)
+		}
+		if dtx {
+			if st.DTXSkipped < 80 || len(pkts)+int(st.DTXSkipped) != 200 {
+				t.Errorf("DTX skipped %d, sent %d", st.DTXSkipped, len(pkts))
+			}
+		} else if quiet < 98 || st.DTXSkipped != 0 {
+			t.Errorf("%d quiet packets of 100 silent ones", quiet)
+		}
+	}
+}

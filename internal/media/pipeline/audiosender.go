@@ -24,6 +24,12 @@ const (
 // audio lags the encoder's input by that much, so timestamps move back by it.
 const opusLookahead = 312 * time.Second / SampleRate
 
+// quietEnergy is the energy (sum of squares) of a 10 ms frame at -50 dBFS
+// RMS: below it, after noise suppression, a frame carries no speech. The
+// preprocessor's own verdict is used as well, but it only means something
+// when its voice activity detector is on.
+const quietEnergy = 100 * 100 * FrameSamples
+
 // defaultFarQueue bounds the far-end frames waiting for the echo canceller.
 // The reference must not lag the microphone by more than the acoustic path
 // (speaker buffer, air, microphone buffer: 30 ms or more), or the echo would
@@ -62,7 +68,7 @@ type AudioSenderStats struct {
 	Packets     uint64 // packets sent
 	Bytes       uint64 // payload bytes sent
 	DTXSkipped  uint64 // DTX frames not sent
-	Speech      uint64 // microphone frames the noise suppressor judged speech
+	Speech      uint64 // microphone frames judged speech (the others are quiet)
 	FarFrames   uint64 // far-end reference frames received
 	FarMissing  uint64 // microphone frames processed with no reference queued (silence used)
 	FarDropped  uint64 // reference frames dropped because the queue was full
@@ -183,7 +189,15 @@ func (s *AudioSender) Process(mic []int16, captured time.Time) error {
 		s.far = [FrameSamples]int16{}
 		s.stats.FarMissing++
 	}
-	speech := s.aec.Process(mic, s.far[:], s.block[s.half*FrameSamples:(s.half+1)*FrameSamples])
+	out := s.block[s.half*FrameSamples : (s.half+1)*FrameSamples]
+	speech := s.aec.Process(mic, s.far[:], out)
+	if speech {
+		var e int64
+		for _, v := range out {
+			e += int64(v) * int64(v)
+		}
+		speech = e >= quietEnergy
+	}
 	if speech {
 		s.stats.Speech++
 	}
