@@ -9,7 +9,8 @@
 //   - TC message framing, type | timestamp | payload (RFC 7425 §5.1.2), and the
 //     payload formats: commands and data (AMF0, plain and "-ex" forms), shared
 //     object headers, user control events including flow synchronisation
-//     (RFC 7425 §5.2) and Set Keepalive (RFC 7425 §5.3.4).
+//     (RFC 7425 §5.2) and Set Keepalive (RFC 7425 §5.3.4), and the receive
+//     side's flow sync barriers (SyncBarriers).
 //   - Media framing: Enhanced-RTMP FourCC headers for 'Opus' audio and 'vp08'
 //     video, and the legacy FLV/RTMP audio and video tags (AAC, Speex,
 //     Nellymoser, AVC, VP6, …) parsed into one description (audio.go,
@@ -45,7 +46,7 @@
 //
 // # Goroutine model
 //
-// There is none. Functions are pure; a Decoder is used by one goroutine at a
-// time. Values (*Object, *ECMAArray, []Value) are not safe for concurrent
+// There is none. Functions are pure; a Decoder and a SyncBarriers are used
+// by one goroutine at a time (their owner's loop). Values (*Object, *ECMAArray, []Value) are not safe for concurrent
 // mutation.
 package tc
