@@ -98,10 +98,17 @@ type AudioSender struct {
 	far      [FrameSamples]int16  // reference for the current frame
 	pkt      []byte
 	seq      playout.SeqNum
-	farQ     [][FrameSamples]int16 // ring of reference frames
-	farHead  int
-	farCount int
 	stats    AudioSenderStats
+
+	// Guarded by farMu, which is held only to copy a frame in or out:
+	// FarEnd runs on the speaker's thread and must not wait for an
+	// encode in Process.
+	farMu      sync.Mutex
+	farQ       [][FrameSamples]int16 // ring of reference frames
+	farHead    int
+	farCount   int
+	farFrames  uint64
+	farDropped uint64
 }
 
 // NewAudioSender creates an AudioSender. Close frees it.
@@ -156,13 +163,13 @@ func (s *AudioSender) FarEnd(frame []int16) {
 	if len(frame) != FrameSamples {
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.stats.FarFrames++
+	s.farMu.Lock()
+	defer s.farMu.Unlock()
+	s.farFrames++
 	if s.farCount == len(s.farQ) {
 		s.farHead = (s.farHead + 1) % len(s.farQ)
 		s.farCount--
-		s.stats.FarDropped++
+		s.farDropped++
 	}
 	copy(s.farQ[(s.farHead+s.farCount)%len(s.farQ)][:], frame)
 	s.farCount++
@@ -181,6 +188,7 @@ func (s *AudioSender) Process(mic []int16, captured time.Time) error {
 		return ErrClosed
 	}
 	s.stats.Frames++
+	s.farMu.Lock()
 	if s.farCount > 0 {
 		s.far = s.farQ[s.farHead]
 		s.farHead = (s.farHead + 1) % len(s.farQ)
@@ -189,6 +197,7 @@ func (s *AudioSender) Process(mic []int16, captured time.Time) error {
 		s.far = [FrameSamples]int16{}
 		s.stats.FarMissing++
 	}
+	s.farMu.Unlock()
 	out := s.block[s.half*FrameSamples : (s.half+1)*FrameSamples]
 	speech := s.aec.Process(mic, s.far[:], out)
 	if speech {
@@ -253,6 +262,9 @@ func (s *AudioSender) Stats() AudioSenderStats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.stats
+	s.farMu.Lock()
+	st.FarFrames, st.FarDropped = s.farFrames, s.farDropped
+	s.farMu.Unlock()
 	st.Bitrate = s.enc.Bitrate()
 	st.LossPercent = s.enc.PacketLossPercent()
 	return st

@@ -43,7 +43,8 @@
 // network side calls Push, RequestKeyframe and the Set* knobs while the audio
 // output calls Playback.ReadFrame and the display loop calls
 // VideoReceiver.Due. Lock order: VideoReceiver, then AudioReceiver (the video
-// side reads the audio clock); Playback, then AudioReceiver, then
-// AudioSender's far-end queue. Packet payloads handed to a Send callback are
+// side reads the audio clock); Playback, then AudioReceiver; AudioSender's
+// far-end queue has a lock of its own, held only to copy a frame, so that
+// the speaker's thread never waits for an encode. Packet payloads handed to a Send callback are
 // valid only during the call.
 package pipeline
