@@ -118,6 +118,32 @@ func FuzzMessage(f *testing.F) {
 				if fs2, err := ParseFlowSync(u2); err != nil || fs2 != fs {
 					t.Fatalf("flow sync %+v: %+v %v", fs, fs2, err)
 				}
+				// Drive barriers with sync IDs and counts from the input:
+				// every held flow is released exactly once in the end.
+				var bar SyncBarriers[int]
+				held := map[int]bool{}
+				for i := range 3 * MaxSyncBarriers {
+					s := FlowSync{SyncID: fs.SyncID + uint32(i%(MaxSyncBarriers+3)), Count: fs.Count%5 + uint32(i%2)}
+					rel, done := bar.Arrive(s, i)
+					for _, r := range rel {
+						if !held[r] {
+							t.Fatalf("released flow %d that was not held", r)
+						}
+						delete(held, r)
+					}
+					if !done {
+						held[i] = true
+					}
+					if bar.Open() > MaxSyncBarriers {
+						t.Fatalf("%d barriers open", bar.Open())
+					}
+				}
+				for f := range held {
+					bar.Forget(f)
+				}
+				if bar.Open() != 0 {
+					t.Fatalf("%d barriers open after every flow closed", bar.Open())
+				}
 			}
 			if k, err := ParseSetKeepalive(u); err == nil || errors.Is(err, ErrKeepaliveTooShort) {
 				u2, _ := ParseUserControl(k.AppendMessage(nil)[5:])
