@@ -89,16 +89,16 @@ type AudioSender struct {
 	aec *aec.Canceller     // owned by the Process caller (under mu)
 
 	// Guarded by mu.
-	mu       sync.Mutex
-	closed   bool
-	block    [packetSamples]int16 // AEC output for the packet being built
-	half     int                  // 10 ms frames in block
-	blockAt  time.Time            // capture time of block's first input frame
-	speech   bool                 // any frame of block was speech
-	far      [FrameSamples]int16  // reference for the current frame
-	pkt      []byte
-	seq      playout.SeqNum
-	stats    AudioSenderStats
+	mu      sync.Mutex
+	closed  bool
+	block   [packetSamples]int16 // AEC output for the packet being built
+	half    int                  // 10 ms frames in block
+	blockAt time.Time            // capture time of block's first input frame
+	speech  bool                 // any frame of block was speech
+	far     [FrameSamples]int16  // reference for the current frame
+	pkt     []byte
+	seq     playout.SeqNum
+	stats   AudioSenderStats
 
 	// Guarded by farMu, which is held only to copy a frame in or out:
 	// FarEnd runs on the speaker's thread and must not wait for an
