@@ -1,6 +1,9 @@
 package mediatest
 
-import "math"
+import (
+	"math"
+	"sort"
+)
 
 // Tone is a sine generator that keeps its phase across calls, so that
 // consecutive frames join without clicks.
@@ -56,4 +59,45 @@ func RMS(samples []int16) float64 {
 		sum += float64(x) * float64(x)
 	}
 	return math.Sqrt(sum / float64(len(samples)))
+}
+
+// ToneBlocks judges a recording of a tone of peak amplitude amp block by
+// block (size samples each). The tone is taken to run from the first to the
+// last block where it reaches a quarter of amp; onset is the first sample
+// of the first such block, or -1 when the tone never appears. The blocks in
+// between (not the first and last, which may be partly silence) are judged:
+// good counts blocks within ±10% of amp, gaps counts blocks under half of it
+// (a sound server that starves a stream plays silence, on a loaded machine
+// for tens of milliseconds at a time), and median is their median level.
+func ToneBlocks(samples []int16, size int, sampleRate, freq, amp float64) (onset, good, gaps int, median float64) {
+	var levels []float64
+	first, last := -1, -1
+	for i := 0; i+size <= len(samples); i += size {
+		l := Goertzel(samples[i:i+size], sampleRate, freq)
+		levels = append(levels, l)
+		if l > amp/4 {
+			if first < 0 {
+				first = len(levels) - 1
+			}
+			last = len(levels) - 1
+		}
+	}
+	if first < 0 {
+		return -1, 0, 0, 0
+	}
+	judged := levels[first+1 : max(last, first+1)]
+	for _, l := range judged {
+		switch {
+		case l >= amp*0.9 && l <= amp*1.1:
+			good++
+		case l < amp/2:
+			gaps++
+		}
+	}
+	if len(judged) > 0 {
+		sorted := append([]float64(nil), judged...)
+		sort.Float64s(sorted)
+		median = sorted[len(sorted)/2]
+	}
+	return first * size, good, gaps, median
 }

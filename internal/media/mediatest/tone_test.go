@@ -39,3 +39,19 @@ func TestToneKeepsPhaseAcrossFrames(t *testing.T) {
 		}
 	}
 }
+
+func TestToneBlocks(t *testing.T) {
+	tone := Tone{Freq: 440, Amplitude: 8192, SampleRate: 48000}
+	rec := make([]int16, 480*20)
+	tone.Fill(rec[480*3 : 480*13]) // 3 blocks of silence, 10 of tone
+	clear(rec[480*8 : 480*9])      // one gap
+	onset, good, gaps, median := ToneBlocks(rec, 480, 48000, 440, 8192)
+	// The tone spans blocks 3 to 12; blocks 4 to 11 are judged: seven
+	// clean, one gap.
+	if onset != 480*3 || good != 7 || gaps != 1 || median < 8192*0.9 || median > 8192*1.1 {
+		t.Fatalf("onset %d good %d gaps %d median %.0f, want 1440, 7, 1, 8192", onset, good, gaps, median)
+	}
+	if onset, _, _, _ := ToneBlocks(make([]int16, 4800), 480, 48000, 440, 8192); onset != -1 {
+		t.Fatalf("silence: onset %d, want -1", onset)
+	}
+}
