@@ -157,6 +157,7 @@ func BenchmarkAudioSender(b *testing.B) {
 	far := make([]int16, FrameSamples)
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	for i := range b.N {
 		off := (i % 200) * FrameSamples
 		copy(far, pcm[(199-i%200)*FrameSamples:])
@@ -165,6 +166,7 @@ func BenchmarkAudioSender(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, cpu0)
 	b.SetBytes(FrameSamples * 2)
 }
 
@@ -196,6 +198,7 @@ func BenchmarkPlayback4(b *testing.B) {
 	out := make([]int16, FrameSamples)
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	for i := range b.N {
 		now := t0.Add(time.Duration(i) * FrameDuration)
 		if i%2 == 0 {
@@ -210,6 +213,7 @@ func BenchmarkPlayback4(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, cpu0)
 	if st := ars[0].Stats(); st.Decoded == 0 && b.N > 100 {
 		b.Fatalf("nothing decoded: %+v", st)
 	}
@@ -228,11 +232,13 @@ func BenchmarkVideoSender(b *testing.B) {
 	defer vs.Close()
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	for i := range b.N {
 		if err := vs.Encode(frames[i%len(frames)], t0.Add(time.Duration(i)*time.Second/15)); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, cpu0)
 	b.ReportMetric(float64(bytes*8*15)/float64(b.N), "bit/s")
 }
 
@@ -253,6 +259,7 @@ func BenchmarkVideoReceiver(b *testing.B) {
 	var vr *VideoReceiver
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	for i := range b.N {
 		k := i % len(pkts)
 		if k == 0 {
@@ -269,6 +276,7 @@ func BenchmarkVideoReceiver(b *testing.B) {
 			b.Fatalf("frame %d not shown", k)
 		}
 	}
+	reportCPU(b, cpu0)
 	vr.Close()
 }
 
@@ -284,4 +292,17 @@ func noisyFrames(b *testing.B, n int) []*image.YCbCr {
 		addNoise(out[i], rng)
 	}
 	return out
+}
+
+// cpuTime is the process's CPU time so far (user and system, all threads).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU reports CPU time per op since start: unlike ns/op it does not
+// grow when other processes take the machine's cores.
+func reportCPU(b *testing.B, start time.Duration) {
+	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
 }
