@@ -22,6 +22,14 @@
 // "Microphone USB Headset was disconnected: switched to the default
 // microphone".
 //
+// How a loss is noticed depends on the backend. miniaudio's stop
+// notification covers backends that stop a device on error. PulseAudio
+// moves the stream of a removed sink or source to the default one (the
+// device list no longer shows the chosen ID) or, with nowhere to go, kills
+// it, after which miniaudio simply stops calling back (the stall check).
+// Closing such a device needs ma_device_stop before ma_device_uninit, or
+// the join of the PulseAudio worker thread never returns (endpoint.go).
+//
 // Goroutine model: miniaudio runs one audio thread per open device and calls
 // the data callback on it; that callback only copies samples, touches
 // channels without blocking and updates atomics. Each Capture and Playback
@@ -30,4 +38,7 @@
 // device chosen by ID, that the device is still listed, and reopens the
 // default device when one of these fails. Close stops the watcher and waits
 // for it; the watcher closes the device, which waits for the audio thread.
+// Every call into miniaudio that may touch the context (listing, opening,
+// starting, closing) holds the Context's lock: the PulseAudio backend runs
+// one pa_mainloop per context, and two threads in it abort the process.
 package audio

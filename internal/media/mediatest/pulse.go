@@ -25,12 +25,12 @@ type PulseServer struct {
 	// Server is the PULSE_SERVER string clients use, "unix:<socket>".
 	Server string
 
-	cmd  *exec.Cmd
+	cmd  *exec.Cmd     // constant
 	done chan struct{} // closed when the daemon process has exited
+	log  *lockedBuffer // the daemon's stderr, shown when a test fails
 
 	mu      sync.Mutex
 	keepers map[string]*MonitorReader // guarded by mu; by sink name
-	log     *lockedBuffer             // the daemon's stderr, shown when a test fails
 }
 
 // lockedBuffer is a bytes.Buffer that the process-output copier and the
