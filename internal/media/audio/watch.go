@@ -150,8 +150,20 @@ func (w *watcher) run() {
 	stallTicks := w.cfg.ticks(w.cfg.StallAfter)
 	presenceTicks := w.cfg.ticks(w.cfg.PresenceEvery)
 
-	last := w.ops.progress()
-	idle := 0 // ticks without a callback
+	// The stall check arms only once the device has called back armAfter
+	// times since it was opened. A PulseAudio null sink (the "Dummy
+	// Output" of a machine without sound hardware) renders two seconds
+	// ahead when idle, so a new stream gets its first fill and then
+	// nothing for up to two seconds; without the arming that would read
+	// as a stall, and reopening would only start the wait again.
+	const armAfter = 3
+	var opened, last uint64 // progress at the last (re)open and last tick
+	idle := 0               // ticks without a callback
+	reset := func() {
+		opened = w.ops.progress()
+		last, idle = opened, 0
+	}
+	reset()
 	tick := 0
 	for {
 		var stopped <-chan struct{}
@@ -166,26 +178,26 @@ func (w *watcher) run() {
 				continue
 			}
 			w.replace(LossStopped)
-			last, idle = w.ops.progress(), 0
+			reset()
 		case <-ticker.C:
 			tick++
 			if w.cur == nil {
 				if tick%presenceTicks == 0 {
 					w.retry()
-					last, idle = w.ops.progress(), 0
+					reset()
 				}
 				continue
 			}
 			if p := w.ops.progress(); p != last {
 				last, idle = p, 0
-			} else if idle++; idle >= stallTicks {
+			} else if idle++; idle >= stallTicks && last-opened >= armAfter {
 				w.replace(LossStalled)
-				last, idle = w.ops.progress(), 0
+				reset()
 				continue
 			}
 			if !w.chosen.IsDefault() && tick%presenceTicks == 0 && !w.listed(w.chosen) {
 				w.replace(LossRemoved)
-				last, idle = w.ops.progress(), 0
+				reset()
 			}
 		}
 	}

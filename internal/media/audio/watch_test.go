@@ -17,6 +17,7 @@ type fakeSystem struct {
 	progress atomic.Uint64
 
 	mu      sync.Mutex
+	pause   time.Duration       // guarded by mu; for devices opened from now on
 	devices map[DeviceID]string // guarded by mu; listed devices by ID
 	def     DeviceID            // guarded by mu; the default device's ID
 	opened  []*fakeEndpoint     // guarded by mu; in order of opening
@@ -24,6 +25,7 @@ type fakeSystem struct {
 
 type fakeEndpoint struct {
 	id      DeviceID
+	pause   time.Duration // silence after the first callback, as an idle null sink gives
 	stop    chan struct{}
 	dead    chan struct{} // closed to make callbacks cease
 	quit    chan struct{} // closed by close
@@ -62,8 +64,17 @@ func (s *fakeSystem) ops() deviceOps {
 			e := &fakeEndpoint{id: id, stop: make(chan struct{}, 1), dead: make(chan struct{}),
 				quit: make(chan struct{}), done: make(chan struct{})}
 			e.started.Store(true)
+			pause := s.pause
 			go func() {
 				defer close(e.done)
+				if pause > 0 {
+					s.progress.Add(1)
+					select {
+					case <-time.After(pause):
+					case <-e.quit:
+						return
+					}
+				}
 				tk := time.NewTicker(FrameDuration)
 				defer tk.Stop()
 				for {
@@ -309,4 +320,32 @@ func TestWatchConfigTicks(t *testing.T) {
 	if c.ticks(500*time.Millisecond) != 5 || c.ticks(510*time.Millisecond) != 6 || c.ticks(time.Millisecond) != 1 {
 		t.Fatal("ticks rounding")
 	}
+}
+
+// A device that fills once and then waits two seconds (an idle PulseAudio
+// null sink) is slow to start, not lost; one that stops after running is.
+func TestWatcherSlowStartIsNotAStall(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := newFakeSystem(t)
+		s.pause = 2 * time.Second
+		w, err := startWatcher(s.ops(), WatchConfig{}, DefaultDevice)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.stop()
+		time.Sleep(3 * time.Second)
+		select {
+		case e := <-w.events:
+			t.Fatalf("event for a slow start: %+v", e)
+		default:
+		}
+		if got := s.progress.Load(); got < 90 {
+			t.Fatalf("%d callbacks, want the device running after its pause", got)
+		}
+		s.endpoint(0).kill()
+		ev, took := waitEvent(t, w, 2*time.Second)
+		if ev.Reason != LossStalled || took < 500*time.Millisecond || took > 600*time.Millisecond {
+			t.Fatalf("event %+v after %v, want a stall after 500–600 ms", ev, took)
+		}
+	})
 }
