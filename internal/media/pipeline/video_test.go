@@ -4,6 +4,7 @@ import (
 	"image"
 	"math/rand/v2"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"camchat/internal/media/codec"
@@ -275,4 +276,40 @@ func addNoise(img *image.YCbCr, rng *rand.Rand) {
 			row[x] = uint8(min(max(v, 0), 255))
 		}
 	}
+}
+
+// TestVideoSenderFromCamera: VideoSender.Deliver is the camera's callback;
+// in a synctest bubble the synthetic camera runs on virtual time and every
+// picture becomes a packet stamped with its capture time.
+func TestVideoSenderFromCamera(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		epoch := time.Now()
+		var pkts []VideoPacket
+		vs, err := NewVideoSender(VideoSenderConfig{Epoch: epoch, Encoder: codec.VP8EncoderConfig{Width: 160, Height: 120, FrameRate: 10, Bitrate: 100_000},
+			Send: func(p VideoPacket) {
+				p.Payload = nil
+				pkts = append(pkts, p)
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer vs.Close()
+		cam, err := synth.NewCamera(synth.CameraConfig{Width: 160, Height: 120, FPS: 10, Epoch: epoch})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cam.Start(vs.Deliver); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second - time.Millisecond)
+		cam.Close()
+		if len(pkts) != 10 || vs.LastError() != nil {
+			t.Fatalf("%d packets from 1 s of camera (last error %v)", len(pkts), vs.LastError())
+		}
+		for i, p := range pkts {
+			if want := time.Duration(i) * 100 * time.Millisecond; p.Timestamp != want || p.Keyframe != (i == 0) {
+				t.Errorf("packet %d: ts %v keyframe %v, want ts %v", i, p.Timestamp, p.Keyframe, want)
+			}
+		}
+	})
 }
