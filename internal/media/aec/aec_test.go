@@ -254,3 +254,47 @@ func BenchmarkProcess(b *testing.B) {
 		c.Process(s.mic[off:off+frame], s.far[off:off+frame], out)
 	}
 }
+
+// TestVoiceActivity: Process tells speech from silence, so the sender can
+// mark quiet packets (where the receiver's jitter buffer may adjust delay).
+// The detector learns the noise floor during its first second (it calls
+// that second speech).
+func TestVoiceActivity(t *testing.T) {
+	n := 4 * rate
+	voice := speech(11, n, 6000, 160)
+	r := rand.New(rand.NewPCG(12, 12))
+	mic := make([]float64, n)
+	for i := range mic {
+		mic[i] = 20 * r.NormFloat64() // a quiet room
+		if i >= 2*rate {
+			mic[i] += voice[i]
+		}
+	}
+	pcm := toPCM(mic)
+	c, err := New(Config{SampleRate: rate, FrameSize: frame})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	out := make([]int16, frame)
+	var silentAsSpeech, speechAsSpeech, speechFrames int
+	for i := 0; i+frame <= n; i += frame {
+		sp := c.Process(pcm[i:i+frame], nil, out)
+		switch {
+		case i >= rate && i+frame <= 2*rate && sp: // after a second to learn the noise floor
+			silentAsSpeech++
+		case i >= 2*rate && math.Abs(voice[i+frame/2]) > 500:
+			speechFrames++
+			if sp {
+				speechAsSpeech++
+			}
+		}
+	}
+	t.Logf("silence (after 1 s) judged speech in %d of 100 frames; loud speech frames judged speech %d of %d", silentAsSpeech, speechAsSpeech, speechFrames)
+	if silentAsSpeech > 5 {
+		t.Errorf("%d silent frames judged speech", silentAsSpeech)
+	}
+	if speechAsSpeech < speechFrames*8/10 {
+		t.Errorf("only %d of %d speech frames judged speech", speechAsSpeech, speechFrames)
+	}
+}
