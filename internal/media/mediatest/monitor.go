@@ -54,6 +54,7 @@ func startReader(t testing.TB, p *PulseServer, source string, keep, restart bool
 	cmd.Env = append(os.Environ(), "PULSE_SERVER="+p.Server)
 	r := &MonitorReader{Source: source, keep: keep, cmd: cmd, done: make(chan struct{}), log: new(lockedBuffer)}
 	cmd.Stderr = r.log
+	dieWithParent(cmd)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

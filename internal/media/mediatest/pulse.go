@@ -117,6 +117,7 @@ func StartPulse(t testing.TB) *PulseServer {
 		"PULSE_STATE_PATH="+filepath.Join(dir, "state"),
 	)
 	cmd.Stdout = p.log
+	dieWithParent(cmd)
 	cmd.Stderr = p.log
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start pulseaudio: %v", err)
