@@ -82,3 +82,31 @@ func TestContextBackendRejectsUninitialized(t *testing.T) {
 		t.Fatalf("contextBackend(zero) = %v, want ErrBackendUnknown", err)
 	}
 }
+
+func TestContextCloseRefusesWithOpenDevices(t *testing.T) {
+	ctx, err := NewContext(ModeNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	capt, err := ctx.OpenCapture(CaptureConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ctx.Close(); !errors.Is(err, ErrBusy) {
+		t.Fatalf("Close with a microphone open: %v, want ErrBusy", err)
+	}
+	capt.Close()
+	capt.Close() // idempotent, counted once
+	if err := ctx.Close(); err != nil {
+		t.Fatalf("Close after the microphone closed: %v", err)
+	}
+	if _, err := ctx.Devices(Microphone); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Devices after Close: %v, want ErrClosed", err)
+	}
+	if _, err := ctx.OpenPlayback(PlaybackConfig{Source: NewFrameQueue(1)}); !errors.Is(err, ErrClosed) {
+		t.Fatalf("OpenPlayback after Close: %v, want ErrClosed", err)
+	}
+	if _, err := ctx.OpenPlayback(PlaybackConfig{}); !errors.Is(err, ErrNoSource) {
+		t.Fatalf("OpenPlayback without a source: %v, want ErrNoSource", err)
+	}
+}

@@ -71,6 +71,7 @@ func (c *Context) OpenCapture(cfg CaptureConfig) (*Capture, error) {
 		return nil, err
 	}
 	cp.w = w
+	c.addStream(1)
 	return cp, nil
 }
 
@@ -102,6 +103,7 @@ func (cp *Capture) Close() error {
 	cp.closeOnce.Do(func() {
 		cp.w.stop()
 		close(cp.frames)
+		cp.ctx.addStream(-1)
 	})
 	return nil
 }

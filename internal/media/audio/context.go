@@ -18,8 +18,9 @@ type Context struct {
 	// mu serializes every miniaudio call that may touch the context:
 	// listing, opening, starting and closing devices, and Close. The
 	// PulseAudio backend shares one main loop per context between them.
-	mu     sync.Mutex
-	closed bool // guarded by mu
+	mu      sync.Mutex
+	closed  bool // guarded by mu
+	streams int  // guarded by mu; open Captures and Playbacks
 }
 
 // NewContext initializes a context in the given mode and reads back the
@@ -88,12 +89,24 @@ func (c *Context) describe(kind DeviceKind, id DeviceID) DeviceInfo {
 	return DeviceInfo{ID: id, Kind: kind, IsDefault: id.IsDefault()}
 }
 
-// Close uninitializes the context.
+// addStream counts a Capture or Playback opened (+1) or closed (-1).
+func (c *Context) addStream(n int) {
+	c.mu.Lock()
+	c.streams += n
+	c.mu.Unlock()
+}
+
+// Close uninitializes the context. It refuses (ErrBusy) while a Capture or
+// Playback opened from it is still open: miniaudio's devices point into the
+// context, and uninitializing it under them is undefined behaviour.
 func (c *Context) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		return nil
+	}
+	if c.streams > 0 {
+		return fmt.Errorf("audio: close context with %d devices open: %w", c.streams, ErrBusy)
 	}
 	c.closed = true
 	err := c.mctx.Uninit()

@@ -17,6 +17,9 @@ var (
 	// because the miniaudio context layout is not the one this package was
 	// written against (a malgo upgrade changed it).
 	ErrBackendUnknown = errors.New("audio: cannot read the context's backend")
+	// ErrBusy means a Context was closed while devices opened from it were
+	// still open.
+	ErrBusy = errors.New("audio: devices still open")
 	// ErrNoSource means a Playback was configured without a Source.
 	ErrNoSource = errors.New("audio: playback needs a source")
 )

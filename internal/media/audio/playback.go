@@ -34,7 +34,8 @@ type PlaybackStats struct {
 
 // Playback plays 10 ms frames from a Source on a speaker.
 type Playback struct {
-	src Source // constant
+	ctx *Context // constant
+	src Source   // constant
 
 	// Updated by the audio thread, read by anyone.
 	callbacks atomic.Uint64
@@ -50,7 +51,7 @@ func (c *Context) OpenPlayback(cfg PlaybackConfig) (*Playback, error) {
 	if cfg.Source == nil {
 		return nil, ErrNoSource
 	}
-	pb := &Playback{src: cfg.Source}
+	pb := &Playback{ctx: c, src: cfg.Source}
 	w, err := startWatcher(deviceOps{
 		kind: Speaker,
 		open: func(id DeviceID) (endpoint, error) {
@@ -65,6 +66,7 @@ func (c *Context) OpenPlayback(cfg PlaybackConfig) (*Playback, error) {
 		return nil, err
 	}
 	pb.w = w
+	c.addStream(1)
 	return pb, nil
 }
 
@@ -86,7 +88,10 @@ func (pb *Playback) Stats() PlaybackStats {
 
 // Close stops the speaker and waits for the audio thread.
 func (pb *Playback) Close() error {
-	pb.closeOnce.Do(pb.w.stop)
+	pb.closeOnce.Do(func() {
+		pb.w.stop()
+		pb.ctx.addStream(-1)
+	})
 	return nil
 }
 
