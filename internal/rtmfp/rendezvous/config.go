@@ -1,0 +1,174 @@
+package rendezvous
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"camchat/internal/rtmfp"
+	"camchat/internal/rtmfp/flashcrypto"
+	"camchat/internal/rtmfp/tc"
+)
+
+// Config configures a Server. Identity is required; every other zero value
+// selects a default.
+type Config struct {
+	// Identity is the server's certificate and keys: NewEphemeralIdentity
+	// with AcceptsAncillary for a Cirrus-like server, or a static identity
+	// (LoadOrCreateIdentity) whose fingerprint clients pin.
+	Identity *flashcrypto.Identity
+
+	// Apps is the allow-list of application names (the path of the
+	// client's tcUrl, without query): connect to any other app is rejected
+	// with NetConnection.Connect.Rejected. Empty allows every app. This is
+	// the place of Stratus's developer key.
+	Apps []string
+
+	// Keepalive, if not zero, is sent to every client after a successful
+	// connect as the Set Keepalive event (RFC 7425 §5.3.4): the period of
+	// its pings to us and the default for its peer sessions. Each period
+	// must be at least tc.MinKeepalive.
+	Keepalive tc.SetKeepalive
+
+	// ConnectTimeout closes a session that has not completed connect this
+	// long after it opened (default 30 s), so that sessions without a
+	// NetConnection cannot hold the server's slots.
+	ConnectTimeout time.Duration
+
+	// Limits bound what one source and everyone together may cost.
+	Limits Limits
+
+	// Session timers of the transport (rtmfp.Config); zero selects the
+	// transport's defaults.
+	KeepalivePeriod time.Duration
+	RetransmitLimit time.Duration
+	IdleLimit       time.Duration
+
+	// NoForward suppresses the FIHello to the target of an introduction:
+	// only the Redirect goes out. A target behind an address-dependent
+	// filtering NAT then cannot be reached (tests show why the FIHello
+	// matters).
+	NoForward bool
+
+	// Logger receives structured logs (default: discard).
+	Logger *slog.Logger
+	// Now is the clock (default time.Now; virtual under testing/synctest).
+	// Rand is the randomness for the transport (default crypto/rand).
+	Now  func() time.Time
+	Rand io.Reader
+}
+
+// Limits are the hardening limits. Zero values select the defaults in
+// DefaultLimits; a negative rate or count disables that limit.
+type Limits struct {
+	// MaxSessions bounds the sessions of the server; MaxSessionsPerIP the
+	// sessions from one source IP address. Startup packets from a source
+	// at its limit, or from anyone at the global limit, are dropped.
+	MaxSessions      int
+	MaxSessionsPerIP int
+
+	// HandshakeRate and HandshakeBurst are the token bucket of startup
+	// packets (IHello, IIKeying: session ID 0) from everyone, per second;
+	// HandshakeRatePerIP and HandshakeBurstPerIP the bucket of one source
+	// IP address.
+	HandshakeRate       float64
+	HandshakeBurst      float64
+	HandshakeRatePerIP  float64
+	HandshakeBurstPerIP float64
+
+	// AmplificationWindow is the period over which bytes received from and
+	// sent to an address without a session are accounted: within one
+	// window at most rtmfp.AmplificationFactor times the bytes received
+	// may be sent (default 2 s).
+	AmplificationWindow time.Duration
+
+	// MaxSources bounds the per-source tables (source IPs and addresses
+	// tracked at once); when full, startup packets from new sources are
+	// dropped until entries expire.
+	MaxSources int
+}
+
+// DefaultLimits are the limits of a zero Limits: room for tens of
+// thousands of clients, a few handshakes a second from each address.
+var DefaultLimits = Limits{
+	MaxSessions:         50000,
+	MaxSessionsPerIP:    256,
+	HandshakeRate:       4000,
+	HandshakeBurst:      8000,
+	HandshakeRatePerIP:  50,
+	HandshakeBurstPerIP: 100,
+	AmplificationWindow: 2 * time.Second,
+	MaxSources:          100000,
+}
+
+// DefaultConnectTimeout is the default of Config.ConnectTimeout.
+const DefaultConnectTimeout = 30 * time.Second
+
+// withDefaults fills zero limits from DefaultLimits.
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits
+	pickI := func(v *int, def int) {
+		if *v == 0 {
+			*v = def
+		}
+	}
+	pickF := func(v *float64, def float64) {
+		if *v == 0 {
+			*v = def
+		}
+	}
+	pickI(&l.MaxSessions, d.MaxSessions)
+	pickI(&l.MaxSessionsPerIP, d.MaxSessionsPerIP)
+	pickF(&l.HandshakeRate, d.HandshakeRate)
+	pickF(&l.HandshakeBurst, d.HandshakeBurst)
+	pickF(&l.HandshakeRatePerIP, d.HandshakeRatePerIP)
+	pickF(&l.HandshakeBurstPerIP, d.HandshakeBurstPerIP)
+	pickI(&l.MaxSources, d.MaxSources)
+	if l.AmplificationWindow == 0 {
+		l.AmplificationWindow = d.AmplificationWindow
+	}
+	return l
+}
+
+// validate checks cfg and fills its defaults.
+func (cfg *Config) validate() error {
+	if cfg.Identity == nil {
+		return fmt.Errorf("%w: no identity", ErrConfig)
+	}
+	if cfg.Keepalive != (tc.SetKeepalive{}) && (cfg.Keepalive.Server < tc.MinKeepalive || cfg.Keepalive.Peer < tc.MinKeepalive) {
+		return fmt.Errorf("%w: keepalive periods must be at least %v", ErrConfig, tc.MinKeepalive)
+	}
+	if cfg.Limits.AmplificationWindow < 0 {
+		return fmt.Errorf("%w: negative amplification window", ErrConfig)
+	}
+	for _, a := range cfg.Apps {
+		if a == "" || strings.ContainsAny(a, "?") {
+			return fmt.Errorf("%w: app name %q", ErrConfig, a)
+		}
+	}
+	for _, d := range []time.Duration{cfg.KeepalivePeriod, cfg.RetransmitLimit, cfg.IdleLimit} {
+		if d != 0 && d < rtmfp.MinTimerPeriod {
+			return fmt.Errorf("%w: session timer %v below %v", ErrConfig, d, rtmfp.MinTimerPeriod)
+		}
+	}
+	cfg.Limits = cfg.Limits.withDefaults()
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = DefaultConnectTimeout
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return nil
+}
+
+// appName is the application name of a connect's app field: the part
+// before any query ("app?key=v" → "app").
+func appName(app string) string {
+	name, _, _ := strings.Cut(app, "?")
+	return name
+}

@@ -1,0 +1,45 @@
+// Package rendezvous is a Cirrus/Stratus-compatible introduction server for
+// RTMFP (RFC 7016) with Adobe's Flash profile (RFC 7425): Flash-profile
+// clients open a NetConnection to it (RFC 7425 §5.3), register their
+// addresses with setPeerInfo, and find each other by peer ID. An initiator's
+// IHello that names a connected client's fingerprint is answered with a
+// Responder Redirect listing the target's addresses and forwarded to the
+// target as an FIHello carrying the initiator's observed address, so that
+// both ends punch through their NATs at once (RFC 7016 §3.5.1.4–§3.5.1.6;
+// the introduction of rtmfp-cpp's test/tcserver).
+//
+// # What it does
+//
+//   - Identity: an ephemeral-key certificate that accepts ancillary data
+//     (any rtmfp: URI selects it), or a static key a client can pin by
+//     fingerprint (RFC 7425 §4.3–§4.4).
+//   - NetConnection, server side (RFC 7425 §5.3; digest §13.3–§13.5): the
+//     client's stream-0 flow is answered on a return flow; connect gets
+//     _result NetConnection.Connect.Success with connectionID (the client's
+//     peer ID in hex) or _error NetConnection.Connect.Rejected when the app
+//     is not on the allow-list; setPeerInfo records the reported addresses;
+//     createStream and deleteStream are answered; an optional Set Keepalive
+//     event (RFC 7425 §5.3.4) tells clients how often to ping.
+//   - Hardening, in a net.PacketConn wrapper under the transport (guard):
+//     token buckets on startup packets per source IP and overall, limits on
+//     sessions per source IP and overall, and an anti-amplification budget:
+//     to an address with no session, the server sends at most three times
+//     the bytes it received from that address in the current window, RHello,
+//     Cookie Change, RIKeying and Redirect alike. The transport's cookies
+//     keep the server stateless until a valid IIKeying (RFC 7016 §3.5.1.2).
+//     Every drop is counted by reason.
+//
+// # Goroutine model
+//
+// Each listening socket has one rtmfp.Endpoint (its reader and loop
+// goroutines) and one accept goroutine. Each accepted session has one
+// goroutine that waits for the NetConnection control flow and then reads
+// it; a second one, started only after createStream, refuses NetStream
+// flows (this server relays no media). One janitor goroutine runs the
+// periodic work: closing sessions that never connect, refreshing verified
+// addresses after mobility, pruning the per-source tables. Introductions run
+// in the transport's unmatched-IHello hook, on the endpoint's loop
+// goroutine. The peer table and the counters are guarded by one mutex; the
+// guard has its own. Shutdown closes every session in order, waits for the
+// closes to be acknowledged (bounded by its context) and stops everything.
+package rendezvous

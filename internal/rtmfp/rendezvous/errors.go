@@ -1,0 +1,13 @@
+package rendezvous
+
+import "errors"
+
+// Sentinel errors; functions wrap them with context.
+var (
+	// ErrConfig: a Config field is invalid.
+	ErrConfig = errors.New("rendezvous: invalid config")
+	// ErrClosed: the server was shut down.
+	ErrClosed = errors.New("rendezvous: server closed")
+	// ErrKeyFile: the static key file could not be read or created.
+	ErrKeyFile = errors.New("rendezvous: key file")
+)

@@ -1,0 +1,272 @@
+package rendezvous
+
+import (
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"camchat/internal/rtmfp"
+	"camchat/internal/rtmfp/wire"
+)
+
+// counters are the server's monotonic figures, updated from every
+// goroutine without a lock.
+type counters struct {
+	accepted, connects, rejects, peerInfos, streams uint64
+	introductions, removed, handshakeBytes          uint64
+	dropped                                         [NumDropReasons]atomic.Uint64
+}
+
+func (c *counters) drop(r DropReason) { c.dropped[r].Add(1) }
+
+// ipState is what the limiter knows of one source IP address.
+type ipState struct {
+	bucket   tokenBucket // startup packets
+	sessions int         // accepted sessions from this IP
+}
+
+// addrState accounts one transport address for the amplification bound.
+type addrState struct {
+	start      time.Time // window start
+	recv, sent int
+	sessions   int // accepted sessions at this address: verified when > 0
+}
+
+// limiter holds the hardening state shared by every socket of a server:
+// the handshake token buckets, the session counts and the amplification
+// accounts. All fields are guarded by mu.
+type limiter struct {
+	lim Limits
+	now func() time.Time
+	ctr *counters
+
+	mu       sync.Mutex
+	global   tokenBucket
+	ips      map[netip.Addr]*ipState
+	addrs    map[netip.AddrPort]*addrState
+	sessions int
+}
+
+func newLimiter(lim Limits, now func() time.Time, ctr *counters) *limiter {
+	return &limiter{lim: lim, now: now, ctr: ctr,
+		ips: make(map[netip.Addr]*ipState), addrs: make(map[netip.AddrPort]*addrState)}
+}
+
+// admit decides whether the transport sees a received datagram of n bytes
+// from from; sid is its session ID (RFC 7016 §2.2.1). Every datagram from
+// an unverified address adds to that address's receive budget; startup
+// packets (session ID 0: IHello, IIKeying) are further subject to the
+// session limits and the token buckets, before any decryption.
+func (l *limiter) admit(now time.Time, from netip.AddrPort, n int, startup bool) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	a := l.addrs[from]
+	verified := a != nil && a.sessions > 0
+	if !startup {
+		// Session packets pass (the transport authenticates them), but
+		// they still earn an unverified address its budget: the answer
+		// to a moved peer is a mobility check (RFC 7016 §3.5.4.2).
+		if a == nil && len(l.addrs) < l.lim.MaxSources {
+			a = &addrState{}
+			l.addrs[from] = a
+		}
+		if a != nil && !verified {
+			l.account(now, a).recv += n
+		}
+		return true
+	}
+	atomic.AddUint64(&l.ctr.handshakeBytes, uint64(n))
+	if !verified && l.lim.MaxSessions >= 0 && l.sessions >= l.lim.MaxSessions {
+		l.ctr.drop(DropSessionsGlobal)
+		return false
+	}
+	ip := l.ips[from.Addr()]
+	if ip == nil {
+		if len(l.ips) >= l.lim.MaxSources {
+			l.ctr.drop(DropSourcesFull)
+			return false
+		}
+		ip = &ipState{}
+		l.ips[from.Addr()] = ip
+	}
+	if !verified && l.lim.MaxSessionsPerIP >= 0 && ip.sessions >= l.lim.MaxSessionsPerIP {
+		l.ctr.drop(DropSessionsSource)
+		return false
+	}
+	if !ip.bucket.allow(now, l.lim.HandshakeRatePerIP, l.lim.HandshakeBurstPerIP) {
+		l.ctr.drop(DropRateSource)
+		return false
+	}
+	if !l.global.allow(now, l.lim.HandshakeRate, l.lim.HandshakeBurst) {
+		l.ctr.drop(DropRateGlobal)
+		return false
+	}
+	if a == nil {
+		if len(l.addrs) >= l.lim.MaxSources {
+			l.ctr.drop(DropSourcesFull)
+			return false
+		}
+		a = &addrState{}
+		l.addrs[from] = a
+	}
+	if !verified {
+		l.account(now, a).recv += n
+	}
+	return true
+}
+
+// account restarts a's window if it is over.
+func (l *limiter) account(now time.Time, a *addrState) *addrState {
+	if now.Sub(a.start) >= l.lim.AmplificationWindow {
+		a.start, a.recv, a.sent = now, 0, 0
+	}
+	return a
+}
+
+// allowSend decides whether n bytes may go to addr: always to a verified
+// address (one with a session), otherwise only within
+// rtmfp.AmplificationFactor times what addr sent in the current window.
+func (l *limiter) allowSend(now time.Time, to netip.AddrPort, n int) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	a := l.addrs[to]
+	if a != nil && a.sessions > 0 {
+		return true
+	}
+	if a == nil {
+		l.ctr.drop(DropAmplification)
+		return false
+	}
+	l.account(now, a)
+	if a.sent+n > rtmfp.AmplificationFactor*a.recv {
+		l.ctr.drop(DropAmplification)
+		return false
+	}
+	a.sent += n
+	return true
+}
+
+// addSession records an accepted session at addr: the address is verified
+// from now on and counts against its IP's session limit.
+func (l *limiter) addSession(addr netip.AddrPort) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.sessions++
+	ip := l.ips[addr.Addr()]
+	if ip == nil {
+		ip = &ipState{}
+		l.ips[addr.Addr()] = ip
+	}
+	ip.sessions++
+	a := l.addrs[addr]
+	if a == nil {
+		a = &addrState{}
+		l.addrs[addr] = a
+	}
+	a.sessions++
+}
+
+// removeSession undoes addSession.
+func (l *limiter) removeSession(addr netip.AddrPort) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.sessions--
+	if ip := l.ips[addr.Addr()]; ip != nil && ip.sessions > 0 {
+		ip.sessions--
+	}
+	if a := l.addrs[addr]; a != nil && a.sessions > 0 {
+		a.sessions--
+	}
+}
+
+// moveSession follows a session whose far end moved (RFC 7016 §3.5.4.2;
+// the transport verified the new address with a mobility check).
+func (l *limiter) moveSession(from, to netip.AddrPort) {
+	l.removeSession(from)
+	l.addSession(to)
+	l.mu.Lock()
+	l.sessions-- // addSession counted the session again
+	l.mu.Unlock()
+}
+
+// prune forgets sources whose state no longer matters: no session, a full
+// bucket and an expired amplification window. It returns how many entries
+// remain.
+func (l *limiter) prune(now time.Time) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for k, ip := range l.ips {
+		if ip.sessions == 0 && ip.bucket.full(now, l.lim.HandshakeRatePerIP, l.lim.HandshakeBurstPerIP) {
+			delete(l.ips, k)
+		}
+	}
+	for k, a := range l.addrs {
+		if a.sessions == 0 && now.Sub(a.start) >= l.lim.AmplificationWindow {
+			delete(l.addrs, k)
+		}
+	}
+	return len(l.ips) + len(l.addrs)
+}
+
+// udpConn is the allocation-free UDP interface of *net.UDPConn and
+// rtmfptest.Conn, which the transport uses when the socket has it.
+type udpConn interface {
+	net.PacketConn
+	ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error)
+	WriteToUDPAddrPort(b []byte, addr netip.AddrPort) (int, error)
+}
+
+// guardConn is the socket the transport sees: it filters received
+// datagrams through the limiter and holds back answers that would amplify.
+// The transport's reader calls the read side, its loop the write side.
+type guardConn struct {
+	udpConn
+	l *limiter
+}
+
+// ReadFromUDPAddrPort returns the next admitted datagram.
+func (g *guardConn) ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error) {
+	for {
+		n, from, err := g.udpConn.ReadFromUDPAddrPort(b)
+		if err != nil {
+			return n, from, err
+		}
+		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+		sid, err := wire.UnscrambleSessionID(b[:n])
+		if err != nil { // too short: the transport counts it
+			return n, from, nil
+		}
+		if g.l.admit(g.l.now(), from, n, sid == wire.StartupSessionID) {
+			return n, from, nil
+		}
+	}
+}
+
+// ReadFrom is ReadFromUDPAddrPort for callers of net.PacketConn.
+func (g *guardConn) ReadFrom(b []byte) (int, net.Addr, error) {
+	n, from, err := g.ReadFromUDPAddrPort(b)
+	if err != nil {
+		return n, nil, err
+	}
+	return n, net.UDPAddrFromAddrPort(from), nil
+}
+
+// WriteToUDPAddrPort sends b unless the amplification bound holds it back;
+// a held-back datagram is reported as sent, as a lost one would be.
+func (g *guardConn) WriteToUDPAddrPort(b []byte, to netip.AddrPort) (int, error) {
+	if !g.l.allowSend(g.l.now(), netip.AddrPortFrom(to.Addr().Unmap(), to.Port()), len(b)) {
+		return len(b), nil
+	}
+	return g.udpConn.WriteToUDPAddrPort(b, to)
+}
+
+// WriteTo is WriteToUDPAddrPort for callers of net.PacketConn.
+func (g *guardConn) WriteTo(b []byte, addr net.Addr) (int, error) {
+	ua, ok := addr.(*net.UDPAddr)
+	if !ok {
+		return 0, net.InvalidAddrError("not a UDP address")
+	}
+	return g.WriteToUDPAddrPort(b, ua.AddrPort())
+}

@@ -1,0 +1,261 @@
+package rendezvous
+
+import (
+	"errors"
+	"net/netip"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"camchat/internal/rtmfp"
+	"camchat/internal/rtmfp/flashcrypto"
+	"camchat/internal/rtmfp/flow"
+	"camchat/internal/rtmfp/tc"
+)
+
+// Bounds on what one client may make the server keep.
+const (
+	// MaxReportedAddrs is the most setPeerInfo addresses kept per peer
+	// (a Redirect lists them all, and at most rtmfp.MaxCandidates are
+	// tried).
+	MaxReportedAddrs = 16
+	// MaxStreams is the most NetStreams one client may have open.
+	MaxStreams = 64
+	// rejectLinger bounds the wait for a rejected client's acknowledgement
+	// of the _error before its session is closed.
+	rejectLinger = 5 * time.Second
+)
+
+// peer is one accepted session and, once connect succeeded, a client.
+type peer struct {
+	// Constant after creation.
+	ep     *rtmfp.Endpoint
+	sess   *rtmfp.Session
+	id     flashcrypto.PeerID
+	opened time.Time
+
+	// Guarded by Server.mu (the introduction hook reads them).
+	addr      netip.AddrPort   // the far address as last observed
+	connected bool             // connect succeeded
+	peerInfo  bool             // setPeerInfo received
+	reported  []netip.AddrPort // setPeerInfo addresses
+	closing   bool             // the server is closing this session
+
+	// Owned by the peer's goroutine.
+	app        string
+	streams    []tc.StreamID
+	nextStream tc.StreamID
+	refusing   bool // the stream-flow refuser runs
+}
+
+// controlMetadata is the TC metadata of stream 0, the NetConnection
+// (RFC 7425 §5.1.1).
+var controlMetadata = tc.FlowMetadata{StreamID: 0}.Append(nil)
+
+// errEnd ends a peer's control loop without a protocol error.
+var errEnd = errors.New("rendezvous: end of control flow")
+
+// servePeer runs one session: it waits for the client's NetConnection flow,
+// answers its commands on a return flow and removes the peer when the
+// session ends (RFC 7425 §5.3; digest §13.3).
+func (s *Server) servePeer(p *peer) {
+	defer s.wg.Done()
+	defer s.removeSession(p)
+	defer p.sess.Close() // orderly; a no-op when the session already ended
+	rf, err := p.sess.AcceptFlow(s.ctx)
+	if err != nil {
+		return
+	}
+	md, _, err := tc.ParseFlowMetadata(rf.Metadata())
+	if err != nil || md.StreamID != 0 {
+		s.ctr.drop(DropNotTC)
+		rf.Reject(0)
+		return
+	}
+	ret, err := rf.OpenReturnFlow(controlMetadata, flow.PriorityImmediate)
+	if err != nil {
+		return
+	}
+	for {
+		b, err := rf.Read(s.ctx)
+		if err != nil {
+			return
+		}
+		if err := s.command(p, ret, b); err != nil {
+			return
+		}
+	}
+}
+
+// command handles one message of the control flow. An error ends the
+// session.
+func (s *Server) command(p *peer, ret *rtmfp.SendFlow, b []byte) error {
+	m, err := tc.ParseMessage(b)
+	if err != nil {
+		s.ctr.drop(DropBadCommand)
+		return nil
+	}
+	if m.Type != tc.TypeCommand && m.Type != tc.TypeCommandEx {
+		return nil // user control (pings) and data need no answer
+	}
+	cmd, err := tc.ParseCommandMessage(m, tc.DefaultLimits)
+	if err != nil {
+		s.ctr.drop(DropBadCommand)
+		return nil
+	}
+	if cmd.Name == tc.CommandConnect {
+		return s.connect(p, ret, cmd)
+	}
+	s.mu.Lock()
+	connected := p.connected
+	s.mu.Unlock()
+	if !connected {
+		// Flash sends nothing before connect; anything else is a broken
+		// or hostile client.
+		s.ctr.drop(DropBadCommand)
+		return errEnd
+	}
+	switch cmd.Name {
+	case tc.CommandSetPeerInfo:
+		s.setPeerInfo(p, cmd)
+		return nil
+	case tc.CommandCreateStream:
+		if len(p.streams) >= MaxStreams {
+			return s.reply(ret, tc.ErrorResult(cmd.TransactionID, tc.StatusInfo{
+				Level: "error", Code: tc.CodeCallFailed, Description: "too many streams"}))
+		}
+		p.nextStream++
+		p.streams = append(p.streams, p.nextStream)
+		atomic.AddUint64(&s.ctr.streams, 1)
+		if !p.refusing {
+			p.refusing = true
+			s.wg.Add(1)
+			go s.refuseStreamFlows(ret)
+		}
+		return s.reply(ret, tc.CreateStreamResult(cmd.TransactionID, p.nextStream))
+	case tc.CommandDeleteStream:
+		id, err := tc.ParseDeleteStream(cmd)
+		if err != nil {
+			s.ctr.drop(DropBadCommand)
+			return nil
+		}
+		p.streams = slices.DeleteFunc(p.streams, func(x tc.StreamID) bool { return x == id })
+		if cmd.TransactionID != 0 {
+			return s.reply(ret, tc.Result(cmd.TransactionID))
+		}
+		return nil
+	}
+	if cmd.TransactionID != 0 {
+		return s.reply(ret, tc.ErrorResult(cmd.TransactionID, tc.StatusInfo{
+			Level: "error", Code: tc.CodeCallFailed, Description: "unknown command " + cmd.Name}))
+	}
+	return nil
+}
+
+// connect answers connect: success with the client's peer ID as
+// connectionID (as tcserver does), or rejection when the app is not
+// allowed, after which the session is closed.
+func (s *Server) connect(p *peer, ret *rtmfp.SendFlow, cmd tc.Command) error {
+	s.mu.Lock()
+	again := p.connected
+	s.mu.Unlock()
+	if again {
+		s.ctr.drop(DropBadCommand)
+		return nil
+	}
+	c, err := tc.ParseConnect(cmd)
+	if err != nil || !s.allowed(c.App) {
+		atomic.AddUint64(&s.ctr.rejects, 1)
+		s.cfg.Logger.Info("connect rejected", "peer_id", p.id.String(), "addr", p.addr.String(), "app", c.App)
+		b, _ := tc.ConnectRejected("application not allowed").AppendMessage(nil, 0)
+		rc, err := ret.Write(b, rtmfp.WriteOptions{})
+		if err == nil {
+			t := time.NewTimer(rejectLinger)
+			select {
+			case <-rc.Done():
+			case <-p.sess.Done():
+			case <-s.ctx.Done():
+			case <-t.C:
+			}
+			t.Stop()
+		}
+		return errEnd
+	}
+	p.app = appName(c.App)
+	id := p.id.String()
+	if err := s.reply(ret, tc.ConnectSuccess("Connection succeeded.",
+		tc.Property{Key: "connectionID", Value: id},
+		tc.Property{Key: "serverFingerprint", Value: s.PeerID().String()})); err != nil {
+		return err
+	}
+	if s.cfg.Keepalive != (tc.SetKeepalive{}) {
+		if _, err := ret.Write(s.cfg.Keepalive.AppendMessage(nil), rtmfp.WriteOptions{}); err != nil {
+			return err
+		}
+	}
+	s.mu.Lock()
+	p.connected = true
+	s.peers[p.id] = p // a newer connection of the same peer replaces an older one
+	s.mu.Unlock()
+	atomic.AddUint64(&s.ctr.connects, 1)
+	s.cfg.Logger.Info("connected", "peer_id", id, "addr", p.addr.String(), "app", p.app)
+	return nil
+}
+
+// allowed reports whether app may connect.
+func (s *Server) allowed(app string) bool {
+	return len(s.cfg.Apps) == 0 || slices.Contains(s.cfg.Apps, appName(app))
+}
+
+// setPeerInfo records the addresses a client reports (RFC 7425 §5.3.5;
+// rtmfp-cpp tcserver onSetPeerInfoCommand): every "ip:port" that parses,
+// at most MaxReportedAddrs, without duplicates.
+func (s *Server) setPeerInfo(p *peer, cmd tc.Command) {
+	strs, err := tc.ParseSetPeerInfo(cmd)
+	if err != nil {
+		s.ctr.drop(DropBadCommand)
+		return
+	}
+	var addrs []netip.AddrPort
+	for _, a := range strs {
+		ap, err := netip.ParseAddrPort(a)
+		if err != nil || ap.Port() == 0 || !ap.Addr().IsValid() {
+			continue
+		}
+		ap = netip.AddrPortFrom(ap.Addr().Unmap().WithZone(""), ap.Port())
+		if !slices.Contains(addrs, ap) && len(addrs) < MaxReportedAddrs {
+			addrs = append(addrs, ap)
+		}
+	}
+	s.mu.Lock()
+	p.reported = addrs
+	p.peerInfo = true
+	s.mu.Unlock()
+	atomic.AddUint64(&s.ctr.peerInfos, 1)
+	s.cfg.Logger.Debug("setPeerInfo", "peer_id", p.id.String(), "addresses", len(addrs))
+}
+
+// reply writes a command on the control return flow.
+func (s *Server) reply(ret *rtmfp.SendFlow, cmd tc.Command) error {
+	b, err := cmd.AppendMessage(nil, 0)
+	if err != nil {
+		return err
+	}
+	_, err = ret.Write(b, rtmfp.WriteOptions{})
+	return err
+}
+
+// refuseStreamFlows refuses the NetStream flows a client opens in return to
+// our control flow (digest §13.3): this server relays no media; peers
+// stream to each other directly.
+func (s *Server) refuseStreamFlows(ret *rtmfp.SendFlow) {
+	defer s.wg.Done()
+	for {
+		rf, err := ret.AcceptReturn(s.ctx)
+		if err != nil {
+			return
+		}
+		s.ctr.drop(DropStreamFlow)
+		rf.Reject(0)
+	}
+}

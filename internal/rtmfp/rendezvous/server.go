@@ -1,0 +1,321 @@
+package rendezvous
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"camchat/internal/rtmfp"
+	"camchat/internal/rtmfp/flashcrypto"
+)
+
+// janitorPeriod is how often the janitor runs (connect timeouts, mobility,
+// pruning of the source tables).
+const janitorPeriod = time.Second
+
+// Server is a rendezvous server: one Endpoint per socket, one peer table.
+type Server struct {
+	cfg Config // constant after New
+	lim *limiter
+	ctr counters
+
+	ctx    context.Context // ends at Shutdown: every peer goroutine stops
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // accept loops, peer goroutines, janitor
+
+	mu        sync.Mutex
+	endpoints []*rtmfp.Endpoint
+	sessions  map[*rtmfp.Session]*peer     // every accepted session
+	peers     map[flashcrypto.PeerID]*peer // connected peers by peer ID
+	closing   bool
+}
+
+// New returns a server for cfg. It serves nothing until Serve is given a
+// socket.
+func New(cfg Config) (*Server, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:      cfg,
+		sessions: make(map[*rtmfp.Session]*peer),
+		peers:    make(map[flashcrypto.PeerID]*peer),
+	}
+	s.lim = newLimiter(cfg.Limits, cfg.Now, &s.ctr)
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.wg.Add(1)
+	go s.janitor()
+	return s, nil
+}
+
+// PeerID is the server's fingerprint (RFC 7425 §4.3.2), which clients may
+// pin with a fingerprint EPD when the identity is static.
+func (s *Server) PeerID() flashcrypto.PeerID { return s.cfg.Identity.PeerID() }
+
+// Serve runs an endpoint on conn (which must be a UDP socket:
+// *net.UDPConn or an rtmfptest.Conn) until Shutdown, then returns
+// ErrClosed. The server owns conn.
+func (s *Server) Serve(conn net.PacketConn) error {
+	uc, ok := conn.(udpConn)
+	if !ok {
+		return fmt.Errorf("%w: %T is not a UDP socket", ErrConfig, conn)
+	}
+	var ep *rtmfp.Endpoint
+	ready := make(chan struct{})
+	ecfg := rtmfp.Config{
+		Identity:        s.cfg.Identity,
+		Now:             s.cfg.Now,
+		Rand:            s.cfg.Rand,
+		KeepalivePeriod: s.cfg.KeepalivePeriod,
+		RetransmitLimit: s.cfg.RetransmitLimit,
+		IdleLimit:       s.cfg.IdleLimit,
+		AcceptQueue:     256,
+		// Clients ask us to introduce them; we never answer FIHellos.
+		FIHelloMode: rtmfp.FIHelloIgnore,
+		OnUnmatchedIHello: func(u rtmfp.UnmatchedIHello) {
+			<-ready
+			s.introduce(ep, u)
+		},
+	}
+	ep, err := rtmfp.NewEndpoint(&guardConn{udpConn: uc, l: s.lim}, ecfg)
+	close(ready)
+	if err != nil {
+		conn.Close()
+		return fmt.Errorf("rendezvous: serve: %w", err)
+	}
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		ep.Close()
+		return ErrClosed
+	}
+	s.endpoints = append(s.endpoints, ep)
+	s.wg.Add(1)
+	s.mu.Unlock()
+	defer s.wg.Done()
+	s.cfg.Logger.Info("listening", "addr", ep.LocalAddr().String(), "peer_id", s.PeerID().String())
+	for {
+		sess, err := ep.Accept(s.ctx)
+		if err != nil {
+			if s.ctx.Err() != nil || errors.Is(err, rtmfp.ErrEndpointClosed) {
+				return ErrClosed
+			}
+			return fmt.Errorf("rendezvous: accept: %w", err)
+		}
+		p := s.addSession(ep, sess)
+		if p == nil {
+			continue
+		}
+		go s.servePeer(p)
+	}
+}
+
+// Addrs returns the local addresses of the server's sockets.
+func (s *Server) Addrs() []netip.AddrPort {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]netip.AddrPort, 0, len(s.endpoints))
+	for _, ep := range s.endpoints {
+		out = append(out, ep.LocalAddr())
+	}
+	return out
+}
+
+// addSession registers an accepted session; it returns nil when the server
+// is shutting down (the session is then closed).
+func (s *Server) addSession(ep *rtmfp.Endpoint, sess *rtmfp.Session) *peer {
+	p := &peer{ep: ep, sess: sess, id: sess.FarPeerID(), addr: sess.FarAddr(), opened: s.cfg.Now()}
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		sess.Close()
+		return nil
+	}
+	s.sessions[sess] = p
+	s.wg.Add(1)
+	s.mu.Unlock()
+	s.lim.addSession(p.addr)
+	atomic.AddUint64(&s.ctr.accepted, 1)
+	return p
+}
+
+// removeSession forgets a session that ended (or that we end).
+func (s *Server) removeSession(p *peer) {
+	s.mu.Lock()
+	delete(s.sessions, p.sess)
+	connected := p.connected
+	if s.peers[p.id] == p {
+		delete(s.peers, p.id)
+	}
+	addr := p.addr
+	s.mu.Unlock()
+	s.lim.removeSession(addr)
+	if connected {
+		atomic.AddUint64(&s.ctr.removed, 1)
+	}
+	s.cfg.Logger.Debug("session ended", "peer_id", p.id.String(), "addr", addr.String(), "reason", errString(p.sess.Err()))
+}
+
+func errString(err error) string {
+	if err == nil {
+		return "closed by server"
+	}
+	return err.Error()
+}
+
+// janitor runs the periodic work until Shutdown.
+func (s *Server) janitor() {
+	defer s.wg.Done()
+	t := time.NewTicker(janitorPeriod)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-t.C:
+		}
+		s.sweep(s.cfg.Now())
+	}
+}
+
+// sweep closes sessions that have not connected in time, follows peers
+// that moved, and prunes the limiter's tables.
+func (s *Server) sweep(now time.Time) {
+	type move struct {
+		p        *peer
+		from, to netip.AddrPort
+	}
+	var stale []*peer
+	var moves []move
+	s.mu.Lock()
+	for _, p := range s.sessions {
+		if !p.connected && !p.closing && now.Sub(p.opened) >= s.cfg.ConnectTimeout {
+			p.closing = true
+			stale = append(stale, p)
+		}
+	}
+	ps := make([]*peer, 0, len(s.sessions))
+	for _, p := range s.sessions {
+		ps = append(ps, p)
+	}
+	s.mu.Unlock()
+	for _, p := range ps {
+		if a := p.sess.FarAddr(); a.IsValid() {
+			s.mu.Lock()
+			if a != p.addr {
+				moves = append(moves, move{p, p.addr, a})
+				p.addr = a
+			}
+			s.mu.Unlock()
+		}
+	}
+	for _, m := range moves {
+		s.lim.moveSession(m.from, m.to)
+	}
+	for _, p := range stale {
+		s.ctr.drop(DropConnectTimeout)
+		s.cfg.Logger.Info("connect timeout", "peer_id", p.id.String(), "addr", p.addr.String())
+		p.sess.Close()
+	}
+	s.lim.prune(now)
+}
+
+// Shutdown closes every session in an orderly way (RFC 7016 §3.5.5), waits
+// until the far ends acknowledged or ctx ends, then closes the sockets and
+// waits for every goroutine.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	s.closing = true
+	eps := append([]*rtmfp.Endpoint(nil), s.endpoints...)
+	n := len(s.sessions)
+	s.mu.Unlock()
+	s.cfg.Logger.Info("shutting down", "sessions", n)
+	s.cancel() // peer goroutines close their sessions and return
+	var err error
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+wait:
+	for {
+		open := 0
+		for _, ep := range eps {
+			open += ep.Stats().Sessions
+		}
+		if open == 0 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			err = ctx.Err()
+			s.cfg.Logger.Warn("shutdown: sessions still closing", "sessions", open)
+			break wait
+		case <-t.C:
+		}
+	}
+	for _, ep := range eps {
+		ep.Close()
+	}
+	s.wg.Wait()
+	s.cfg.Logger.Info("stopped")
+	return err
+}
+
+// Stats returns the server's figures.
+func (s *Server) Stats() Stats {
+	var st Stats
+	s.mu.Lock()
+	st.Sessions = len(s.sessions)
+	st.Peers = len(s.peers)
+	for _, p := range s.peers {
+		if p.peerInfo {
+			st.Reachable++
+		}
+	}
+	s.mu.Unlock()
+	st.Accepted = atomic.LoadUint64(&s.ctr.accepted)
+	st.Connects = atomic.LoadUint64(&s.ctr.connects)
+	st.Rejects = atomic.LoadUint64(&s.ctr.rejects)
+	st.PeerInfos = atomic.LoadUint64(&s.ctr.peerInfos)
+	st.Streams = atomic.LoadUint64(&s.ctr.streams)
+	st.Introductions = atomic.LoadUint64(&s.ctr.introductions)
+	st.Removed = atomic.LoadUint64(&s.ctr.removed)
+	st.HandshakeBytes = atomic.LoadUint64(&s.ctr.handshakeBytes)
+	for i := range st.Dropped {
+		st.Dropped[i] = s.ctr.dropped[i].Load()
+	}
+	return st
+}
+
+// TransportStats sums the counters of the server's endpoints.
+func (s *Server) TransportStats() rtmfp.EndpointStats {
+	s.mu.Lock()
+	eps := append([]*rtmfp.Endpoint(nil), s.endpoints...)
+	s.mu.Unlock()
+	var t rtmfp.EndpointStats
+	for _, ep := range eps {
+		e := ep.Stats()
+		t.PacketsReceived += e.PacketsReceived
+		t.PacketsSent += e.PacketsSent
+		t.BytesReceived += e.BytesReceived
+		t.BytesSent += e.BytesSent
+		for i := range t.Dropped {
+			t.Dropped[i] += e.Dropped[i]
+		}
+		t.HandshakesInitiated += e.HandshakesInitiated
+		t.HandshakesCompleted += e.HandshakesCompleted
+		t.HandshakesAccepted += e.HandshakesAccepted
+		t.CookieChanges += e.CookieChanges
+		t.RIKeyingRetransmits += e.RIKeyingRetransmits
+		t.Redirects += e.Redirects
+		t.Sessions += e.Sessions
+	}
+	return t
+}
