@@ -201,4 +201,3 @@ func mustConnect(t testing.TB, r tc.Command) tc.StatusInfo {
 	}
 	return info
 }
-

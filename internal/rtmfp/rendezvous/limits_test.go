@@ -249,4 +249,3 @@ func TestPeerRemoved(t *testing.T) {
 		}
 	})
 }
-
