@@ -39,7 +39,11 @@
 // to 60 s (never below ERTO). Acknowledged fragments leave the flight;
 // ApplyNAKs applies the 3-NAK rule (RFC 7016 §3.6.2.5) and OnTimeout the
 // timeout rule to this flow's fragments; lost fragments are queued for
-// retransmission.
+// retransmission. One refinement over rtmfp-cpp: an ack for a fragment that
+// was sent more than once does not raise MaxAckedTSN (Karn's rule), since it
+// may acknowledge the older transmission, and crediting the newer TSN would
+// NAK everything sent in between (a storm of spurious retransmissions on a
+// path that reorders).
 //
 // A message is abandoned when its StartBy or FinishBy time passes, when its
 // Parent receipt is abandoned, when Receipt.Abandon is called, when a fragment
@@ -75,7 +79,8 @@
 // limit) rounded up to 1024-byte blocks, never 0 unless the capacity is 0 or
 // delivery is on hold. Acks are Data Ack Ranges chunks (preceded by a Flow
 // Exception Report after Reject); when a chunk does not fit its budget, ranges
-// are dropped from the lowest up, keeping the newest. An ack is due within
+// are dropped from the lowest up, keeping the newest (rtmfp-cpp keeps the
+// lowest; the newest drive the sender's loss detection). An ack is due within
 // 200 ms, or immediately on the rules of RFC 7016 §3.6.3.2 as rtmfp-cpp applies
 // them (digest §10). Hostile or malformed input (FSN above the sequence
 // number, data after FIN, jumps too far ahead, too many ranges, too many bytes
@@ -86,11 +91,13 @@
 //
 //	type Priority uint8 // PriorityRoutine(0) … PriorityFlashOverride(7)
 //	func (p Priority) TimeCritical() bool                     // p >= PriorityPriority(4)
+//	func (p Priority) Valid() bool
 //	type WriteOptions struct{ StartBy, FinishBy time.Duration; NoRetransmit bool; Parent *Receipt }
 //	type Receipt struct{ … }                                  // safe for concurrent use
 //	func (r *Receipt) Done() <-chan struct{}
 //	func (r *Receipt) Delivered() bool
 //	func (r *Receipt) Abandoned() bool
+//	func (r *Receipt) Resolved() bool
 //	func (r *Receipt) Abandon()
 //
 //	type SendConfig struct{ ID wire.FlowID; Metadata []byte; Associated bool; AssociatedID wire.FlowID; Priority Priority }
@@ -120,13 +127,18 @@
 //	func (s *Sender) State() SendState
 //	func (s *Sender) Stats() SendStats
 //
+//	const MaxFragment, InitialPeerWindow, SendLinger, PersistInitial, PersistMax
+//	const DefaultBufferCapacity, FragmentOverhead, DelayedAck, RecvLinger, DefaultMaxRanges, MaxSeqAhead
+//	var ErrClosed
+//
 //	type Order uint8 // OrderSequence (default), OrderNetwork, OrderHold
 //	type RecvState uint8 // RecvOpen, RecvRejected, RecvCompleteLinger, RecvClosed
 //	type RecvConfig struct{ ID wire.FlowID; Metadata []byte; Associated bool; AssociatedID wire.FlowID;
-//		BufferCapacity int; WindowLimit int; MaxBuffered int; Order Order }
+//		BufferCapacity int; WindowLimit int; MaxBuffered int; MaxRanges int; Order Order }
 //	func NewReceiver(cfg RecvConfig) *Receiver
 //	func (r *Receiver) ID() wire.FlowID
 //	func (r *Receiver) Metadata() []byte
+//	func (r *Receiver) Association() (wire.FlowID, bool)
 //	func (r *Receiver) OnData(now time.Time, seq, fsn wire.SeqNum, flags wire.UserDataFlags, data []byte) (ackNow bool)
 //	func (r *Receiver) OnDataPacket() (ackNow bool)
 //	func (r *Receiver) OnBufferProbe(now time.Time)
@@ -135,11 +147,13 @@
 //	func (r *Receiver) AppendAck(dst []byte, budget int) []byte // unchanged dst when it does not fit
 //	func (r *Receiver) Read() (msg []byte, ok bool)           // a fresh copy
 //	func (r *Receiver) AppendNext(dst []byte) (out []byte, ok bool)
+//	func (r *Receiver) Ready() int                           // whole messages waiting for Read
+//	func (r *Receiver) Buffered() int                        // bytes held, FragmentOverhead per fragment
 //	func (r *Receiver) Complete() bool                       // FIN seen and every message read or discarded
-//	func (r *Receiver) SetOrder(o Order)
+//	func (r *Receiver) SetOrder(o Order); Order() Order
 //	func (r *Receiver) SetBufferCapacity(n int); SetWindowLimit(n int)
 //	func (r *Receiver) Reject(code uint64)
-//	func (r *Receiver) CumulativeAck() wire.SeqNum
+//	func (r *Receiver) CumulativeAck() wire.SeqNum; ForwardSeq() wire.SeqNum
 //	func (r *Receiver) NextDeadline() time.Time              // linger end; zero = none
 //	func (r *Receiver) OnDeadline(now time.Time)
 //	func (r *Receiver) State() RecvState
