@@ -142,7 +142,8 @@ func TestPlayerPullsFramesAndPlaysSilenceOnUnderrun(t *testing.T) {
 
 func TestFrameQueueBounds(t *testing.T) {
 	q := NewFrameQueue(2)
-	if !q.Push(ramp(0, 10)) || !q.Push(ramp(0, 10)) || q.Push(ramp(0, 10)) {
+	first, second, third := q.Push(ramp(0, 10)), q.Push(ramp(0, 10)), q.Push(ramp(0, 10))
+	if !first || !second || third {
 		t.Fatal("a queue of 2 must take 2 frames and refuse the third")
 	}
 	if q.Len() != 2 || q.Overflows() != 1 {

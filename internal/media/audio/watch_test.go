@@ -25,7 +25,6 @@ type fakeSystem struct {
 
 type fakeEndpoint struct {
 	id      DeviceID
-	pause   time.Duration // silence after the first callback, as an idle null sink gives
 	stop    chan struct{}
 	dead    chan struct{} // closed to make callbacks cease
 	quit    chan struct{} // closed by close
