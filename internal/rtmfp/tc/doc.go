@@ -21,6 +21,25 @@
 //     createStream, deleteStream, publish, play, closeStream, pause,
 //     receiveAudio/receiveVideo, |RtmpSampleAccess and NetStream.send data.
 //
+// On top of the codecs sit the objects that speak them over the transport
+// (package rtmfp):
+//
+//   - NetConnection (conn.go): the client of a Flash server or rendezvous
+//     over one session (RFC 7425 §5.3, digest §13.3): control flow with TC
+//     metadata for stream 0 at priority 5, connect (transaction 1), the
+//     server's return flow, transactions, setPeerInfo, createStream and
+//     deleteStream, onStatus events, Set Keepalive (RFC 7425 §5.3.4).
+//   - NetStream (stream.go, mediasend.go, streamrecv.go): per-type flows for
+//     data and commands (priority 5), audio (5) and video (4); audio frames
+//     time critical with a ~300 ms lifetime, video frames chained to their
+//     group's keyframe and the previous group abandoned at each keyframe;
+//     received messages parsed (StreamMessage) and flows aligned by flow
+//     sync barriers (RFC 7425 §5.2).
+//   - Direct peer streams (RFC 7425 §5.4, digest §13.6): Publisher
+//     (publisher.go) answers players' play flows on three return flows and
+//     fans every media message out to its subscribers; PlayPeer
+//     (peerplay.go) plays a peer's stream over a session to it.
+//
 // # Timestamps
 //
 // A TC message carries a 32-bit millisecond timestamp (Timestamp). camchat's
@@ -46,7 +65,18 @@
 //
 // # Goroutine model
 //
-// There is none. Functions are pure; a Decoder and a SyncBarriers are used
-// by one goroutine at a time (their owner's loop). Values (*Object, *ECMAArray, []Value) are not safe for concurrent
-// mutation.
+// The codecs have none: functions are pure; a Decoder and a SyncBarriers are
+// used by one goroutine at a time (their owner's). Values (*Object,
+// *ECMAArray, []Value) are not safe for concurrent mutation.
+//
+// NetConnection, NetStream and Publisher are safe for concurrent use and
+// event driven: a NetConnection runs one goroutine accepting the server's
+// flows and one reading its control flow; each received stream flow has a
+// reader goroutine that hands parsed messages to the stream's bounded inbox
+// (back pressure, nothing dropped) and waits at flow sync barriers; a
+// Publisher runs one goroutine per served session and one per player.
+// Every wait is on a channel or a context, so all of it blocks durably under
+// testing/synctest; every goroutine stops when its object closes, and
+// Close waits for it. Sending never starts a goroutine: writes go straight
+// to the transport's flows (which copy them).
 package tc

@@ -1,0 +1,223 @@
+package tc
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"camchat/internal/rtmfp"
+	"camchat/internal/rtmfp/flow"
+)
+
+// Flow priorities of a NetStream's per-type flows (digest §13.3, design):
+// audio, data and commands at IMMEDIATE (5), video at PRIORITY (4), both
+// time critical (RFC 7016 §3.5.2.1), so audio and commands overtake video.
+const (
+	PriorityAudio   = flow.PriorityImmediate
+	PriorityVideo   = flow.PriorityPriority
+	PriorityData    = flow.PriorityImmediate
+	PriorityControl = flow.PriorityImmediate
+)
+
+// Default media lifetimes (design: audio that cannot be played in time is
+// abandoned after about 300 ms; rtmfp-cpp's TC tools give video 2 s).
+const (
+	DefaultAudioLifetime = 300 * time.Millisecond
+	DefaultVideoLifetime = 2 * time.Second
+)
+
+// MediaOptions set the partial reliability of a stream's media (RFC 7016
+// §3.6.2.3.1, digest §12). A zero field selects its default; a negative one
+// means no deadline.
+type MediaOptions struct {
+	// AudioLifetime is the FinishBy of each coded audio frame: a frame
+	// not delivered within it is abandoned, never delivered late.
+	AudioLifetime time.Duration
+	// VideoLifetime is the FinishBy of each coded video frame. Besides,
+	// every frame is chained to its group's keyframe (WriteOptions.Parent)
+	// and the previous group is abandoned when a new keyframe is sent.
+	VideoLifetime time.Duration
+}
+
+func (o MediaOptions) audio() time.Duration { return lifetime(o.AudioLifetime, DefaultAudioLifetime) }
+func (o MediaOptions) video() time.Duration { return lifetime(o.VideoLifetime, DefaultVideoLifetime) }
+
+func lifetime(d, def time.Duration) time.Duration {
+	switch {
+	case d == 0:
+		return def
+	case d < 0:
+		return 0
+	}
+	return d
+}
+
+// mediaSender is the sending half of one NetStream: the data, audio and
+// video flows, opened on first use with the stream's TC metadata, and the
+// video group chain. It is used by server NetStreams, by a peer player
+// (data flow only) and once per subscriber by a Publisher.
+type mediaSender struct {
+	id   StreamID
+	opts MediaOptions
+	// open opens a flow for the stream; nil means only the preset data
+	// flow exists.
+	open func(md []byte, pri rtmfp.Priority) (*rtmfp.SendFlow, error)
+
+	mu                 sync.Mutex // guards the fields below
+	data, audio, video *rtmfp.SendFlow
+	closed             bool
+	nextSync           uint32
+
+	vmu       sync.Mutex       // serialises video writes; guards the group
+	key       *rtmfp.Receipt   // the current group's keyframe
+	group     []*rtmfp.Receipt // receipts of the current group not yet resolved
+	sawKey    bool             // a keyframe went out (inter frames before it are useless)
+	abandoned int              // receipts abandoned because a new group began
+}
+
+// flow returns the flow for messages of type t, opening it if needed.
+func (m *mediaSender) flow(t MessageType) (*rtmfp.SendFlow, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, ErrStreamClosed
+	}
+	ref, pri := &m.data, PriorityData
+	switch t {
+	case TypeAudio:
+		ref, pri = &m.audio, PriorityAudio
+	case TypeVideo:
+		ref, pri = &m.video, PriorityVideo
+	}
+	if *ref != nil {
+		return *ref, nil
+	}
+	if m.open == nil {
+		return nil, fmt.Errorf("tc: stream %d %s: %w", m.id, t, ErrNoFlow)
+	}
+	f, err := m.open(FlowMetadata{StreamID: m.id}.Append(nil), pri)
+	if err != nil {
+		return nil, fmt.Errorf("tc: stream %d: open %s flow: %w", m.id, t, err)
+	}
+	*ref = f
+	return f, nil
+}
+
+// writeData writes a whole TC message (command, data, user control) on the
+// data flow, reliably.
+func (m *mediaSender) writeData(msg []byte) (*rtmfp.Receipt, error) {
+	f, err := m.flow(TypeData)
+	if err != nil {
+		return nil, err
+	}
+	return f.Write(msg, rtmfp.WriteOptions{})
+}
+
+// writeAudio writes a whole TC audio message. Coded frames are time
+// critical with the audio lifetime; sequence starts and ends must arrive
+// and go without a deadline (rtmfp-cpp isAudioSequenceSpecial).
+func (m *mediaSender) writeAudio(msg []byte, special bool) (*rtmfp.Receipt, error) {
+	f, err := m.flow(TypeAudio)
+	if err != nil {
+		return nil, err
+	}
+	var o rtmfp.WriteOptions
+	if !special {
+		o.FinishBy = m.opts.audio()
+	}
+	return f.Write(msg, o)
+}
+
+// writeVideo writes a whole TC video message. A keyframe starts a new
+// group: every receipt of the previous group still pending is abandoned
+// (its frames are useless once a newer keyframe exists), and each later
+// frame of the group names the keyframe's receipt as Parent, so that losing
+// the keyframe abandons the frames that depend on it (digest §12,
+// WriteReceiptChain). Inter frames before the first keyframe are not sent:
+// nothing could decode them. special messages (sequence start/end) go
+// reliably, outside any group.
+func (m *mediaSender) writeVideo(msg []byte, keyframe, special bool) (*rtmfp.Receipt, error) {
+	f, err := m.flow(TypeVideo)
+	if err != nil {
+		return nil, err
+	}
+	if special {
+		return f.Write(msg, rtmfp.WriteOptions{})
+	}
+	m.vmu.Lock()
+	defer m.vmu.Unlock()
+	if keyframe {
+		for _, r := range m.group {
+			if !r.Resolved() {
+				r.Abandon()
+				m.abandoned++
+			}
+		}
+		clear(m.group)
+		m.group = m.group[:0]
+		m.key = nil
+		m.sawKey = true
+	} else if !m.sawKey {
+		return nil, nil
+	}
+	o := rtmfp.WriteOptions{FinishBy: m.opts.video(), Parent: m.key}
+	rc, err := f.Write(msg, o)
+	if err != nil {
+		return nil, err
+	}
+	if keyframe {
+		m.key = rc
+	}
+	// Keep only unresolved receipts, so a long group stays small.
+	live := m.group[:0]
+	for _, r := range m.group {
+		if !r.Resolved() {
+			live = append(live, r)
+		}
+	}
+	clear(m.group[len(live):])
+	m.group = append(live, rc)
+	return rc, nil
+}
+
+// sync writes a FlowSync barrier on every open flow of the stream (RFC 7425
+// §5.2): the receiver holds each flow at the barrier until all have reached
+// it, aligning what was sent before it on all flows.
+func (m *mediaSender) sync() error {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return ErrStreamClosed
+	}
+	var flows []*rtmfp.SendFlow
+	for _, f := range []*rtmfp.SendFlow{m.video, m.audio, m.data} {
+		if f != nil {
+			flows = append(flows, f)
+		}
+	}
+	id := m.nextSync
+	m.nextSync++
+	m.mu.Unlock()
+	msg := FlowSync{SyncID: id, Count: uint32(len(flows))}.AppendMessage(nil)
+	for _, f := range flows {
+		if _, err := f.Write(msg, rtmfp.WriteOptions{}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// close ends every flow after its queued messages (FIN).
+func (m *mediaSender) close() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return
+	}
+	m.closed = true
+	for _, f := range []*rtmfp.SendFlow{m.data, m.audio, m.video} {
+		if f != nil {
+			f.Close()
+		}
+	}
+}

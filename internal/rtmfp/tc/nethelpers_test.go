@@ -1,0 +1,114 @@
+package tc
+
+import (
+	"context"
+	"math/rand/v2"
+	"net/netip"
+	"sync"
+	"testing"
+	"time"
+
+	"camchat/internal/rtmfp"
+	"camchat/internal/rtmfp/flashcrypto"
+	"camchat/internal/rtmfp/rtmfptest"
+)
+
+// seeded is a deterministic io.Reader for identities and endpoints.
+type seeded struct {
+	mu sync.Mutex
+	r  *rand.ChaCha8
+}
+
+func newSeeded(seed byte) *seeded {
+	var s [32]byte
+	s[0] = seed
+	return &seeded{r: rand.NewChaCha8(s)}
+}
+
+func (r *seeded) Read(b []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.r.Read(b)
+}
+
+var (
+	idOnce sync.Once
+	ids    []*flashcrypto.Identity
+)
+
+// testID returns one of four cached static group-2 identities (key
+// generation is the slow part of a test).
+func testID(i int) *flashcrypto.Identity {
+	idOnce.Do(func() {
+		for k := range 4 {
+			id, err := flashcrypto.NewStaticIdentity(newSeeded(byte(200+k)), []flashcrypto.Group{flashcrypto.Group2}, flashcrypto.CertOptions{})
+			if err != nil {
+				panic(err)
+			}
+			ids = append(ids, id)
+		}
+	})
+	return ids[i]
+}
+
+// node is an endpoint on a simulated host.
+type node struct {
+	host *rtmfptest.Host
+	ep   *rtmfp.Endpoint
+	addr netip.AddrPort
+}
+
+func newNode(t testing.TB, n *rtmfptest.Network, name, addr string, idx int) *node {
+	t.Helper()
+	a := netip.MustParseAddr(addr)
+	h, err := n.AddHost(name, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := h.Listen(netip.AddrPortFrom(a, 1935))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep, err := rtmfp.NewEndpoint(c, rtmfp.Config{Identity: testID(idx), Rand: newSeeded(byte(idx))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ep.Close() })
+	return &node{host: h, ep: ep, addr: c.LocalAddrPort()}
+}
+
+func (nd *node) epd() []byte { return flashcrypto.CanonicalEPD(nd.ep.PeerID()) }
+
+// testCtx is a context for waits inside a synctest bubble: virtual time
+// makes the timeout a bound on protocol time, not on the machine.
+func testCtx(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// writeCmd writes c as a TC message on f.
+func writeCmd(t testing.TB, f *rtmfp.SendFlow, c Command) {
+	t.Helper()
+	b, err := c.AppendMessage(nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(b, rtmfp.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// readCmd reads one TC command from rf.
+func readCmd(t testing.TB, ctx context.Context, rf *rtmfp.RecvFlow) (Command, error) {
+	t.Helper()
+	b, err := rf.Read(ctx)
+	if err != nil {
+		return Command{}, err
+	}
+	m, err := ParseMessage(b)
+	if err != nil {
+		return Command{}, err
+	}
+	return ParseCommandMessage(m, Limits{})
+}

@@ -1,0 +1,445 @@
+package tc
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+
+	"camchat/internal/rtmfp"
+	"camchat/internal/rtmfp/flashcrypto"
+)
+
+// PlayRequest describes a peer asking to play the published stream, and,
+// once accepted, a subscriber.
+type PlayRequest struct {
+	Session  *rtmfp.Session
+	PeerID   flashcrypto.PeerID
+	Addr     netip.AddrPort // the far end's address when it asked
+	StreamID StreamID       // from the play flow's TC metadata
+	Name     string         // the stream name it asked for
+}
+
+// PublisherConfig configures a Publisher.
+type PublisherConfig struct {
+	// Name is the stream name players must ask for; empty accepts any.
+	// Another name is answered with NetStream.Play.StreamNotFound.
+	Name string
+	// Accept decides whether a peer may play, like Flash's
+	// NetStream.onPeerConnect; nil accepts everyone. A refused peer gets
+	// NetStream.Play.Failed. It runs on the request's goroutine and may
+	// block only briefly.
+	Accept func(PlayRequest) bool
+	// AudioConfig is the OpusHead of the Opus sequence start each
+	// subscriber receives first on its audio flow (zero: DefaultOpusHead).
+	AudioConfig OpusHead
+	// VideoConfig is the body of the VP8 sequence start each subscriber
+	// receives first on its video flow (nil: DefaultVP8Config).
+	VideoConfig []byte
+	// Media sets the audio and video lifetimes.
+	Media MediaOptions
+	// OnSubscribe, if set, is called after a subscriber joined (the
+	// encoder should send a keyframe: the newcomer's video starts at the
+	// next one) and OnUnsubscribe after one left. They run on the
+	// subscriber's goroutine and must not block.
+	OnSubscribe, OnUnsubscribe func(PlayRequest)
+	// Limits bound the AMF0 decoding of the players' commands.
+	Limits Limits
+}
+
+// Publisher publishes one stream directly to peers (RFC 7425 §5.4, digest
+// §13.6): players open a session to it (directly, or introduced by a
+// rendezvous server) and a flow carrying "play"; it answers each accepted
+// player on three return flows of that flow and sends every media message
+// to all its subscribers, each with its own flows, video groups and
+// deadlines.
+//
+// Goroutines: one per served session accepting its flows, one per play
+// request and subscriber reading its play flow. Close stops them all and
+// waits. Methods are safe for concurrent use; media writes never block.
+type Publisher struct {
+	cfg    PublisherConfig
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu      sync.Mutex // guards the fields below
+	subs    []*subscriber
+	closed  bool
+	changed chan struct{} // signalled (capacity 1) when subs changes
+}
+
+// subscriber is one accepted player.
+type subscriber struct {
+	req   PlayRequest
+	tx    *mediaSender
+	audio atomic.Bool // receiveAudio (true unless the player turned it off)
+	video atomic.Bool
+}
+
+// NewPublisher returns a Publisher with no subscribers.
+func NewPublisher(cfg PublisherConfig) *Publisher {
+	if cfg.AudioConfig == (OpusHead{}) {
+		cfg.AudioConfig = DefaultOpusHead()
+	}
+	if cfg.VideoConfig == nil {
+		cfg.VideoConfig = DefaultVP8Config()
+	}
+	p := &Publisher{cfg: cfg, changed: make(chan struct{}, 1)}
+	p.ctx, p.cancel = context.WithCancel(context.Background())
+	return p
+}
+
+// Serve accepts sessions on ep and serves each (ServeSession) until ctx
+// ends, the Publisher closes or the endpoint closes. Use it when the
+// endpoint does nothing else; otherwise hand sessions to ServeSession.
+func (p *Publisher) Serve(ctx context.Context, ep *rtmfp.Endpoint) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(p.ctx, cancel)
+	defer stop()
+	for {
+		s, err := ep.Accept(ctx)
+		if err != nil {
+			if p.ctx.Err() != nil {
+				return ErrPublisherClosed
+			}
+			return err
+		}
+		p.ServeSession(s)
+	}
+}
+
+// ServeSession serves the play requests that arrive on s: every flow the
+// far end opens that is not associated to one of ours. It returns at once;
+// a goroutine accepts the flows until the session ends or the Publisher
+// closes. Serve each session once.
+func (p *Publisher) ServeSession(s *rtmfp.Session) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return
+	}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		for {
+			rf, err := s.AcceptFlow(p.ctx)
+			if err != nil {
+				return
+			}
+			p.mu.Lock()
+			if p.closed {
+				p.mu.Unlock()
+				rf.Reject(0)
+				return
+			}
+			p.wg.Add(1)
+			p.mu.Unlock()
+			go p.handlePlay(s, rf)
+		}
+	}()
+}
+
+// handlePlay answers one play flow and, for an accepted player, serves it
+// until it leaves.
+func (p *Publisher) handlePlay(s *rtmfp.Session, rf *rtmfp.RecvFlow) {
+	defer p.wg.Done()
+	md, _, err := ParseFlowMetadata(rf.Metadata())
+	if err != nil || md.StreamID == 0 {
+		rf.Reject(0)
+		return
+	}
+	b, err := rf.Read(p.ctx)
+	if err != nil {
+		return
+	}
+	play, err := parsePlayMessage(b, p.cfg.Limits)
+	if err != nil || play.Name == "" {
+		rf.Reject(0)
+		return
+	}
+	req := PlayRequest{Session: s, PeerID: s.FarPeerID(), Addr: s.FarAddr(), StreamID: md.StreamID, Name: play.Name}
+	tx := &mediaSender{id: md.StreamID, opts: p.cfg.Media, open: rf.OpenReturnFlow}
+	switch {
+	case p.cfg.Name != "" && play.Name != p.cfg.Name:
+		p.refuse(tx, CodePlayStreamNotFound, "No such stream", play.Name)
+		return
+	case p.cfg.Accept != nil && !p.cfg.Accept(req):
+		p.refuse(tx, CodePlayFailed, "Refused by the publisher", play.Name)
+		return
+	}
+	sub := &subscriber{req: req, tx: tx}
+	sub.audio.Store(true)
+	sub.video.Store(true)
+	if err := p.start(sub); err != nil {
+		tx.close()
+		return
+	}
+	if !p.add(sub) {
+		tx.close()
+		return
+	}
+	if p.cfg.OnSubscribe != nil {
+		p.cfg.OnSubscribe(req)
+	}
+	p.serveSubscriber(sub, rf)
+	p.remove(sub)
+	tx.close()
+	if p.cfg.OnUnsubscribe != nil {
+		p.cfg.OnUnsubscribe(req)
+	}
+}
+
+func parsePlayMessage(b []byte, lim Limits) (Play, error) {
+	m, err := ParseMessage(b)
+	if err != nil {
+		return Play{}, err
+	}
+	c, err := ParseCommandMessage(m, lim)
+	if err != nil {
+		return Play{}, err
+	}
+	return ParsePlay(c)
+}
+
+// refuse answers a play request with an error status on a data flow and
+// ends that flow.
+func (p *Publisher) refuse(tx *mediaSender, code, description, name string) {
+	if msg, err := StreamStatus(LevelError, code, description, name).AppendMessage(nil, 0); err == nil {
+		tx.writeData(msg)
+	}
+	tx.close()
+}
+
+// start sends what a player receives before any media (digest §13.6): on
+// the data flow StreamBegin, NetStream.Play.Reset, NetStream.Play.Start and
+// |RtmpSampleAccess; the audio flow opens with the Opus sequence start and
+// the video flow with the VP8 sequence start.
+func (p *Publisher) start(sub *subscriber) error {
+	name := sub.req.Name
+	msgs := [][]byte{AppendStreamEventMessage(nil, EventStreamBegin, sub.req.StreamID)}
+	for _, c := range []Command{
+		StreamStatus(LevelStatus, CodePlayReset, "Playing and resetting "+name, name),
+		StreamStatus(LevelStatus, CodePlayStart, "Started playing "+name, name),
+	} {
+		b, err := c.AppendMessage(nil, 0)
+		if err != nil {
+			return err
+		}
+		msgs = append(msgs, b)
+	}
+	b, err := SampleAccess(true, true).AppendMessage(nil, 0)
+	if err != nil {
+		return err
+	}
+	msgs = append(msgs, b)
+	for _, m := range msgs {
+		if _, err := sub.tx.writeData(m); err != nil {
+			return err
+		}
+	}
+	if _, err := sub.tx.writeAudio(AppendAudioMessage(nil, 0, opusConfig(p.cfg.AudioConfig)), true); err != nil {
+		return err
+	}
+	_, err = sub.tx.writeVideo(AppendVideoMessage(nil, 0, vp8Config(p.cfg.VideoConfig)), false, true)
+	return err
+}
+
+// serveSubscriber reads the player's commands until it leaves: closeStream,
+// play with no name, the end of its play flow or of its session.
+func (p *Publisher) serveSubscriber(sub *subscriber, rf *rtmfp.RecvFlow) {
+	for {
+		b, err := rf.Read(p.ctx)
+		if err != nil {
+			return
+		}
+		m, err := ParseMessage(b)
+		if err != nil {
+			continue
+		}
+		c, err := ParseCommandMessage(m, p.cfg.Limits)
+		if err != nil {
+			continue
+		}
+		switch c.Name {
+		case CommandCloseStream:
+			return
+		case CommandPlay:
+			if pl, _ := ParsePlay(c); pl.Name == "" {
+				return
+			}
+		case CommandReceiveAudio, CommandReceiveVideo:
+			on, err := ParseToggle(c)
+			if err != nil {
+				continue
+			}
+			if c.Name == CommandReceiveAudio {
+				sub.audio.Store(on)
+			} else {
+				sub.video.Store(on)
+			}
+		}
+	}
+}
+
+func (p *Publisher) add(sub *subscriber) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return false
+	}
+	p.subs = append(p.subs, sub)
+	p.signal()
+	return true
+}
+
+func (p *Publisher) remove(sub *subscriber) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, s := range p.subs {
+		if s == sub {
+			p.subs = append(p.subs[:i], p.subs[i+1:]...)
+			p.signal()
+			return
+		}
+	}
+}
+
+// signal notes a change of subscribers; p.mu is held.
+func (p *Publisher) signal() {
+	select {
+	case p.changed <- struct{}{}:
+	default:
+	}
+}
+
+// Changed returns a channel that receives a value after the subscribers
+// changed (coalesced: one value may stand for several changes).
+func (p *Publisher) Changed() <-chan struct{} { return p.changed }
+
+// Subscribers returns the current subscribers in the order they joined.
+func (p *Publisher) Subscribers() []PlayRequest {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]PlayRequest, len(p.subs))
+	for i, s := range p.subs {
+		out[i] = s.req
+	}
+	return out
+}
+
+func (p *Publisher) snapshot() []*subscriber {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]*subscriber(nil), p.subs...)
+}
+
+// WriteAudio sends one Opus packet captured at ts to every subscriber that
+// receives audio, time critical with the audio lifetime (abandoned rather
+// than delivered late). It returns the receipts in subscriber order.
+func (p *Publisher) WriteAudio(ts Timestamp, frame []byte) []*rtmfp.Receipt {
+	msg := AppendOpusMessage(nil, ts, frame)
+	var rcs []*rtmfp.Receipt
+	for _, s := range p.snapshot() {
+		if !s.audio.Load() {
+			continue
+		}
+		if rc, err := s.tx.writeAudio(msg, false); err == nil {
+			rcs = append(rcs, rc)
+		}
+	}
+	return rcs
+}
+
+// WriteVideo sends one VP8 frame captured at ts to every subscriber that
+// receives video: a keyframe starts a new group (abandoning what is left
+// of the previous one), other frames are chained to their group's
+// keyframe. A subscriber that joined after the last keyframe receives
+// nothing until the next one. It returns the receipts in subscriber order.
+func (p *Publisher) WriteVideo(ts Timestamp, keyframe bool, frame []byte) []*rtmfp.Receipt {
+	msg := AppendVP8Message(nil, ts, keyframe, frame)
+	var rcs []*rtmfp.Receipt
+	for _, s := range p.snapshot() {
+		if !s.video.Load() {
+			continue
+		}
+		if rc, err := s.tx.writeVideo(msg, keyframe, false); err == nil && rc != nil {
+			rcs = append(rcs, rc)
+		}
+	}
+	return rcs
+}
+
+// Send sends a data message (NetStream.send) reliably to every subscriber.
+func (p *Publisher) Send(dm DataMessage) error {
+	msg, err := dm.AppendMessage(nil, 0)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, s := range p.snapshot() {
+		if _, err := s.tx.writeData(msg); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// SendTo sends a data message to the subscribers of peer id only.
+func (p *Publisher) SendTo(id flashcrypto.PeerID, dm DataMessage) error {
+	msg, err := dm.AppendMessage(nil, 0)
+	if err != nil {
+		return err
+	}
+	sent := false
+	for _, s := range p.snapshot() {
+		if s.req.PeerID != id {
+			continue
+		}
+		if _, err := s.tx.writeData(msg); err != nil {
+			return err
+		}
+		sent = true
+	}
+	if !sent {
+		return ErrNoSubscriber
+	}
+	return nil
+}
+
+// Sync writes a flow sync barrier on every subscriber's flows (RFC 7425
+// §5.2), so each player aligns what it received before it.
+func (p *Publisher) Sync() error {
+	var errs []error
+	for _, s := range p.snapshot() {
+		if err := s.tx.sync(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// VideoGroupAbandoned returns, over the current subscribers, how many video
+// messages were abandoned because a newer keyframe began a new group.
+func (p *Publisher) VideoGroupAbandoned() int {
+	n := 0
+	for _, s := range p.snapshot() {
+		s.tx.vmu.Lock()
+		n += s.tx.abandoned
+		s.tx.vmu.Unlock()
+	}
+	return n
+}
+
+// Close ends every subscriber's flows, stops serving and waits for the
+// Publisher's goroutines. The sessions stay open.
+func (p *Publisher) Close() error {
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
+	p.cancel()
+	p.wg.Wait()
+	return nil
+}
