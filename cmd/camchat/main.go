@@ -21,6 +21,7 @@ const usage = `camchat: private video calls for up to five people, peer to peer 
 Usage:
   camchat             open the app
   camchat --version   print the version
+  camchat rendezvous  run an introduction server (camchat rendezvous -help)
   camchat --help      show this help
 `
 
@@ -30,6 +31,9 @@ func main() {
 
 // run parses the command line; open starts the GUI. It returns the exit code.
 func run(args []string, stdout, stderr io.Writer, open func()) int {
+	if len(args) > 0 && args[0] == "rendezvous" {
+		return runRendezvous(args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("camchat", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, usage) }
