@@ -186,9 +186,6 @@ func (l *limiter) removeSession(addr netip.AddrPort) {
 func (l *limiter) moveSession(from, to netip.AddrPort) {
 	l.removeSession(from)
 	l.addSession(to)
-	l.mu.Lock()
-	l.sessions-- // addSession counted the session again
-	l.mu.Unlock()
 }
 
 // prune forgets sources whose state no longer matters: no session, a full

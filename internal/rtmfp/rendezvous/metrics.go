@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 
 	"camchat/internal/rtmfp"
 )
@@ -41,7 +42,7 @@ func (s *Server) WriteMetrics(w io.Writer) error {
 	}
 	metric("rendezvous_transport_dropped_total", "counter", "Datagrams dropped by the RTMFP transport, by reason.")
 	for r := rtmfp.DropReason(0); r < rtmfp.NumDropReasons; r++ {
-		fmt.Fprintf(bw, "rendezvous_transport_dropped_total{reason=%q} %d\n", r.String(), tr.Dropped[r])
+		fmt.Fprintf(bw, "rendezvous_transport_dropped_total{reason=%q} %d\n", labelValue(r.String()), tr.Dropped[r])
 	}
 	metric("rendezvous_transport_packets_total", "counter", "UDP datagrams by direction.")
 	fmt.Fprintf(bw, "rendezvous_transport_packets_total{dir=\"in\"} %d\n", tr.PacketsReceived)
@@ -58,4 +59,18 @@ func (s *Server) MetricsHandler() http.Handler {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		_ = s.WriteMetrics(w)
 	})
+}
+
+// labelValue turns a reason's name ("decrypt/HMAC") into a label value in
+// the style of the others ("decrypt_hmac").
+func labelValue(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			return r
+		case r >= 'A' && r <= 'Z':
+			return r + 'a' - 'A'
+		}
+		return '_'
+	}, s)
 }

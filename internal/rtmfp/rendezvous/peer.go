@@ -1,6 +1,7 @@
 package rendezvous
 
 import (
+	"context"
 	"errors"
 	"net/netip"
 	"slices"
@@ -31,6 +32,7 @@ type peer struct {
 	// Constant after creation.
 	ep     *rtmfp.Endpoint
 	sess   *rtmfp.Session
+	done   <-chan struct{} // sess.Done()
 	id     flashcrypto.PeerID
 	opened time.Time
 
@@ -51,6 +53,25 @@ type peer struct {
 // controlMetadata is the TC metadata of stream 0, the NetConnection
 // (RFC 7425 §5.1.1).
 var controlMetadata = tc.FlowMetadata{StreamID: 0}.Append(nil)
+
+// controlFlow is the server's side of a client's NetConnection: the return
+// flow its answers go on. send queues a message reliably and returns a
+// channel closed when it was delivered or abandoned.
+type controlFlow interface {
+	send(msg []byte) (<-chan struct{}, error)
+	AcceptReturn(ctx context.Context) (*rtmfp.RecvFlow, error)
+}
+
+// returnFlow is the controlFlow of a real session.
+type returnFlow struct{ *rtmfp.SendFlow }
+
+func (f returnFlow) send(msg []byte) (<-chan struct{}, error) {
+	rc, err := f.Write(msg, rtmfp.WriteOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return rc.Done(), nil
+}
 
 // errEnd ends a peer's control loop without a protocol error.
 var errEnd = errors.New("rendezvous: end of control flow")
@@ -81,7 +102,7 @@ func (s *Server) servePeer(p *peer) {
 		if err != nil {
 			return
 		}
-		if err := s.command(p, ret, b); err != nil {
+		if err := s.command(p, returnFlow{ret}, b); err != nil {
 			return
 		}
 	}
@@ -89,7 +110,7 @@ func (s *Server) servePeer(p *peer) {
 
 // command handles one message of the control flow. An error ends the
 // session.
-func (s *Server) command(p *peer, ret *rtmfp.SendFlow, b []byte) error {
+func (s *Server) command(p *peer, ret controlFlow, b []byte) error {
 	m, err := tc.ParseMessage(b)
 	if err != nil {
 		s.ctr.drop(DropBadCommand)
@@ -155,9 +176,9 @@ func (s *Server) command(p *peer, ret *rtmfp.SendFlow, b []byte) error {
 // connect answers connect: success with the client's peer ID as
 // connectionID (as tcserver does), or rejection when the app is not
 // allowed, after which the session is closed.
-func (s *Server) connect(p *peer, ret *rtmfp.SendFlow, cmd tc.Command) error {
+func (s *Server) connect(p *peer, ret controlFlow, cmd tc.Command) error {
 	s.mu.Lock()
-	again := p.connected
+	again, addr := p.connected, p.addr
 	s.mu.Unlock()
 	if again {
 		s.ctr.drop(DropBadCommand)
@@ -166,14 +187,14 @@ func (s *Server) connect(p *peer, ret *rtmfp.SendFlow, cmd tc.Command) error {
 	c, err := tc.ParseConnect(cmd)
 	if err != nil || !s.allowed(c.App) {
 		atomic.AddUint64(&s.ctr.rejects, 1)
-		s.cfg.Logger.Info("connect rejected", "peer_id", p.id.String(), "addr", p.addr.String(), "app", c.App)
+		s.cfg.Logger.Info("connect rejected", "peer_id", p.id.String(), "addr", addr.String(), "app", c.App)
 		b, _ := tc.ConnectRejected("application not allowed").AppendMessage(nil, 0)
-		rc, err := ret.Write(b, rtmfp.WriteOptions{})
+		sent, err := ret.send(b)
 		if err == nil {
 			t := time.NewTimer(rejectLinger)
 			select {
-			case <-rc.Done():
-			case <-p.sess.Done():
+			case <-sent:
+			case <-p.done:
 			case <-s.ctx.Done():
 			case <-t.C:
 			}
@@ -189,7 +210,7 @@ func (s *Server) connect(p *peer, ret *rtmfp.SendFlow, cmd tc.Command) error {
 		return err
 	}
 	if s.cfg.Keepalive != (tc.SetKeepalive{}) {
-		if _, err := ret.Write(s.cfg.Keepalive.AppendMessage(nil), rtmfp.WriteOptions{}); err != nil {
+		if _, err := ret.send(s.cfg.Keepalive.AppendMessage(nil)); err != nil {
 			return err
 		}
 	}
@@ -198,7 +219,7 @@ func (s *Server) connect(p *peer, ret *rtmfp.SendFlow, cmd tc.Command) error {
 	s.peers[p.id] = p // a newer connection of the same peer replaces an older one
 	s.mu.Unlock()
 	atomic.AddUint64(&s.ctr.connects, 1)
-	s.cfg.Logger.Info("connected", "peer_id", id, "addr", p.addr.String(), "app", p.app)
+	s.cfg.Logger.Info("connected", "peer_id", id, "addr", addr.String(), "app", p.app)
 	return nil
 }
 
@@ -236,19 +257,19 @@ func (s *Server) setPeerInfo(p *peer, cmd tc.Command) {
 }
 
 // reply writes a command on the control return flow.
-func (s *Server) reply(ret *rtmfp.SendFlow, cmd tc.Command) error {
+func (s *Server) reply(ret controlFlow, cmd tc.Command) error {
 	b, err := cmd.AppendMessage(nil, 0)
 	if err != nil {
 		return err
 	}
-	_, err = ret.Write(b, rtmfp.WriteOptions{})
+	_, err = ret.send(b)
 	return err
 }
 
 // refuseStreamFlows refuses the NetStream flows a client opens in return to
 // our control flow (digest §13.3): this server relays no media; peers
 // stream to each other directly.
-func (s *Server) refuseStreamFlows(ret *rtmfp.SendFlow) {
+func (s *Server) refuseStreamFlows(ret controlFlow) {
 	defer s.wg.Done()
 	for {
 		rf, err := ret.AcceptReturn(s.ctx)

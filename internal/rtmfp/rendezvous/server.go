@@ -129,7 +129,7 @@ func (s *Server) Addrs() []netip.AddrPort {
 // addSession registers an accepted session; it returns nil when the server
 // is shutting down (the session is then closed).
 func (s *Server) addSession(ep *rtmfp.Endpoint, sess *rtmfp.Session) *peer {
-	p := &peer{ep: ep, sess: sess, id: sess.FarPeerID(), addr: sess.FarAddr(), opened: s.cfg.Now()}
+	p := &peer{ep: ep, sess: sess, done: sess.Done(), id: sess.FarPeerID(), addr: sess.FarAddr(), opened: s.cfg.Now()}
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
@@ -137,9 +137,9 @@ func (s *Server) addSession(ep *rtmfp.Endpoint, sess *rtmfp.Session) *peer {
 		return nil
 	}
 	s.sessions[sess] = p
+	s.lim.addSession(p.addr)
 	s.wg.Add(1)
 	s.mu.Unlock()
-	s.lim.addSession(p.addr)
 	atomic.AddUint64(&s.ctr.accepted, 1)
 	return p
 }
@@ -153,8 +153,8 @@ func (s *Server) removeSession(p *peer) {
 		delete(s.peers, p.id)
 	}
 	addr := p.addr
-	s.mu.Unlock()
 	s.lim.removeSession(addr)
+	s.mu.Unlock()
 	if connected {
 		atomic.AddUint64(&s.ctr.removed, 1)
 	}
@@ -186,36 +186,25 @@ func (s *Server) janitor() {
 // sweep closes sessions that have not connected in time, follows peers
 // that moved, and prunes the limiter's tables.
 func (s *Server) sweep(now time.Time) {
-	type move struct {
-		p        *peer
-		from, to netip.AddrPort
-	}
 	var stale []*peer
-	var moves []move
 	s.mu.Lock()
+	ps := make([]*peer, 0, len(s.sessions))
 	for _, p := range s.sessions {
+		ps = append(ps, p)
 		if !p.connected && !p.closing && now.Sub(p.opened) >= s.cfg.ConnectTimeout {
 			p.closing = true
 			stale = append(stale, p)
 		}
 	}
-	ps := make([]*peer, 0, len(s.sessions))
-	for _, p := range s.sessions {
-		ps = append(ps, p)
-	}
 	s.mu.Unlock()
 	for _, p := range ps {
-		if a := p.sess.FarAddr(); a.IsValid() {
-			s.mu.Lock()
-			if a != p.addr {
-				moves = append(moves, move{p, p.addr, a})
-				p.addr = a
-			}
-			s.mu.Unlock()
+		a := p.sess.FarAddr() // takes the transport's lock: not under s.mu
+		s.mu.Lock()
+		if _, live := s.sessions[p.sess]; live && a.IsValid() && a != p.addr {
+			s.lim.moveSession(p.addr, a)
+			p.addr = a
 		}
-	}
-	for _, m := range moves {
-		s.lim.moveSession(m.from, m.to)
+		s.mu.Unlock()
 	}
 	for _, p := range stale {
 		s.ctr.drop(DropConnectTimeout)

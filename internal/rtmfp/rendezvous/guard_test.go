@@ -1,0 +1,160 @@
+package rendezvous
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+)
+
+func TestTokenBucket(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	var b tokenBucket
+	got := 0
+	for range 10 {
+		if b.allow(t0, 2, 5) {
+			got++
+		}
+	}
+	if got != 5 {
+		t.Fatalf("burst: %d allowed, want 5", got)
+	}
+	// 1.5 s at 2/s: three tokens.
+	got = 0
+	for range 10 {
+		if b.allow(t0.Add(1500*time.Millisecond), 2, 5) {
+			got++
+		}
+	}
+	if got != 3 {
+		t.Fatalf("refill: %d allowed, want 3", got)
+	}
+	// Never more than the burst, however long the pause.
+	got = 0
+	for range 10 {
+		if b.allow(t0.Add(time.Hour), 2, 5) {
+			got++
+		}
+	}
+	if got != 5 || !b.full(t0.Add(time.Hour+3*time.Second), 2, 5) || b.full(t0.Add(time.Hour), 2, 5) {
+		t.Fatalf("after a pause: %d allowed", got)
+	}
+	// A clock that steps back does not mint tokens.
+	if b.allow(t0, 2, 5) {
+		t.Fatal("token from a clock step back")
+	}
+	var off tokenBucket
+	for range 100 {
+		if !off.allow(t0, -1, 0) {
+			t.Fatal("negative rate must disable the limit")
+		}
+	}
+}
+
+func newTestLimiter(lim Limits) (*limiter, *counters) {
+	ctr := &counters{}
+	return newLimiter(lim.withDefaults(), time.Now, ctr), ctr
+}
+
+// TestAmplificationAccount: within a window an unverified address gets at
+// most three times what it sent, Redirects and RHellos alike; a new window
+// starts from zero; a verified address has no bound.
+func TestAmplificationAccount(t *testing.T) {
+	l, ctr := newTestLimiter(Limits{AmplificationWindow: 2 * time.Second})
+	t0 := time.Unix(1000, 0)
+	x := netip.MustParseAddrPort("198.51.100.7:5000")
+	if l.allowSend(t0, x, 1) {
+		t.Fatal("answer to an address that sent nothing")
+	}
+	if !l.admit(t0, x, 100, true) {
+		t.Fatal("first IHello refused")
+	}
+	if !l.allowSend(t0, x, 200) || !l.allowSend(t0, x, 100) || l.allowSend(t0, x, 1) {
+		t.Fatal("budget of 300 bytes not exactly enforced")
+	}
+	// Session packets (non-zero session ID) earn budget too.
+	l.admit(t0.Add(time.Second), x, 10, false)
+	if !l.allowSend(t0.Add(time.Second), x, 30) || l.allowSend(t0.Add(time.Second), x, 1) {
+		t.Fatal("session packet bytes not credited")
+	}
+	// The window expires: what was received before no longer counts.
+	if l.allowSend(t0.Add(2*time.Second), x, 1) {
+		t.Fatal("budget survived the window")
+	}
+	if got := ctr.dropped[DropAmplification].Load(); got != 4 {
+		t.Fatalf("amplification drops %d, want 4", got)
+	}
+	l.addSession(x)
+	if !l.allowSend(t0, x, 1<<20) {
+		t.Fatal("verified address bounded")
+	}
+	l.removeSession(x)
+	if l.allowSend(t0.Add(10*time.Second), x, 1) {
+		t.Fatal("address still verified after its session ended")
+	}
+}
+
+// TestSessionLimits: startup packets from a source at its session limit,
+// or from anyone while the server is full, are dropped; an address with a
+// session is not subject to them (its IHellos ask for introductions).
+func TestSessionLimits(t *testing.T) {
+	l, ctr := newTestLimiter(Limits{MaxSessions: 3, MaxSessionsPerIP: 2})
+	t0 := time.Unix(1000, 0)
+	a1 := netip.MustParseAddrPort("198.51.100.7:1")
+	a2 := netip.MustParseAddrPort("198.51.100.7:2")
+	a3 := netip.MustParseAddrPort("198.51.100.7:3")
+	b1 := netip.MustParseAddrPort("198.51.100.8:1")
+	c1 := netip.MustParseAddrPort("[2001:db8::1]:1")
+	l.addSession(a1)
+	l.addSession(a2)
+	if l.admit(t0, a3, 100, true) || ctr.dropped[DropSessionsSource].Load() != 1 {
+		t.Fatal("third session from one IP admitted")
+	}
+	if !l.admit(t0, a3, 100, false) {
+		t.Fatal("session packets are not the limiter's business")
+	}
+	if !l.admit(t0, a1, 100, true) {
+		t.Fatal("IHello from a connected address refused")
+	}
+	l.addSession(b1)
+	if l.admit(t0, c1, 100, true) || ctr.dropped[DropSessionsGlobal].Load() != 1 {
+		t.Fatal("admitted beyond MaxSessions")
+	}
+	l.removeSession(b1)
+	if !l.admit(t0, c1, 100, true) {
+		t.Fatal("refused after a session ended")
+	}
+	// Mobility moves the count with the session.
+	l.moveSession(a2, netip.MustParseAddrPort("192.0.2.1:9"))
+	if !l.admit(t0, a3, 100, true) || l.sessions != 2 {
+		t.Fatalf("after a move: sessions %d", l.sessions)
+	}
+}
+
+// TestSourceTable: the per-source tables are bounded and pruned.
+func TestSourceTable(t *testing.T) {
+	l, ctr := newTestLimiter(Limits{MaxSources: 4, AmplificationWindow: time.Second, HandshakeRatePerIP: 10, HandshakeBurstPerIP: 1})
+	t0 := time.Unix(1000, 0)
+	for i := range 6 {
+		l.admit(t0, netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, 0, byte(i)}), 1), 50, true)
+	}
+	if got := ctr.dropped[DropSourcesFull].Load(); got != 2 {
+		t.Fatalf("sources-full drops %d, want 2", got)
+	}
+	if n := l.prune(t0.Add(50 * time.Millisecond)); n != 8 {
+		t.Fatalf("pruned too early: %d entries", n)
+	}
+	if n := l.prune(t0.Add(time.Second)); n != 0 {
+		t.Fatalf("%d entries after expiry", n)
+	}
+}
+
+func BenchmarkAdmit(b *testing.B) {
+	l, _ := newTestLimiter(Limits{HandshakeRate: -1, HandshakeRatePerIP: -1})
+	t0 := time.Unix(1000, 0)
+	from := netip.MustParseAddrPort("198.51.100.7:5000")
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		l.admit(t0, from, 100, i%2 == 0)
+		l.allowSend(t0, from, 100)
+	}
+}
