@@ -31,8 +31,15 @@ type ipState struct {
 type addrState struct {
 	start      time.Time // window start
 	recv, sent int
-	sessions   int // accepted sessions at this address: verified when > 0
+	sessions   int       // accepted sessions at this address: verified when > 0
+	linger     time.Time // verified for sending until then after its last session ended
 }
+
+// closeLinger is how long an address stays verified for sending after its
+// last session ended: an orderly close repeats its Close Request for up to
+// rtmfp.NearCloseTimeout (RFC 7016 §3.5.5), and the far end was proven to
+// be there.
+const closeLinger = rtmfp.NearCloseTimeout
 
 // limiter holds the hardening state shared by every socket of a server:
 // the handshake token buckets, the session counts and the amplification
@@ -132,7 +139,7 @@ func (l *limiter) allowSend(now time.Time, to netip.AddrPort, n int) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	a := l.addrs[to]
-	if a != nil && a.sessions > 0 {
+	if a != nil && (a.sessions > 0 || now.Before(a.linger)) {
 		return true
 	}
 	if a == nil {
@@ -178,6 +185,7 @@ func (l *limiter) removeSession(addr netip.AddrPort) {
 	}
 	if a := l.addrs[addr]; a != nil && a.sessions > 0 {
 		a.sessions--
+		a.linger = l.now().Add(closeLinger)
 	}
 }
 
@@ -200,7 +208,7 @@ func (l *limiter) prune(now time.Time) int {
 		}
 	}
 	for k, a := range l.addrs {
-		if a.sessions == 0 && now.Sub(a.start) >= l.lim.AmplificationWindow {
+		if a.sessions == 0 && now.Sub(a.start) >= l.lim.AmplificationWindow && !now.Before(a.linger) {
 			delete(l.addrs, k)
 		}
 	}

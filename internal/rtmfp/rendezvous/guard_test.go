@@ -88,8 +88,14 @@ func TestAmplificationAccount(t *testing.T) {
 		t.Fatal("verified address bounded")
 	}
 	l.removeSession(x)
-	if l.allowSend(t0.Add(10*time.Second), x, 1) {
-		t.Fatal("address still verified after its session ended")
+	// Its Close Requests still go out for closeLinger, then the bound is
+	// back.
+	now := l.now()
+	if !l.allowSend(now.Add(closeLinger-time.Second), x, 1000) {
+		t.Fatal("close linger not honoured")
+	}
+	if l.allowSend(now.Add(closeLinger), x, 1) {
+		t.Fatal("address still verified after the linger")
 	}
 }
 

@@ -234,7 +234,7 @@ func TestPeerRemoved(t *testing.T) {
 		select {
 		case <-zs.Done():
 		case <-time.After(15 * time.Second):
-			t.Fatal("idle session not closed")
+			t.Fatalf("idle session not closed: %+v; transport %v", srv.Stats(), srv.TransportStats())
 		}
 		if st := srv.Stats(); st.Dropped[DropConnectTimeout] != 1 || st.Sessions != 0 {
 			t.Fatalf("connect timeout: %+v", st)
