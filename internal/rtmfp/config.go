@@ -19,6 +19,9 @@ const (
 	DefaultKeepalivePeriod = 10 * time.Second
 	DefaultRetransmitLimit = 20 * time.Second
 	DefaultIdleLimit       = 300 * time.Second
+	// DefaultTimeCriticalCongestionDelay is the delay-based detection
+	// threshold while a session sends time-critical data.
+	DefaultTimeCriticalCongestionDelay = 5 * time.Millisecond
 	// MinTimerPeriod is the floor of the three periods above (rtmfp-cpp
 	// MIN_KEEPALIVE_PERIOD, MIN_RTX_PERIOD, MIN_IDLE_PERIOD).
 	MinTimerPeriod = time.Second
@@ -78,6 +81,10 @@ type Config struct {
 	// DisableDelayDetection for the loss-only controller.
 	CongestionDelay       time.Duration
 	DisableDelayDetection bool
+	// TimeCriticalCongestionDelay replaces CongestionDelay while the
+	// session sends time-critical data (priority 4 and up): 0 means
+	// DefaultTimeCriticalCongestionDelay.
+	TimeCriticalCongestionDelay time.Duration
 
 	// FIHelloMode is the initial FIHello mode of every session
 	// (Session.SetFIHelloMode changes one session).
@@ -121,6 +128,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.DisableDelayDetection {
 		cfg.CongestionDelay = cc.DelayDetectionOff
+	}
+	if cfg.TimeCriticalCongestionDelay <= 0 {
+		cfg.TimeCriticalCongestionDelay = DefaultTimeCriticalCongestionDelay
 	}
 	if cfg.RecvBufferCapacity <= 0 {
 		cfg.RecvBufferCapacity = 1 << 20

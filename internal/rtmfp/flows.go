@@ -176,9 +176,17 @@ func (f *flows) deadline(now time.Time, s *Session) time.Time {
 		d = earliest(d, sf.f.NextBufferProbe(erto))
 	}
 	// Data waiting only for pacing.
-	if s.state == stateOpen && s.cc.CanSend(f.outstanding()) {
-		if _, ok := f.highestWanting(now); ok {
-			d = earliest(d, s.cc.NextSendTime(now))
+	if s.state == stateOpen {
+		if p, ok := f.highestWanting(now); ok && s.cc.CanSend(f.outstanding()+s.reserveFor(now, p)) {
+			if t := s.cc.NextSendTime(now); t.After(now) {
+				d = earliest(d, t)
+			}
+		}
+	}
+	// The headroom rule lifts when the higher priority falls silent.
+	for _, t := range s.priSentAt {
+		if !t.IsZero() && now.Sub(t) < cc.TimeCriticalTimeout {
+			d = earliest(d, t.Add(cc.TimeCriticalTimeout))
 		}
 	}
 	return d

@@ -124,7 +124,8 @@ type Session struct {
 	mobSentAt time.Time
 
 	flows
-	stats SessionStats
+	priSentAt [8]time.Time // last data sent per priority (headroom rule)
+	stats     SessionStats
 }
 
 func (e *engine) newSession(now time.Time, initiator bool) *Session {
@@ -636,6 +637,7 @@ func (s *Session) onTimer(now time.Time) {
 			s.sendIIKeying(now)
 		}
 	case stateOpen:
+		s.adjustCongestionDelay(now)
 		if !s.rtoAt.IsZero() && !s.rtoAt.After(now) {
 			s.onRTO(now)
 			if s.state != stateOpen {
@@ -752,25 +754,35 @@ func (s *Session) deadline(now time.Time) time.Time {
 	return time.Time{}
 }
 
-// canSendData reports whether the congestion window and pacing allow a data
-// packet now.
-func (s *Session) canSendData(now time.Time) bool {
-	if s.state != stateOpen {
-		return false
-	}
-	if !s.cc.CanSend(s.flows.outstanding()) {
-		return false
-	}
-	return !s.cc.NextSendTime(now).After(now)
-}
-
 // readyPriority is the highest priority at which this session may send data
-// now.
+// now. The congestion window and pacing apply to the session as a whole;
+// in addition, while a higher priority has sent data within the
+// time-critical timeout, lower priorities leave one MSS of the window free,
+// so the next message of the higher priority goes at once instead of waiting
+// for an acknowledgement behind bulk data that filled the window.
 func (s *Session) readyPriority(now time.Time) (flow.Priority, bool) {
-	if !s.canSendData(now) {
+	if s.state != stateOpen || s.cc.NextSendTime(now).After(now) {
 		return 0, false
 	}
-	return s.flows.highestWanting(now)
+	out := s.flows.outstanding()
+	p, ok := s.flows.highestWanting(now)
+	if !ok {
+		return 0, false
+	}
+	if !s.cc.CanSend(out + s.reserveFor(now, p)) {
+		return 0, false
+	}
+	return p, true
+}
+
+// reserveFor is the part of the congestion window priority p must leave free.
+func (s *Session) reserveFor(now time.Time, p flow.Priority) cc.ByteCount {
+	for q := int(p) + 1; q < len(s.priSentAt); q++ {
+		if t := s.priSentAt[q]; !t.IsZero() && now.Sub(t) < cc.TimeCriticalTimeout {
+			return cc.MSS
+		}
+	}
+	return 0
 }
 
 // readyAt reports whether the session may send data at priority pri now.
@@ -851,6 +863,9 @@ func (s *Session) sendDataPacket(now time.Time, pri flow.Priority, send func(net
 	b = s.flows.appendAcks(b, now, false)
 	s.tsn++
 	b, sent, tc := s.flows.appendData(b, now, s.tsn, pri, MaxPacket+wire.MaxHeaderLength)
+	if sent > 0 {
+		s.priSentAt[pri] = now
+	}
 	if sent == 0 && len(b) == wire.MaxHeaderLength {
 		s.tsn--
 		return
@@ -861,6 +876,7 @@ func (s *Session) sendDataPacket(now time.Time, pri flow.Priority, send func(net
 	s.stats.DataBytesSent += uint64(sent)
 	if tc {
 		s.e.tcSent = now
+		s.adjustCongestionDelay(now)
 	}
 	if sent > 0 {
 		if s.rtoAt.IsZero() {
@@ -869,6 +885,27 @@ func (s *Session) sendDataPacket(now time.Time, pri flow.Priority, send func(net
 		if wasIdle && s.rtxEpoch.IsZero() {
 			s.rtxEpoch = now
 		}
+	}
+}
+
+// adjustCongestionDelay tightens delay-based detection while the session
+// sends time-critical data: that data waits in the same bottleneck queue as
+// everything else the session sends, so the queue the controller tolerates
+// is the delay it adds to audio. Outside those periods the configured
+// threshold (cc's default, tuned for throughput) applies again.
+func (s *Session) adjustCongestionDelay(now time.Time) {
+	if !s.cc.DelayDetection() {
+		return
+	}
+	want := s.e.cfg.CongestionDelay
+	if s.cc.TimeCritical(now) {
+		want = s.e.cfg.TimeCriticalCongestionDelay
+	}
+	if want == 0 {
+		want = cc.DefaultCongestionDelay
+	}
+	if s.cc.CongestionDelay() != want {
+		s.cc.SetCongestionDelay(want)
 	}
 }
 
