@@ -18,6 +18,9 @@ import (
 // pruning of the source tables).
 const janitorPeriod = time.Second
 
+// recvWindow is the receive buffer of each flow a client opens to us.
+const recvWindow = 64 << 10
+
 // Server is a rendezvous server: one Endpoint per socket, one peer table.
 type Server struct {
 	cfg Config // constant after New
@@ -74,7 +77,13 @@ func (s *Server) Serve(conn net.PacketConn) error {
 		KeepalivePeriod: s.cfg.KeepalivePeriod,
 		RetransmitLimit: s.cfg.RetransmitLimit,
 		IdleLimit:       s.cfg.IdleLimit,
-		AcceptQueue:     256,
+		// Each session holds a queue of this many unaccepted flows: a
+		// client needs one (its NetConnection), so the default 16 is
+		// plenty, and a small queue is memory saved per peer.
+		AcceptQueue: 16,
+		// Clients send us commands of a few hundred bytes: a small
+		// window bounds what one client can make us buffer.
+		RecvBufferCapacity: recvWindow,
 		// Clients ask us to introduce them; we never answer FIHellos.
 		FIHelloMode: rtmfp.FIHelloIgnore,
 		OnUnmatchedIHello: func(u rtmfp.UnmatchedIHello) {
