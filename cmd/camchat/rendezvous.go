@@ -36,6 +36,7 @@ Flags:
 type rendezvousOptions struct {
 	listen          []string
 	keyPath         string
+	hostname        string
 	groups          []flashcrypto.Group
 	apps            []string
 	metrics         string
@@ -64,6 +65,7 @@ func parseRendezvousFlags(args []string, stderr io.Writer) (rendezvousOptions, e
 	var listen listFlag
 	fs.Var(&listen, "listen", "UDP address to serve on, IPv4 or IPv6 (repeatable; default :1935)")
 	fs.StringVar(&o.keyPath, "key", "", "static key file, created (mode 0600) if missing, so that clients can pin the server's fingerprint; default an ephemeral key")
+	fs.StringVar(&o.hostname, "hostname", "", "host name listed in the certificate, so that clients may select the server by name (with -key: only when the key is created)")
 	groups := fs.String("groups", "", "Diffie-Hellman groups of the certificate, most preferred first (e.g. 14,2; default 16,14,2)")
 	apps := fs.String("apps", "", "comma-separated application names allowed to connect (default any)")
 	fs.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics over HTTP on this address (e.g. 127.0.0.1:9100)")
@@ -157,10 +159,11 @@ func serveRendezvous(ctx context.Context, o rendezvousOptions, logOut io.Writer)
 	}
 	var id *flashcrypto.Identity
 	var err error
+	opts := flashcrypto.CertOptions{AcceptsAncillary: true, Hostname: o.hostname}
 	if o.keyPath != "" {
-		id, err = rendezvous.LoadOrCreateIdentity(o.keyPath, o.groups, rand.Reader)
+		id, err = rendezvous.LoadOrCreateIdentity(o.keyPath, o.groups, opts, rand.Reader)
 	} else {
-		id, err = flashcrypto.NewEphemeralIdentity(rand.Reader, o.groups, flashcrypto.CertOptions{AcceptsAncillary: true})
+		id, err = flashcrypto.NewEphemeralIdentity(rand.Reader, o.groups, opts)
 	}
 	if err != nil {
 		return err
@@ -171,7 +174,8 @@ func serveRendezvous(ctx context.Context, o rendezvousOptions, logOut io.Writer)
 	if err != nil {
 		return err
 	}
-	log.Info("rendezvous server", "peer_id", srv.PeerID().String(), "static_key", id.IsStatic(), "apps", strings.Join(o.apps, ","))
+	log.Info("rendezvous server", "peer_id", srv.PeerID().String(), "static_key", id.IsStatic(),
+		"hostname", string(id.Cert().Hostname), "apps", strings.Join(o.apps, ","))
 	errs := make(chan error, len(o.listen)+1)
 	for _, a := range o.listen {
 		ua, _ := net.ResolveUDPAddr("udp", a)

@@ -21,7 +21,7 @@ func TestRendezvousFlags(t *testing.T) {
 	o, err = parseRendezvousFlags([]string{
 		"-listen", "0.0.0.0:1935", "-listen", "[::]:1936", "-key", "/tmp/k", "-apps", "chat, demo",
 		"-groups", "14,2", "-metrics", "127.0.0.1:9100", "-log", "json", "-keepalive", "15s",
-		"-max-sessions", "100", "-handshake-rate-per-ip", "5",
+		"-max-sessions", "100", "-handshake-rate-per-ip", "5", "-hostname", "rdv.example",
 	}, &bytes.Buffer{})
 	if err != nil {
 		t.Fatal(err)
@@ -29,7 +29,7 @@ func TestRendezvousFlags(t *testing.T) {
 	if strings.Join(o.listen, " ") != "0.0.0.0:1935 [::]:1936" || o.keyPath != "/tmp/k" ||
 		strings.Join(o.apps, "|") != "chat|demo" || len(o.groups) != 2 || o.groups[0] != flashcrypto.Group14 ||
 		o.metrics != "127.0.0.1:9100" || o.logFormat != "json" || o.keepalive.Server != 15*time.Second ||
-		o.keepalive.Peer != 15*time.Second || o.limits.MaxSessions != 100 || o.limits.HandshakeRatePerIP != 5 {
+		o.keepalive.Peer != 15*time.Second || o.limits.MaxSessions != 100 || o.limits.HandshakeRatePerIP != 5 || o.hostname != "rdv.example" {
 		t.Fatalf("parsed %+v", o)
 	}
 	for _, bad := range [][]string{

@@ -11,10 +11,11 @@ import (
 )
 
 // LoadOrCreateIdentity reads a static identity from path, or creates one
-// (with groups, accepting ancillary data so that rtmfp: URIs select it too)
-// and writes it there with mode 0600, since it holds the private keys.
-// Clients pin the resulting fingerprint (RFC 7425 §4.4).
-func LoadOrCreateIdentity(path string, groups []flashcrypto.Group, rand io.Reader) (*flashcrypto.Identity, error) {
+// with groups and opts (a server sets AcceptsAncillary, so that rtmfp: URIs
+// select it too, and may name its Hostname) and writes it there with mode
+// 0600, since it holds the private keys. Clients pin the resulting
+// fingerprint (RFC 7425 §4.4).
+func LoadOrCreateIdentity(path string, groups []flashcrypto.Group, opts flashcrypto.CertOptions, rand io.Reader) (*flashcrypto.Identity, error) {
 	b, err := os.ReadFile(path)
 	switch {
 	case err == nil:
@@ -26,7 +27,7 @@ func LoadOrCreateIdentity(path string, groups []flashcrypto.Group, rand io.Reade
 	case !errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("%w: %w", ErrKeyFile, err)
 	}
-	id, err := flashcrypto.NewStaticIdentity(rand, groups, flashcrypto.CertOptions{AcceptsAncillary: true})
+	id, err := flashcrypto.NewStaticIdentity(rand, groups, opts)
 	if err != nil {
 		return nil, fmt.Errorf("%w: new key: %w", ErrKeyFile, err)
 	}

@@ -109,6 +109,11 @@ func TestHandshakeRateLimit(t *testing.T) {
 		if got < 10 || got > 12 || st.Dropped[DropRateSource] != 80+50-20 || st.Dropped[DropRateGlobal] != uint64(20-got) {
 			t.Fatalf("y: %d RHellos; drops %v", got, st.Dropped)
 		}
+		// Every RHello carried a cookie instead of creating state: no
+		// session exists until a valid IIKeying (RFC 7016 §3.5.1.2).
+		if tr := srv.TransportStats(); tr.Sessions != 0 || st.Sessions != 0 {
+			t.Fatalf("state after IHellos: %d transport sessions", tr.Sessions)
+		}
 	})
 }
 
