@@ -1,0 +1,445 @@
+package tc
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"camchat/internal/rtmfp"
+	"camchat/internal/rtmfp/rtmfptest"
+)
+
+// peerScene is a publisher and up to three players on a simulated network.
+type peerScene struct {
+	net     *rtmfptest.Network
+	pubNode *node
+	pub     *Publisher
+	players []*node
+	ctx     context.Context
+}
+
+func newPeerScene(t *testing.T, seed uint64, link rtmfptest.LinkConditions, cfg PublisherConfig) *peerScene {
+	n := rtmfptest.NewNetwork(rtmfptest.Config{Seed: seed, DefaultLink: link})
+	t.Cleanup(func() { n.Close() })
+	sc := &peerScene{net: n, pubNode: newNode(t, n, "pub", "10.0.0.2", 1), ctx: testCtx(t)}
+	for i, a := range []string{"10.0.0.1", "10.0.0.3", "10.0.0.4"} {
+		sc.players = append(sc.players, newNode(t, n, "player"+string(rune('a'+i)), a, []int{0, 2, 3}[i]))
+	}
+	sc.pub = NewPublisher(cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- sc.pub.Serve(ctx, sc.pubNode.ep) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		sc.pub.Close()
+	})
+	return sc
+}
+
+// play opens a session from player i straight to the publisher's address,
+// by its peer ID, and plays name.
+func (sc *peerScene) play(t *testing.T, i int, name string) (*rtmfp.Session, *NetStream) {
+	t.Helper()
+	s, err := sc.players[i].ep.Connect(sc.ctx, sc.pubNode.epd(), sc.pubNode.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := PlayPeer(s, name, PlayConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return s, st
+}
+
+// waitSubscribers waits until the publisher has n subscribers.
+func (sc *peerScene) waitSubscribers(t *testing.T, n int) []PlayRequest {
+	t.Helper()
+	deadline := time.After(time.Minute)
+	for {
+		if subs := sc.pub.Subscribers(); len(subs) == n {
+			return subs
+		}
+		select {
+		case <-sc.pub.Changed():
+		case <-deadline:
+			t.Fatalf("publisher has %d subscribers, want %d", len(sc.pub.Subscribers()), n)
+		}
+	}
+}
+
+// received is what a player read, by flow kind.
+type received struct {
+	data, audio, video []StreamMessage
+}
+
+// collect reads st until done says it has enough or the stream ends.
+func collect(t *testing.T, ctx context.Context, st *NetStream, done func(*received) bool) (*received, error) {
+	t.Helper()
+	r := &received{}
+	for !done(r) {
+		m, err := st.Read(ctx)
+		if err != nil {
+			return r, err
+		}
+		switch m.Type {
+		case TypeAudio:
+			r.audio = append(r.audio, m)
+		case TypeVideo:
+			r.video = append(r.video, m)
+		default:
+			r.data = append(r.data, m)
+		}
+	}
+	return r, nil
+}
+
+func opusFrame(i int) []byte {
+	b := make([]byte, 40+i%30)
+	for k := range b {
+		b[k] = byte(i*7 + k)
+	}
+	return b
+}
+
+func vp8Frame(i, n int) []byte {
+	b := make([]byte, n)
+	for k := range b {
+		b[k] = byte(i*13 + k*3)
+	}
+	return b
+}
+
+// checkPlayStart checks the data flow's opening messages (digest §13.6).
+func checkPlayStart(t *testing.T, data []StreamMessage, name string) {
+	t.Helper()
+	if len(data) < 4 {
+		t.Fatalf("%d data messages", len(data))
+	}
+	if sid, err := data[0].Control.StreamEvent(); data[0].Type != TypeUserControl || data[0].Control.Event != EventStreamBegin || err != nil || sid != DefaultPeerStreamID {
+		t.Fatalf("first data message %+v", data[0])
+	}
+	if !data[1].IsStatus(CodePlayReset) || !data[2].IsStatus(CodePlayStart) {
+		t.Fatalf("statuses %+v, %+v", data[1].Status, data[2].Status)
+	}
+	if d, _ := data[2].Status.Extra.String("detail"); d != name {
+		t.Fatalf("Play.Start detail %q", d)
+	}
+	if dm := data[3].Data; data[3].Type != TypeData || dm.Handler != HandlerSampleAccess || len(dm.Args) != 2 || dm.Args[0] != true || dm.Args[1] != true {
+		t.Fatalf("sample access %+v", data[3])
+	}
+}
+
+func TestPeerPlay(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		head := OpusHead{Channels: 1, PreSkip: 312, InputRate: 48000, OutputGain: -256}
+		sc := newPeerScene(t, 5, rtmfptest.LinkConditions{Delay: 20 * time.Millisecond}, PublisherConfig{Name: "cam", AudioConfig: head})
+		sa, st := sc.play(t, 0, "cam")
+		subs := sc.waitSubscribers(t, 1)
+		if subs[0].PeerID != sc.players[0].ep.PeerID() || subs[0].StreamID != DefaultPeerStreamID || subs[0].Name != "cam" || subs[0].Session == nil {
+			t.Fatalf("subscriber %+v", subs[0])
+		}
+
+		const N, M, K = 60, 15, 3
+		var wantAudio, wantVideo [][]byte
+		v := 0
+		for i := range N {
+			ts := Timestamp(1000 + 20*i)
+			if rc := sc.pub.WriteAudio(ts, opusFrame(i)); len(rc) != 1 {
+				t.Fatalf("audio %d: %d receipts", i, len(rc))
+			}
+			wantAudio = append(wantAudio, AppendOpusMessage(nil, ts, opusFrame(i)))
+			if i%4 == 0 && v < M {
+				key := v%5 == 0
+				frame := vp8Frame(v, 300+v*150) // some span several fragments
+				if rc := sc.pub.WriteVideo(ts, key, frame); len(rc) != 1 {
+					t.Fatalf("video %d: %d receipts", v, len(rc))
+				}
+				wantVideo = append(wantVideo, AppendVP8Message(nil, ts, key, frame))
+				v++
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		for k := range K {
+			if err := sc.pub.Send(Send("onChat", "hello", float64(k))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r, err := collect(t, sc.ctx, st, func(r *received) bool {
+			return len(r.audio) == N+1 && len(r.video) == M+1 && len(r.data) == 4+K
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkPlayStart(t, r.data, "cam")
+		for k, m := range r.data[4:] {
+			if m.Data.Handler != "onChat" || m.Data.Args[0] != "hello" || m.Data.Args[1] != float64(k) {
+				t.Fatalf("data %d: %+v", k, m.Data)
+			}
+		}
+		// Audio starts with the Opus sequence start carrying the OpusHead.
+		a0 := r.audio[0]
+		if a0.Audio.Codec != AudioOpus || a0.Audio.PacketType != AudioSequenceStart {
+			t.Fatalf("first audio %+v", a0.Audio)
+		}
+		if h, err := ParseOpusHead(a0.Audio.Payload); err != nil || h != head {
+			t.Fatalf("OpusHead %+v, %v", h, err)
+		}
+		for i, m := range r.audio[1:] {
+			if !bytes.Equal(m.Raw, wantAudio[i]) {
+				t.Fatalf("audio %d: % x, want % x", i, m.Raw, wantAudio[i])
+			}
+			if m.Timestamp != Timestamp(1000+20*i) || m.Audio.Codec != AudioOpus || !bytes.Equal(m.Audio.Payload, opusFrame(i)) {
+				t.Fatalf("audio %d: ts %d %+v", i, m.Timestamp, m.Audio)
+			}
+		}
+		v0 := r.video[0]
+		if v0.Video.Codec != VideoVP8 || v0.Video.PacketType != VideoSequenceStart || !bytes.Equal(v0.Video.Payload, DefaultVP8Config()) {
+			t.Fatalf("first video %+v", v0.Video)
+		}
+		for i, m := range r.video[1:] {
+			if !bytes.Equal(m.Raw, wantVideo[i]) {
+				t.Fatalf("video %d differs (%d bytes, want %d)", i, len(m.Raw), len(wantVideo[i]))
+			}
+			if m.Video.Keyframe() != (i%5 == 0) {
+				t.Fatalf("video %d keyframe %v", i, m.Video.Keyframe())
+			}
+		}
+		if s := st.Stats(); s.Flows != 3 || s.Malformed != 0 || s.Late != 0 || s.Messages != uint64(N+M+K+6) {
+			t.Fatalf("stats %+v", s)
+		}
+		// The nonces match across the direct session (digest §7.5).
+		if sa.NearNonce() != subs[0].Session.FarNonce() {
+			t.Fatal("near nonce differs from the publisher's far nonce")
+		}
+	})
+}
+
+func TestPeerPlayRefusedAndLeaving(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var refuse atomic.Bool
+		var asked atomic.Int32
+		sc := newPeerScene(t, 6, rtmfptest.LinkConditions{Delay: 15 * time.Millisecond}, PublisherConfig{
+			Name: "cam",
+			Accept: func(PlayRequest) bool {
+				asked.Add(1)
+				return !refuse.Load()
+			},
+		})
+		sa, sta := sc.play(t, 0, "cam")
+		sc.waitSubscribers(t, 1)
+
+		// A second subscriber, refused by the hook, gets Play.Failed and
+		// its stream ends.
+		refuse.Store(true)
+		_, stb := sc.play(t, 1, "cam")
+		r, err := collect(t, sc.ctx, stb, func(*received) bool { return false })
+		if !errors.Is(err, io.EOF) {
+			t.Fatalf("refused player: %v", err)
+		}
+		if len(r.data) != 1 || !r.data[0].IsStatus(CodePlayFailed) || r.data[0].Status.Level != LevelError || len(r.audio)+len(r.video) != 0 {
+			t.Fatalf("refused player read %+v", r.data)
+		}
+		if n := asked.Load(); n != 2 {
+			t.Fatalf("hook asked %d times", n)
+		}
+		// A wrong name is not found (the hook is not asked).
+		_, stc := sc.play(t, 2, "other")
+		r, err = collect(t, sc.ctx, stc, func(*received) bool { return false })
+		if !errors.Is(err, io.EOF) || len(r.data) != 1 || !r.data[0].IsStatus(CodePlayStreamNotFound) {
+			t.Fatalf("wrong name: %+v, %v", r.data, err)
+		}
+		if subs := sc.pub.Subscribers(); len(subs) != 1 || subs[0].PeerID != sc.players[0].ep.PeerID() {
+			t.Fatalf("subscribers %+v", subs)
+		}
+
+		// The subscriber closes its stream: it leaves the list.
+		sta.Close()
+		sc.waitSubscribers(t, 0)
+		if _, err := collect(t, sc.ctx, sta, func(*received) bool { return false }); !errors.Is(err, ErrStreamClosed) {
+			t.Fatalf("read after close: %v", err)
+		}
+
+		// It plays again over the same session, then its session closes.
+		refuse.Store(false)
+		st2, err := PlayPeer(sa, "cam", PlayConfig{StreamID: 7})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st2.Close()
+		if subs := sc.waitSubscribers(t, 1); subs[0].StreamID != 7 {
+			t.Fatalf("subscriber %+v", subs[0])
+		}
+		sa.Close()
+		sc.waitSubscribers(t, 0)
+		if _, err := collect(t, sc.ctx, st2, func(*received) bool { return false }); !errors.Is(err, rtmfp.ErrSessionClosed) {
+			t.Fatalf("stream after session close: %v", err)
+		}
+		// Media to nobody goes nowhere.
+		if rc := sc.pub.WriteAudio(0, []byte{1}); len(rc) != 0 {
+			t.Fatalf("%d receipts without subscribers", len(rc))
+		}
+	})
+}
+
+// TestPeerPlayLossy plays over a 5% lossy, 600 kbit/s path while the
+// publisher sends more video than fits: audio (priority 5, 300 ms lifetime)
+// is never delivered late, and video groups left behind when a new
+// keyframe goes out are abandoned, with their frames.
+func TestPeerPlayLossy(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const owd = 30 * time.Millisecond
+		const queue = 100 * time.Millisecond
+		sc := newPeerScene(t, 7, rtmfptest.LinkConditions{Delay: owd}, PublisherConfig{})
+		lossy := rtmfptest.LinkConditions{Delay: owd, Loss: 0.05, Rate: 600 * rtmfptest.Kbps, QueueDelay: queue, HeaderBytes: 28}
+		sc.net.SetPath(sc.pubNode.host, sc.players[0].host, lossy)
+		_, st := sc.play(t, 0, "cam")
+		sc.waitSubscribers(t, 1)
+
+		type sent struct {
+			at  time.Time
+			rc  *rtmfp.Receipt
+			key bool
+			grp int
+		}
+		audioSent := map[Timestamp]sent{}
+		videoSent := map[Timestamp]sent{}
+		var arrivals sync.Map // Timestamp → time.Time, audio only
+		var got *received
+		var readErr error
+		readDone := make(chan struct{})
+		go func() {
+			defer close(readDone)
+			got, readErr = collect(t, sc.ctx, st, func(r *received) bool {
+				if n := len(r.audio); n > 0 {
+					arrivals.LoadOrStore(r.audio[n-1].Timestamp, time.Now())
+				}
+				return false
+			})
+		}()
+
+		const seconds = 8
+		var pendingAtSwitch []*rtmfp.Receipt
+		var group []*rtmfp.Receipt
+		grp := -1
+		start := time.Now()
+		for i := range seconds * 50 {
+			now := time.Now()
+			ts := TimestampOf(now.Sub(start))
+			rcs := sc.pub.WriteAudio(ts, opusFrame(i))
+			audioSent[ts] = sent{at: now, rc: rcs[0]}
+			if i%3 == 0 { // about 16.7 frames per second
+				f := i / 3
+				key := f%15 == 0
+				n := 4500
+				if key {
+					n = 15000
+				}
+				if key {
+					for _, r := range group {
+						if !r.Resolved() {
+							pendingAtSwitch = append(pendingAtSwitch, r)
+						}
+					}
+					group = group[:0]
+					grp++
+				}
+				rcs := sc.pub.WriteVideo(ts, key, vp8Frame(f, n))
+				if len(rcs) == 1 {
+					videoSent[ts] = sent{at: now, rc: rcs[0], key: key, grp: grp}
+					group = append(group, rcs[0])
+				}
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		time.Sleep(3 * time.Second) // every deadline passes
+		st.Close()
+		<-readDone
+		if !errors.Is(readErr, ErrStreamClosed) {
+			t.Fatalf("read: %v", readErr)
+		}
+
+		// Audio: every receipt resolved; nothing arrived later than its
+		// lifetime plus the path (propagation and the bottleneck queue).
+		bound := DefaultAudioLifetime + owd + queue + 10*time.Millisecond
+		var delivered, abandoned int
+		var worst time.Duration
+		for ts, s := range audioSent {
+			switch {
+			case s.rc.Delivered():
+				delivered++
+				if _, ok := arrivals.Load(ts); !ok {
+					t.Errorf("audio %d delivered by receipt but not read", ts)
+				}
+			case s.rc.Abandoned():
+				abandoned++
+			default:
+				t.Errorf("audio %d unresolved", ts)
+			}
+			if at, ok := arrivals.Load(ts); ok {
+				d := at.(time.Time).Sub(s.at)
+				worst = max(worst, d)
+				if d > bound {
+					t.Errorf("audio %d arrived after %v (bound %v)", ts, d, bound)
+				}
+			}
+		}
+		var prev Timestamp
+		for i, m := range got.audio[1:] {
+			if i > 0 && !m.Timestamp.After(prev) {
+				t.Fatalf("audio out of order: %d after %d", m.Timestamp, prev)
+			}
+			prev = m.Timestamp
+		}
+		t.Logf("audio: %d sent, %d delivered, %d abandoned, %d read, worst latency %v",
+			len(audioSent), delivered, abandoned, len(got.audio)-1, worst)
+		if delivered < len(audioSent)*90/100 {
+			t.Errorf("only %d of %d audio frames delivered", delivered, len(audioSent))
+		}
+
+		// Video: the frames left pending when a new keyframe went out are
+		// abandoned (or were delivered in between), at least some were, and
+		// no frame was read whose keyframe was not.
+		var switched int
+		for _, r := range pendingAtSwitch {
+			if !r.Resolved() {
+				t.Fatal("a receipt of an old group is unresolved")
+			}
+			if r.Abandoned() {
+				switched++
+			}
+		}
+		if switched == 0 || sc.pub.VideoGroupAbandoned() == 0 {
+			t.Fatalf("no video abandoned by a new group (%d pending at switches, counter %d)", len(pendingAtSwitch), sc.pub.VideoGroupAbandoned())
+		}
+		keys := map[int]bool{}
+		var vDelivered, vAbandoned int
+		for _, s := range videoSent {
+			if s.rc.Delivered() {
+				vDelivered++
+			} else if s.rc.Abandoned() {
+				vAbandoned++
+			}
+		}
+		for _, m := range got.video[1:] {
+			s, ok := videoSent[m.Timestamp]
+			if !ok {
+				t.Fatalf("video %d was not sent", m.Timestamp)
+			}
+			if s.key {
+				keys[s.grp] = true
+			} else if !keys[s.grp] {
+				t.Fatalf("inter frame %d of group %d read without its keyframe", m.Timestamp, s.grp)
+			}
+		}
+		t.Logf("video: %d sent, %d delivered, %d abandoned (%d by a new group), %d read",
+			len(videoSent), vDelivered, vAbandoned, sc.pub.VideoGroupAbandoned(), len(got.video)-1)
+	})
+}
