@@ -96,12 +96,12 @@ func BenchmarkSenderOnAck(b *testing.B) {
 // OnData and OnDataPacket, an ack every second packet, and the message read
 // into a reused buffer. frags is the number of fragments per message.
 func BenchmarkReceiverPacket(b *testing.B) {
-	for _, frags := range []int{1, 3} {
-		b.Run(map[int]string{1: "whole", 3: "3-fragment"}[frags], func(b *testing.B) {
-			r := NewReceiver(RecvConfig{ID: 1})
+	for _, frags := range []int{1, 3, 800} {
+		b.Run(map[int]string{1: "whole", 3: "3-fragment", 800: "800-fragment"}[frags], func(b *testing.B) {
+			r := NewReceiver(RecvConfig{ID: 1, BufferCapacity: 1 << 20})
 			data := make([]byte, MaxFragment)
 			ackBuf := make([]byte, 0, packetBudget)
-			out := make([]byte, 0, 4*MaxFragment)
+			out := make([]byte, 0, 801*MaxFragment)
 			b.SetBytes(int64(MaxFragment))
 			b.ReportAllocs()
 			b.ResetTimer()

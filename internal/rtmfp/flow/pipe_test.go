@@ -81,3 +81,46 @@ func TestTransferLossy(t *testing.T) {
 		})
 	}
 }
+
+// TestHoldClosesWindowAndProbes: a receiver on hold fills its buffer, the
+// window closes to zero, the sender stops and sends Buffer Probes with
+// backoff; releasing the hold reopens the window through a probe's ack and
+// everything arrives.
+func TestHoldClosesWindowAndProbes(t *testing.T) {
+	s := NewSender(SendConfig{ID: 1})
+	r := NewReceiver(RecvConfig{ID: 1, BufferCapacity: 16 << 10, Order: OrderHold})
+	p := newPipe(t, 3, s, r)
+	var sent [][]byte
+	for i := range 60 {
+		m := msgOf(1500, byte(i))
+		sent = append(sent, m)
+		s.Write(p.now, m, WriteOptions{})
+	}
+	p.runUntil(5*time.Second, func() bool { return false })
+	if s.Window() != 0 || s.Outstanding() != 0 {
+		t.Fatalf("window %d outstanding %d after 5 s on hold", s.Window(), s.Outstanding())
+	}
+	// Before the first ack the sender may assume InitialPeerWindow; after
+	// it, nothing more goes into a full buffer.
+	if cb := s.Stats().ChunkBytes; cb > InitialPeerWindow+packetBudget {
+		t.Fatalf("sent %d chunk bytes into a held 16 KiB buffer", cb)
+	}
+	// Probes after 1 s, then ×√2: at about 1, 2.41, 4.41 s after the window closed.
+	if p.probes < 2 || p.probes > 4 {
+		t.Fatalf("%d probes in 5 s", p.probes)
+	}
+	before := len(p.delivered)
+	r.SetOrder(OrderSequence)
+	if !p.runUntil(30*time.Second, func() bool { return len(p.delivered) == len(sent) }) {
+		t.Fatalf("delivered %d of %d after the hold", len(p.delivered), len(sent))
+	}
+	for i := range sent {
+		if !bytes.Equal(sent[i], p.delivered[i]) {
+			t.Fatalf("message %d differs", i)
+		}
+	}
+	if before != 0 {
+		t.Fatal("delivered during hold")
+	}
+	t.Logf("probes %d; sender %+v; receiver %+v", p.probes, s.Stats(), r.Stats())
+}

@@ -33,7 +33,14 @@ func (r *Receiver) tryDelivery(hint int) {
 			r.discardFront()
 			continue
 		}
-		last, end := r.runFrom(r.fh)
+		// Resume the walk where the last call left it, so a large
+		// message arriving in order costs O(1) per fragment.
+		start := r.fh
+		if f.seq == r.runStart && r.runLast > f.seq {
+			start += int(r.runLast - f.seq)
+		}
+		last, end := r.runFrom(start)
+		r.runStart, r.runLast = f.seq, r.frags[last].seq
 		if end {
 			r.deliver(r.fh, last)
 		} else if r.frags[last].seq < csn {

@@ -147,6 +147,10 @@ type Receiver struct {
 	ready    ring[readyMsg]
 	buffered int // FragmentOverhead + data per fragment and per ready message
 
+	// runStart..runLast: the front begin fragment and the last fragment
+	// known contiguous after it (see tryDelivery).
+	runStart, runLast wire.SeqNum
+
 	fsn      wire.SeqNum
 	finSeen  bool
 	finalSeq wire.SeqNum
