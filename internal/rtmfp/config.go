@@ -21,7 +21,7 @@ const (
 	DefaultIdleLimit       = 300 * time.Second
 	// DefaultTimeCriticalCongestionDelay is the delay-based detection
 	// threshold while a session sends time-critical data.
-	DefaultTimeCriticalCongestionDelay = 5 * time.Millisecond
+	DefaultTimeCriticalCongestionDelay = 20 * time.Millisecond
 	// MinTimerPeriod is the floor of the three periods above (rtmfp-cpp
 	// MIN_KEEPALIVE_PERIOD, MIN_RTX_PERIOD, MIN_IDLE_PERIOD).
 	MinTimerPeriod = time.Second
