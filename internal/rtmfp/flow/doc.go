@@ -104,7 +104,7 @@
 //	type SendState uint8 // SendOpen, SendClosing, SendCompleteLinger, SendClosed, SendRejected
 //	func NewSender(cfg SendConfig) *Sender
 //	func (s *Sender) ID() wire.FlowID
-//	func (s *Sender) Write(now time.Time, msg []byte, opts WriteOptions) (*Receipt, error) // ErrClosed after Close/reject
+//	func (s *Sender) Write(now time.Time, msg []byte, opts WriteOptions) (*Receipt, error) // ErrClosed after Close/reject; ErrTooLarge
 //	func (s *Sender) Close(now time.Time)
 //	func (s *Sender) Priority() Priority
 //	func (s *Sender) SetPriority(p Priority)
@@ -127,9 +127,9 @@
 //	func (s *Sender) State() SendState
 //	func (s *Sender) Stats() SendStats
 //
-//	const MaxFragment, InitialPeerWindow, SendLinger, PersistInitial, PersistMax
+//	const MaxFragment, MaxMessage, InitialPeerWindow, SendLinger, PersistInitial, PersistMax
 //	const DefaultBufferCapacity, FragmentOverhead, DelayedAck, RecvLinger, DefaultMaxRanges, MaxSeqAhead
-//	var ErrClosed
+//	var ErrClosed, ErrTooLarge
 //
 //	type Order uint8 // OrderSequence (default), OrderNetwork, OrderHold
 //	type RecvState uint8 // RecvOpen, RecvRejected, RecvCompleteLinger, RecvClosed

@@ -8,4 +8,6 @@ var (
 	// ErrClosed means the send flow no longer accepts messages: Close was
 	// called or the receiver rejected the flow (RFC 7016 §3.6.2.1).
 	ErrClosed = errors.New("flow: send flow is closed")
+	// ErrTooLarge means a message is longer than MaxMessage.
+	ErrTooLarge = errors.New("flow: message too large")
 )

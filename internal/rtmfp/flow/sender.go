@@ -30,6 +30,9 @@ const (
 	PersistMax = 60 * time.Second
 	// persistBackoff is the probe interval growth, about √2.
 	persistBackoff = 1.414214
+	// MaxMessage is the longest message Write accepts: fragment offsets
+	// are 32-bit, and a receiver holds a whole message before delivery.
+	MaxMessage = 1 << 30
 	// minSplit is the smallest piece a message is cut into to fill the end
 	// of a packet: smaller leftovers wait for the next packet, so that a
 	// message is not shredded into tiny fragments.
@@ -248,10 +251,13 @@ func (s *Sender) nextSeq() wire.SeqNum { return s.fragBase + wire.SeqNum(s.frags
 
 // Write queues a copy of msg. The returned Receipt resolves when the message
 // is fully acknowledged or abandoned. Writing to a closed or rejected flow is
-// ErrClosed.
+// ErrClosed; a message over MaxMessage bytes is ErrTooLarge.
 func (s *Sender) Write(now time.Time, msg []byte, opts WriteOptions) (*Receipt, error) {
 	if s.state != SendOpen {
 		return nil, ErrClosed
+	}
+	if len(msg) > MaxMessage {
+		return nil, ErrTooLarge
 	}
 	s.refresh(now)
 	rc := new(Receipt)
