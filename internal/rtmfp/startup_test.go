@@ -1,0 +1,225 @@
+package rtmfp
+
+import (
+	"context"
+	"net/netip"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"camchat/internal/rtmfp/flashcrypto"
+	"camchat/internal/rtmfp/flow"
+	"camchat/internal/rtmfp/rtmfptest"
+	"camchat/internal/rtmfp/wire"
+)
+
+// chunkTypes decrypts a startup-mode datagram and lists its chunk types.
+func chunkTypes(t *testing.T, b []byte) []wire.ChunkType {
+	t.Helper()
+	plain, err := flashcrypto.NewDefaultCipher().Open(nil, b[4:])
+	if err != nil {
+		return nil
+	}
+	_, n, err := wire.ParsePacketHeader(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var l []wire.ChunkType
+	r := wire.NewChunkReader(plain[n:])
+	for ty, _, ok := r.Next(); ok; ty, _, ok = r.Next() {
+		l = append(l, ty)
+	}
+	return l
+}
+
+func TestRIKeyingRetransmittedOnRepeatedIIKeying(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := rtmfptest.NewNetwork(rtmfptest.Config{Seed: 1, DefaultLink: rtmfptest.LinkConditions{Delay: 20 * time.Millisecond}})
+		defer n.Close()
+		a := newPeer(t, n, "a", "10.0.0.1", 0, nil)
+		b := newPeer(t, n, "b", "10.0.0.2", 1, nil)
+		// Lose b's first RIKeying.
+		lost := 0
+		b.host.Uplink().Intercept(func(now time.Time, d rtmfptest.Datagram) ([]byte, bool) {
+			for _, ty := range chunkTypes(t, d.Payload) {
+				if ty == wire.ChunkRIKeying && lost == 0 {
+					lost++
+					return nil, false
+				}
+			}
+			return d.Payload, true
+		})
+		start := time.Now()
+		sa, sb := connectPair(t, a, b)
+		if el := time.Since(start); el != 1080*time.Millisecond {
+			t.Errorf("opened after %v, want the IIKeying retransmission at 1.04 s plus 40 ms", el)
+		}
+		st := b.ep.Stats()
+		if lost != 1 || st.RIKeyingRetransmits != 1 || st.HandshakesAccepted != 1 {
+			t.Fatalf("lost %d, stats %+v", lost, st)
+		}
+		if sa.NearNonce() != sb.FarNonce() {
+			t.Fatal("nonces")
+		}
+	})
+}
+
+func TestResponderQueuesAtMost16Keyings(t *testing.T) {
+	p := newMemPair(t, testIdentity(t, 0), testIdentity(t, 1))
+	// Twenty initiators at twenty addresses, each with a valid cookie.
+	for i := 0; i < 20; i++ {
+		from := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, 0, byte(i)}), 1935)
+		c := wire.IIKeying{
+			InitiatorSessionID: wire.SessionID(i + 1),
+			Cookie:             p.b.cookies.Make(from, p.now),
+			Certificate:        testIdentity(t, 0).Cert().Raw,
+			SKIC:               []byte{byte(i)},
+			Signature:          []byte{flashcrypto.Signature},
+		}
+		p.b.receive(p.now, from, p.b.sealStartup(p.now, 0, c.Append(nil), 0))
+	}
+	if got := len(p.b.keyingQ); got != MaxPendingKeying {
+		t.Fatalf("%d queued", got)
+	}
+	if got := p.b.stats.Dropped[DropQueueFull]; got != 4 {
+		t.Fatalf("%d dropped", got)
+	}
+	// A bad cookie is dropped before any queueing.
+	c := wire.IIKeying{InitiatorSessionID: 99, Cookie: make([]byte, 64), Certificate: []byte{1}, SKIC: []byte{1}, Signature: []byte{0x58}}
+	p.b.receive(p.now, p.addrA, p.b.sealStartup(p.now, 0, c.Append(nil), 0))
+	if got := p.b.stats.Dropped[DropBadCookie]; got != 1 {
+		t.Fatalf("bad cookies dropped: %d", got)
+	}
+}
+
+func TestNoAmplification(t *testing.T) {
+	p := newMemPair(t, testIdentity(t, 0), testIdentity(t, 1))
+	var out [][]byte
+	send := func(_ netip.AddrPort, b []byte) { out = append(out, append([]byte(nil), b...)) }
+	epd := flashcrypto.CanonicalEPD(p.b.id.PeerID())
+	// Our own IHellos are padded, so the RHello fits within 3×.
+	ih := p.a.sealStartup(p.now, 0, wire.IHello{EPD: epd, Tag: make([]byte, 16)}.Append(nil), ihelloPadTo)
+	p.b.receive(p.now, p.addrA, ih)
+	p.b.flush(p.now, send)
+	if len(out) != 1 || len(out[0]) > AmplificationFactor*len(ih) {
+		t.Fatalf("answers %d; sizes %d for %d", len(out), len(out[0]), len(ih))
+	}
+	if chunkTypes(t, out[0])[0] != wire.ChunkRHello {
+		t.Fatal("not an RHello")
+	}
+	// A responder with a large certificate (three static keys) does not
+	// answer an unpadded IHello with more than three times its size.
+	big, err := flashcrypto.NewStaticIdentity(newRand(40), nil, flashcrypto.CertOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := newMemPair(t, testIdentity(t, 0), big)
+	out = nil
+	small := q.a.sealStartup(q.now, 0, wire.IHello{EPD: flashcrypto.CanonicalEPD(big.PeerID()), Tag: make([]byte, 16)}.Append(nil), 0)
+	q.b.receive(q.now, q.addrA, small)
+	q.b.flush(q.now, send)
+	if len(out) != 0 || q.b.stats.Dropped[DropAmplification] != 1 {
+		t.Fatalf("answered %d datagrams to a %d-byte IHello", len(out), len(small))
+	}
+	// The same responder answers a padded IHello, and the whole handshake
+	// with the large certificate works.
+	sa, sb := q.connect(t)
+	if sa.farCert.PeerID != big.PeerID() || sb.farCert.PeerID != testIdentity(t, 0).PeerID() {
+		t.Fatal("wrong peers")
+	}
+}
+
+func TestDropsCountedByReason(t *testing.T) {
+	p := newMemPair(t, testIdentity(t, 0), testIdentity(t, 1))
+	sa, _ := p.connect(t)
+	from := p.addrA
+	p.b.receive(p.now, from, make([]byte, 10))
+	p.b.receive(p.now, from, make([]byte, MaxDatagram+1))
+	p.b.receive(p.now, from, make([]byte, 4+16)) // SID 0, garbage: checksum fails
+	junk := make([]byte, 4+32)
+	junk[0] = 0x55
+	p.b.receive(p.now, from, junk) // unknown session
+	// A session packet with a flipped bit fails the HMAC.
+	good := make([]byte, 4, 64)
+	good = sa.cipher.Seal(good, append([]byte{0x09, 0, 1}, wire.Ping{}.Append(nil)...))
+	_ = wire.PutScrambledSessionID(good, sa.fsid)
+	bad := append([]byte(nil), good...)
+	bad[14] ^= 1 // after the two words that scramble the session ID
+	p.b.receive(p.now, from, bad)
+	// Its replay is refused by the sequence number window.
+	p.b.receive(p.now, from, good)
+	p.b.receive(p.now, from, good)
+	d := p.b.stats.Dropped
+	want := map[DropReason]uint64{DropTooShort: 1, DropTooLong: 1, DropChecksum: 1, DropUnknownSession: 1, DropDecrypt: 1, DropReplay: 1}
+	for r, n := range want {
+		if d[r] != n {
+			t.Errorf("%v: %d drops, want %d (all: %v)", r, d[r], n, p.b.stats)
+		}
+	}
+	// A packet with the sender's own mode is refused.
+	own := make([]byte, 4, 64)
+	own = sa.cipher.Seal(own, append([]byte{0x0a, 0, 2}, wire.Ping{}.Append(nil)...)) // responder mode, as b sends
+	_ = wire.PutScrambledSessionID(own, sa.fsid)
+	p.b.receive(p.now, from, own)
+	if p.b.stats.Dropped[DropBadMode] != 1 {
+		t.Fatalf("bad mode drops %d", p.b.stats.Dropped[DropBadMode])
+	}
+}
+
+// TestFlashEraInitiator: an initiator that only offers HMAC and sequence
+// numbers (as Flash Player and librtmfp do) is served without them.
+func TestFlashEraInitiator(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := rtmfptest.NewNetwork(rtmfptest.Config{Seed: 1, DefaultLink: rtmfptest.LinkConditions{Delay: 10 * time.Millisecond}})
+		defer n.Close()
+		a := newPeer(t, n, "a", "10.0.0.1", 0, func(c *Config) { c.Policy = flashcrypto.FlashCompatiblePolicy() })
+		b := newPeer(t, n, "b", "10.0.0.2", 1, nil)
+		sa, sb := connectPair(t, a, b)
+		na, nb := sa.Negotiated(), sb.Negotiated()
+		if na.HMACSend || na.SSEQSend || nb.HMACSend || nb.SSEQSend {
+			t.Fatalf("protections forced on a Flash-era peer: %+v / %+v", na, nb)
+		}
+		f, _ := sa.OpenFlow([]byte("m"), flow.PriorityImmediate)
+		f.Write([]byte("plain checksum packets"), WriteOptions{})
+		rf, err := sb.AcceptFlow(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m, err := rf.Read(context.Background()); err != nil || string(m) != "plain checksum packets" {
+			t.Fatal(m, err)
+		}
+	})
+}
+
+// TestFIHelloModes: the target of an FIHello answers with an RHello or an
+// empty Redirect to the reply address, or ignores it.
+func TestFIHelloModes(t *testing.T) {
+	for _, tc := range []struct {
+		mode FIHelloMode
+		want wire.ChunkType
+	}{{FIHelloSendRHello, wire.ChunkRHello}, {FIHelloSendRedirect, wire.ChunkRedirect}, {FIHelloIgnore, 0}} {
+		p := newMemPair(t, testIdentity(t, 0), testIdentity(t, 1))
+		sa, sb := p.connect(t)
+		sb.fiMode = tc.mode
+		reply := netip.MustParseAddrPort("10.7.7.7:5000")
+		if err := sa.ForwardIHello(flashcrypto.CanonicalEPD(p.b.id.PeerID()), reply, []byte("tag")); err != nil {
+			t.Fatal(err)
+		}
+		var got []wire.ChunkType
+		p.a.flush(p.now, func(_ netip.AddrPort, b []byte) { p.b.receive(p.now, p.addrA, b) })
+		p.b.flush(p.now, func(to netip.AddrPort, b []byte) {
+			if to == reply {
+				got = append(got, chunkTypes(t, b)...)
+			}
+		})
+		if tc.want == 0 {
+			if len(got) != 0 {
+				t.Errorf("mode %d answered %v", tc.mode, got)
+			}
+			continue
+		}
+		if len(got) != 1 || got[0] != tc.want {
+			t.Errorf("mode %d answered %v, want %v", tc.mode, got, tc.want)
+		}
+	}
+}
