@@ -223,3 +223,86 @@ func TestFIHelloModes(t *testing.T) {
 		}
 	}
 }
+
+// TestEarlyPacketsReplayed: session packets that reach the initiator before
+// the RIKeying (reordering) are kept and replayed once the session opens.
+func TestEarlyPacketsReplayed(t *testing.T) {
+	p := newMemPair(t, testIdentity(t, 0), testIdentity(t, 1))
+	epdRaw := flashcrypto.CanonicalEPD(p.b.id.PeerID())
+	epd, _ := flashcrypto.ParseEPD(epdRaw)
+	sa, err := p.a.startInitiator(p.now, epdRaw, epd, []netip.AddrPort{p.addrB})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var held [][]byte
+	p.drop = func(from netip.AddrPort, b []byte) bool {
+		if from == p.addrB && len(chunkTypes(t, b)) > 0 && chunkTypes(t, b)[0] == wire.ChunkRIKeying {
+			held = append(held, append([]byte(nil), b...))
+			return true
+		}
+		return false
+	}
+	p.pump()
+	if len(held) != 1 || sa.state != stateKeyingSent || len(p.b.accepted) != 1 {
+		t.Fatalf("held %d, state %d", len(held), sa.state)
+	}
+	sb := p.b.accepted[0]
+	f, err := sb.OpenFlow([]byte("early"), flow.PriorityImmediate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte("before the RIKeying"), WriteOptions{})
+	p.b.flush(p.now, func(_ netip.AddrPort, b []byte) { p.a.receive(p.now, p.addrB, b) })
+	if len(sa.early) != 1 {
+		t.Fatalf("%d early packets kept", len(sa.early))
+	}
+	p.a.receive(p.now, p.addrB, held[0])
+	if sa.state != stateOpen {
+		t.Fatal("not open")
+	}
+	select {
+	case rf := <-sa.flows.acceptQ:
+		if m, ok := rf.r.Read(); !ok || string(m) != "before the RIKeying" {
+			t.Fatalf("replayed flow delivered %q %v", m, ok)
+		}
+	default:
+		t.Fatal("the early packet was not replayed")
+	}
+	// More than MaxEarlyPackets are not kept.
+	q := newMemPair(t, testIdentity(t, 0), testIdentity(t, 1))
+	s2, _ := q.a.startInitiator(q.now, epdRaw, epd, []netip.AddrPort{q.addrB})
+	s2.state = stateKeyingSent
+	for i := 0; i < MaxEarlyPackets+3; i++ {
+		junk := make([]byte, 36)
+		junk[20] = byte(i)
+		w0, _ := wire.ScrambleSessionID(s2.rsid, junk[4:])
+		junk[0], junk[1], junk[2], junk[3] = byte(w0>>24), byte(w0>>16), byte(w0>>8), byte(w0)
+		q.a.receive(q.now, q.addrB, junk)
+	}
+	if len(s2.early) != MaxEarlyPackets || q.a.stats.Dropped[DropEarlyOverflow] != 3 {
+		t.Fatalf("kept %d, overflow %d", len(s2.early), q.a.stats.Dropped[DropEarlyOverflow])
+	}
+}
+
+func TestIdleLimitClosesSession(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := rtmfptest.NewNetwork(rtmfptest.Config{Seed: 1, DefaultLink: rtmfptest.LinkConditions{Delay: 10 * time.Millisecond}})
+		defer n.Close()
+		cfg := func(c *Config) { c.IdleLimit = 30 * time.Second }
+		a := newPeer(t, n, "a", "10.0.0.1", 0, cfg)
+		b := newPeer(t, n, "b", "10.0.0.2", 1, nil)
+		sa, sb := connectPair(t, a, b)
+		start := time.Now()
+		<-sa.Done()
+		if el := time.Since(start); el < 30*time.Second || el > 31*time.Second {
+			t.Fatalf("closed after %v", el)
+		}
+		if sa.Err() != ErrIdle {
+			t.Fatalf("err %v", sa.Err())
+		}
+		<-sb.Done()
+		if sb.Err() != ErrSessionClosed {
+			t.Fatalf("far end: %v", sb.Err())
+		}
+	})
+}
