@@ -443,3 +443,44 @@ func TestPeerPlayLossy(t *testing.T) {
 			len(videoSent), vDelivered, vAbandoned, sc.pub.VideoGroupAbandoned(), len(got.video)-1)
 	})
 }
+
+// TestPublisherRejectsStrangeFlows: flows that are not TC, not a stream, or
+// do not start with a play naming a stream are refused with a Flow
+// Exception Report and leave no subscriber behind.
+func TestPublisherRejectsStrangeFlows(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sc := newPeerScene(t, 9, rtmfptest.LinkConditions{Delay: 10 * time.Millisecond}, PublisherConfig{})
+		s, err := sc.players[0].ep.Connect(sc.ctx, sc.pubNode.epd(), sc.pubNode.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		publish, _ := Publish{Name: "x"}.Command().AppendMessage(nil, 0)
+		noName, _ := Play{}.Command().AppendMessage(nil, 0)
+		cases := []struct {
+			name string
+			md   []byte
+			msg  []byte
+		}{
+			{"not TC", []byte("XY\x04\x01"), []byte{1, 2, 3}},
+			{"stream 0", FlowMetadata{StreamID: 0}.Append(nil), noName},
+			{"garbage", FlowMetadata{StreamID: 5}.Append(nil), []byte{0x14, 0, 0, 0, 0, 0xff}},
+			{"publish", FlowMetadata{StreamID: 5}.Append(nil), publish},
+			{"play without a name", FlowMetadata{StreamID: 5}.Append(nil), noName},
+		}
+		for _, c := range cases {
+			f, err := s.OpenFlow(c.md, PriorityControl)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.Write(c.msg, rtmfp.WriteOptions{})
+			time.Sleep(time.Second)
+			if _, ok := f.Exception(); !ok {
+				t.Errorf("%s: flow not rejected", c.name)
+			}
+			f.Close()
+		}
+		if n := len(sc.pub.Subscribers()); n != 0 {
+			t.Fatalf("%d subscribers", n)
+		}
+	})
+}
