@@ -73,3 +73,39 @@ func TestFlowMessagesBothWays(t *testing.T) {
 		}
 	})
 }
+
+func TestFlowRejectedByReceiver(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := rtmfptest.NewNetwork(rtmfptest.Config{Seed: 2, DefaultLink: rtmfptest.LinkConditions{Delay: 10 * time.Millisecond}})
+		defer n.Close()
+		a := newPeer(t, n, "a", "10.0.0.1", 0, nil)
+		b := newPeer(t, n, "b", "10.0.0.2", 1, nil)
+		sa, sb := connectPair(t, a, b)
+		fa, err := sa.OpenFlow([]byte("unwanted"), flow.PriorityRoutine)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rc, err := fa.Write([]byte("first"), WriteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rb, err := sb.AcceptFlow(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		rb.Reject(77)
+		time.Sleep(time.Second)
+		code, ok := fa.Exception()
+		if !ok || code != 77 {
+			t.Fatalf("exception %d %v", code, ok)
+		}
+		if _, err := fa.Write([]byte("more"), WriteOptions{}); err == nil {
+			t.Fatal("write to a rejected flow succeeded")
+		}
+		<-rc.Done()
+		// The session itself carries on.
+		if sa.Err() != nil || sb.Err() != nil {
+			t.Fatal(sa.Err(), sb.Err())
+		}
+	})
+}

@@ -300,7 +300,9 @@ func TestDeadlineAbandonment(t *testing.T) {
 		// From message 50 to 100 the path loses everything for a second.
 		link := n.Link(a.host, b.host)
 		var receipts []*Receipt
+		written := make(chan struct{})
 		go func() {
+			defer close(written)
 			for i := 0; i < total; i++ {
 				if i == 50 {
 					link.Update(func(c *rtmfptest.LinkConditions) { c.Loss = 1 })
@@ -344,6 +346,7 @@ func TestDeadlineAbandonment(t *testing.T) {
 			last = int(i)
 			seen[i] = true
 		}
+		<-written
 		abandoned := 0
 		for _, rc := range receipts {
 			<-rc.Done()
