@@ -519,3 +519,56 @@ func TestSenderTooLarge(t *testing.T) {
 		t.Fatal("oversized message queued")
 	}
 }
+
+// TestSenderAckRangesAndBitmap: ranges decoded with the cursor rule mark
+// exactly their fragments; a Bitmap counts only as a cumulative ack; an ack
+// naming sequence numbers never sent is harmless.
+func TestSenderAckRangesAndBitmap(t *testing.T) {
+	s := NewSender(SendConfig{ID: 4})
+	var rcs []*Receipt
+	for i := range 10 {
+		rc, _ := s.Write(at(0), msgOf(1150, byte(i)), WriteOptions{})
+		rcs = append(rcs, rc)
+	}
+	for i := 1; s.WantsToSend(at(0)); i++ {
+		s.AppendData(nil, at(0), cctsn(i), packetBudget)
+	}
+	if s.nextSeq() != 11 {
+		t.Fatalf("used %d sequence numbers, want 10", s.nextSeq()-1)
+	}
+	per := s.Outstanding() / 10
+	// cum 2, then holesMinusOne 0 → 4..5, then holesMinusOne 1 → 8..8.
+	a, it := ackChunk(t, 4, 64, 2, wire.SeqRange{From: 4, To: 5}, wire.SeqRange{From: 8, To: 8})
+	acked, ok := s.OnAck(at(50), a, it)
+	if !ok || acked != 5*per || s.Outstanding() != 5*per {
+		t.Fatalf("acked %d (ok %v), outstanding %d, per fragment %d", acked, ok, s.Outstanding(), per)
+	}
+	for i, rc := range rcs {
+		want := i == 0 || i == 1 || i == 3 || i == 4 || i == 7
+		if rc.Delivered() != want {
+			t.Fatalf("message %d delivered %v, want %v", i, rc.Delivered(), want)
+		}
+	}
+	if s.MaxAckedTSN() != 8 || s.forwardSeq() != 2 || s.fragBase != 3 {
+		t.Fatalf("max TSN %d, FSN %d, front %d", s.MaxAckedTSN(), s.forwardSeq(), s.fragBase)
+	}
+	// The same ack again acknowledges nothing new.
+	a, it = ackChunk(t, 4, 64, 2, wire.SeqRange{From: 4, To: 5}, wire.SeqRange{From: 8, To: 8})
+	if acked, ok := s.OnAck(at(51), a, it); ok || acked != 0 {
+		t.Fatal("repeated ack counted again")
+	}
+	// A Bitmap acknowledges cumulatively only.
+	if acked, ok := s.OnAckBitmap(at(60), wire.AckBitmap{FlowID: 4, BufferBlocks: 64, CumulativeAck: 3, Bitmap: []byte{0xff}}); !ok || acked != per {
+		t.Fatalf("bitmap acked %d", acked)
+	}
+	if rcs[5].Delivered() || !rcs[2].Delivered() {
+		t.Fatal("bitmap bits were interpreted")
+	}
+	// Sequence numbers far beyond what was sent.
+	a, it = ackChunk(t, 4, 64, 1<<40, wire.SeqRange{From: 1<<40 + 5, To: 1 << 50})
+	s.OnAck(at(70), a, it)
+	if s.Outstanding() != 0 || s.Stats().Delivered != 10 || s.Buffered() != 0 {
+		t.Fatalf("outstanding %d delivered %d", s.Outstanding(), s.Stats().Delivered)
+	}
+	checkSender(t, s, rcs)
+}
