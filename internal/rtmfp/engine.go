@@ -83,6 +83,7 @@ type engine struct {
 	sessions map[wire.SessionID]*Session // by our receive session ID
 	byTag    map[string]*Session         // initiators in IHELLO_SENT or KEYING_SENT
 	order    []*Session                  // open sessions in round-robin order
+	snap     []*Session                  // scratch for snapshot
 	nextSID  uint32
 	closed   bool
 
@@ -271,12 +272,14 @@ func (e *engine) timeout(now time.Time) {
 	}
 }
 
+// snapshot lists the sessions in a reused slice (valid until the next call).
 func (e *engine) snapshot() []*Session {
-	l := make([]*Session, 0, len(e.sessions))
+	clear(e.snap)
+	e.snap = e.snap[:0]
 	for _, s := range e.sessions {
-		l = append(l, s)
+		e.snap = append(e.snap, s)
 	}
-	return l
+	return e.snap
 }
 
 // flush sends everything ready: queued startup packets, then each session's
@@ -395,7 +398,7 @@ func earliest(a, b time.Time) time.Time {
 // closeAll aborts every session (endpoint shutdown).
 func (e *engine) closeAll(now time.Time) {
 	e.closed = true
-	for _, s := range e.snapshot() {
+	for _, s := range append([]*Session(nil), e.snapshot()...) {
 		s.abort(now, ErrEndpointClosed, true)
 	}
 }

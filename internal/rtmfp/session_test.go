@@ -366,3 +366,68 @@ func TestDeadlineAbandonment(t *testing.T) {
 		t.Logf("delivered %d, abandoned %d, cumulative ack %d", len(seen), abandoned, cum)
 	})
 }
+
+// TestTimeCriticalReverse: while b receives time-critical data from a, its
+// packets to c carry TCR, so c's session gives up fastgrow (RFC 7016
+// §3.5.2.1).
+func TestTimeCriticalReverse(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := rtmfptest.NewNetwork(rtmfptest.Config{Seed: 1, DefaultLink: rtmfptest.LinkConditions{Delay: 10 * time.Millisecond}})
+		defer n.Close()
+		a := newPeer(t, n, "a", "10.0.0.1", 0, nil)
+		b := newPeer(t, n, "b", "10.0.0.2", 1, nil)
+		c := newPeer(t, n, "c", "10.0.0.3", 2, nil)
+		sab, _ := connectPair(t, a, b)
+		sbc, scb := connectPair(t, b, c)
+		fastgrow := func() bool {
+			c.ep.e.mu.Lock()
+			defer c.ep.e.mu.Unlock()
+			return scb.cc.FastGrowAllowed(time.Now(), false)
+		}
+		fbc, _ := sbc.OpenFlow([]byte("bulk"), flow.PriorityBulk)
+		fbc.Write([]byte("x"), WriteOptions{})
+		time.Sleep(100 * time.Millisecond)
+		if !fastgrow() {
+			t.Fatal("fastgrow forbidden before any time-critical data")
+		}
+		fab, _ := sab.OpenFlow([]byte("audio"), flow.PriorityImmediate)
+		fab.Write([]byte("tc"), WriteOptions{})
+		time.Sleep(50 * time.Millisecond) // a's TC data reaches b
+		fbc.Write([]byte("y"), WriteOptions{})
+		time.Sleep(50 * time.Millisecond) // b's packet to c carries TCR
+		if fastgrow() {
+			t.Fatal("c still allowed to fastgrow after TCR")
+		}
+		time.Sleep(2 * time.Second)
+		fbc.Write([]byte("z"), WriteOptions{})
+		time.Sleep(50 * time.Millisecond)
+		if !fastgrow() {
+			t.Fatal("TCR outlived the 800 ms time-critical timeout")
+		}
+	})
+}
+
+// TestConcurrentConnectsShareOneSession: two Connects to the same peer end
+// in one session.
+func TestConcurrentConnectsShareOneSession(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := rtmfptest.NewNetwork(rtmfptest.Config{Seed: 1, DefaultLink: rtmfptest.LinkConditions{Delay: 10 * time.Millisecond}})
+		defer n.Close()
+		a := newPeer(t, n, "a", "10.0.0.1", 0, nil)
+		b := newPeer(t, n, "b", "10.0.0.2", 1, nil)
+		var s1, s2 *Session
+		var e1, e2 error
+		done := make(chan struct{})
+		go func() { defer close(done); s1, e1 = a.ep.Connect(context.Background(), b.epd(), b.addr) }()
+		go b.ep.Accept(context.Background())
+		s2, e2 = a.ep.Connect(context.Background(), b.epd(), b.addr)
+		<-done
+		if e1 != nil || e2 != nil || s1 != s2 {
+			t.Fatalf("sessions %p %p, errors %v %v", s1, s2, e1, e2)
+		}
+		time.Sleep(time.Second)
+		if got := b.ep.Stats().HandshakesAccepted; got != 1 {
+			t.Fatalf("b accepted %d sessions", got)
+		}
+	})
+}
