@@ -2,7 +2,6 @@ package flow
 
 import (
 	"testing"
-	"time"
 
 	"camchat/internal/rtmfp/cc"
 	"camchat/internal/rtmfp/wire"
@@ -133,5 +132,3 @@ func BenchmarkReceiverPacket(b *testing.B) {
 		})
 	}
 }
-
-var _ = time.Second

@@ -3,7 +3,6 @@ package flow
 import (
 	"bytes"
 	"testing"
-	"time"
 
 	"camchat/internal/rtmfp/wire"
 )
@@ -423,5 +422,4 @@ func TestReceiverLinger(t *testing.T) {
 	if due, _ := r.AckDue(); due || len(r.AppendAck(nil, packetBudget)) != 0 {
 		t.Fatal("closed flow acknowledges")
 	}
-	_ = time.Second
 }
