@@ -52,6 +52,19 @@ func lifetime(d, def time.Duration) time.Duration {
 	return d
 }
 
+// msgPool holds scratch buffers for encoding media messages: the transport
+// copies what it is given, so one buffer serves every write.
+var msgPool = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+
+func getBuf() *[]byte { return msgPool.Get().(*[]byte) }
+
+func putBuf(b *[]byte) {
+	if cap(*b) <= 1<<20 { // do not keep a huge keyframe's buffer
+		*b = (*b)[:0]
+		msgPool.Put(b)
+	}
+}
+
 // mediaSender is the sending half of one NetStream: the data, audio and
 // video flows, opened on first use with the stream's TC metadata, and the
 // video group chain. It is used by server NetStreams, by a peer player

@@ -36,11 +36,11 @@ var (
 	ids    []*flashcrypto.Identity
 )
 
-// testID returns one of four cached static group-2 identities (key
+// testID returns one of five cached static group-2 identities (key
 // generation is the slow part of a test).
 func testID(i int) *flashcrypto.Identity {
 	idOnce.Do(func() {
-		for k := range 4 {
+		for k := range 5 {
 			id, err := flashcrypto.NewStaticIdentity(newSeeded(byte(200+k)), []flashcrypto.Group{flashcrypto.Group2}, flashcrypto.CertOptions{})
 			if err != nil {
 				panic(err)

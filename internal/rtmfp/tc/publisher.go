@@ -66,6 +66,7 @@ type Publisher struct {
 
 	mu      sync.Mutex // guards the fields below
 	subs    []*subscriber
+	scratch []*subscriber // a spare copy of subs for the audio path
 	closed  bool
 	changed chan struct{} // signalled (capacity 1) when subs changes
 }
@@ -340,9 +341,21 @@ func (p *Publisher) snapshot() []*subscriber {
 // receives audio, time critical with the audio lifetime (abandoned rather
 // than delivered late). It returns the receipts in subscriber order.
 func (p *Publisher) WriteAudio(ts Timestamp, frame []byte) []*rtmfp.Receipt {
-	msg := AppendOpusMessage(nil, ts, frame)
-	var rcs []*rtmfp.Receipt
-	for _, s := range p.snapshot() {
+	return p.AppendWriteAudio(nil, ts, frame)
+}
+
+// AppendWriteAudio is WriteAudio appending the receipts to rcs, so that a
+// caller reusing rcs does not allocate for them.
+func (p *Publisher) AppendWriteAudio(rcs []*rtmfp.Receipt, ts Timestamp, frame []byte) []*rtmfp.Receipt {
+	b := getBuf()
+	defer putBuf(b)
+	*b = AppendOpusMessage((*b)[:0], ts, frame)
+	msg := *b
+	p.mu.Lock()
+	subs := append(p.scratch[:0], p.subs...)
+	p.scratch = nil // in use; concurrent writers make their own
+	p.mu.Unlock()
+	for _, s := range subs {
 		if !s.audio.Load() {
 			continue
 		}
@@ -350,6 +363,10 @@ func (p *Publisher) WriteAudio(ts Timestamp, frame []byte) []*rtmfp.Receipt {
 			rcs = append(rcs, rc)
 		}
 	}
+	clear(subs)
+	p.mu.Lock()
+	p.scratch = subs[:0]
+	p.mu.Unlock()
 	return rcs
 }
 
@@ -359,7 +376,10 @@ func (p *Publisher) WriteAudio(ts Timestamp, frame []byte) []*rtmfp.Receipt {
 // keyframe. A subscriber that joined after the last keyframe receives
 // nothing until the next one. It returns the receipts in subscriber order.
 func (p *Publisher) WriteVideo(ts Timestamp, keyframe bool, frame []byte) []*rtmfp.Receipt {
-	msg := AppendVP8Message(nil, ts, keyframe, frame)
+	b := getBuf()
+	defer putBuf(b)
+	*b = AppendVP8Message((*b)[:0], ts, keyframe, frame)
+	msg := *b
 	var rcs []*rtmfp.Receipt
 	for _, s := range p.snapshot() {
 		if !s.video.Load() {

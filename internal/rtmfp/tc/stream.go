@@ -83,7 +83,10 @@ func (s *NetStream) WriteAudioConfig(ts Timestamp, h OpusHead) (*rtmfp.Receipt, 
 // capture clock) as Enhanced-RTMP coded frames. It is abandoned when it
 // cannot be delivered within the audio lifetime.
 func (s *NetStream) WriteAudio(ts Timestamp, frame []byte) (*rtmfp.Receipt, error) {
-	return s.tx.writeAudio(AppendOpusMessage(nil, ts, frame), false)
+	b := getBuf()
+	defer putBuf(b)
+	*b = AppendOpusMessage((*b)[:0], ts, frame)
+	return s.tx.writeAudio(*b, false)
 }
 
 // WriteAudioPacket sends any audio packet; sequence starts and ends go
@@ -104,7 +107,10 @@ func (s *NetStream) WriteVideoConfig(ts Timestamp, body []byte) (*rtmfp.Receipt,
 // inter frame before the first keyframe is not sent (nil receipt, nil
 // error): nothing could decode it.
 func (s *NetStream) WriteVideo(ts Timestamp, keyframe bool, frame []byte) (*rtmfp.Receipt, error) {
-	return s.tx.writeVideo(AppendVP8Message(nil, ts, keyframe, frame), keyframe, false)
+	b := getBuf()
+	defer putBuf(b)
+	*b = AppendVP8Message((*b)[:0], ts, keyframe, frame)
+	return s.tx.writeVideo(*b, keyframe, false)
 }
 
 // WriteVideoPacket sends any video packet, grouped like WriteVideo when it
