@@ -54,6 +54,14 @@
 //     with time-critical data, TCR when another session received TC within
 //     800 ms; congestion control, burst limit and pacing from package cc, with
 //     delay-based congestion detection on by default.
+//   - Two camchat rules on top of the reference, for calls over a slow
+//     uplink: while a priority has sent data within 800 ms, lower priorities
+//     leave one MSS of the congestion window free, so the next audio message
+//     leaves at once instead of waiting for an acknowledgement behind video;
+//     and while the session sends time-critical data the delay-based
+//     threshold drops from 50 ms to 20 ms (Config.TimeCriticalCongestionDelay),
+//     because audio waits in the same bottleneck queue the window builds.
+//     TestPriorityRealtimeBesideBulk measures both.
 //
 // # Goroutine model
 //
