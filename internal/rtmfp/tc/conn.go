@@ -548,8 +548,31 @@ func (nc *NetConnection) onCommand(c Command) {
 			ch <- c
 		}
 	case CommandOnStatus:
-		if info, err := c.Status(); err == nil {
-			nc.emit(ConnEvent{Kind: ConnStatus, Status: info})
+		info, err := c.Status()
+		if err != nil {
+			return
+		}
+		nc.mu.Lock()
+		connected := nc.connected
+		var ch chan Command
+		if !connected && info.IsError() && (info.Code == CodeConnectRejected || info.Code == CodeConnectFailed) {
+			// Some servers refuse connect with an onStatus rather than
+			// an _error: it answers the connect transaction.
+			ch = nc.pending[ConnectTransactionID]
+			delete(nc.pending, ConnectTransactionID)
+		}
+		nc.mu.Unlock()
+		if ch != nil {
+			ch <- ErrorResult(ConnectTransactionID, info)
+			return
+		}
+		nc.emit(ConnEvent{Kind: ConnStatus, Status: info})
+		switch info.Code {
+		case CodeConnectClosed, CodeConnectAppShutdown, CodeConnectIdleTimeout:
+			if connected {
+				// The server says the connection is over.
+				nc.shutdown(ErrConnClosed)
+			}
 		}
 	default:
 		nc.emit(ConnEvent{Kind: ConnCommand, Command: c})

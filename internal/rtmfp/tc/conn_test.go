@@ -105,8 +105,14 @@ func TestNetConnectionConnect(t *testing.T) {
 }
 
 func TestNetConnectionRejected(t *testing.T) {
+	for _, by := range []string{CommandError, CommandOnStatus} {
+		t.Run(by, func(t *testing.T) { testRejected(t, by) })
+	}
+}
+
+func testRejected(t *testing.T, by string) {
 	synctest.Test(t, func(t *testing.T) {
-		sc := newServerScene(t, func(s *testServer) { s.reject = true })
+		sc := newServerScene(t, func(s *testServer) { s.reject, s.rejectBy = true, by })
 		nc, err := Dial(sc.ctx, sc.client.ep, sc.config())
 		if nc != nil || !errors.Is(err, ErrConnectRejected) {
 			t.Fatalf("Dial = %v, %v; want ErrConnectRejected", nc, err)
@@ -254,5 +260,25 @@ func TestNetConnectionCalls(t *testing.T) {
 		if !errors.Is(err, ErrCallFailed) || !errors.As(err, &se) || se.Info.Code != CodeCallFailed || ans.Name != CommandError {
 			t.Fatalf("fail: %+v, %v", ans, err)
 		}
+	})
+}
+
+func TestNetConnectionAppShutdown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sc := newServerScene(t, nil)
+		nc, err := Dial(sc.ctx, sc.client.ep, sc.config())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		nc.Command("shutdown")
+		var codes []string
+		for ev := range nc.Events() {
+			codes = append(codes, ev.Status.Code)
+		}
+		if want := []string{CodeConnectSuccess, CodeConnectAppShutdown, CodeConnectClosed}; !reflect.DeepEqual(codes, want) {
+			t.Fatalf("events %q, want %q", codes, want)
+		}
+		<-nc.Session().Done()
 	})
 }

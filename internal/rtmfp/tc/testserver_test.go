@@ -18,6 +18,7 @@ type testServer struct {
 	t         testing.TB
 	nd        *node
 	reject    bool
+	rejectBy  string // "" answers connect with _error; "onStatus" with an onStatus
 	keepalive []SetKeepalive // sent right after a successful connect
 	playAudio int            // Opus messages sent to a player
 
@@ -73,6 +74,11 @@ func (ts *testServer) serve(ctx context.Context, s *rtmfp.Session, wg *sync.Wait
 	if err != nil {
 		return
 	}
+	if ts.reject && ts.rejectBy == CommandOnStatus {
+		writeCmd(ts.t, ctl, OnStatus(StatusInfo{Level: LevelError, Code: CodeConnectRejected, Description: "app not allowed"}))
+		ctl.Close()
+		return
+	}
 	if ts.reject {
 		writeCmd(ts.t, ctl, ConnectRejected("app not allowed"))
 		ctl.Close()
@@ -121,6 +127,8 @@ func (ts *testServer) serve(ctx context.Context, s *rtmfp.Session, wg *sync.Wait
 			writeCmd(ts.t, ctl, Result(c.TransactionID, c.Args...))
 		case "fail":
 			writeCmd(ts.t, ctl, ErrorResult(c.TransactionID, StatusInfo{Level: LevelError, Code: CodeCallFailed, Description: "no"}))
+		case "shutdown":
+			writeCmd(ts.t, ctl, OnStatus(StatusInfo{Level: LevelStatus, Code: CodeConnectAppShutdown}))
 		case "bye":
 			// The server closes the session (an orderly close).
 			s.Close()
