@@ -18,7 +18,7 @@ type testServer struct {
 	t         testing.TB
 	nd        *node
 	reject    bool
-	rejectBy  string // "" answers connect with _error; "onStatus" with an onStatus
+	rejectBy  string         // "" answers connect with _error; "onStatus" with an onStatus
 	keepalive []SetKeepalive // sent right after a successful connect
 	playAudio int            // Opus messages sent to a player
 
