@@ -196,6 +196,10 @@ func ConnectSession(ctx context.Context, s *rtmfp.Session, cfg ConnConfig) (*Net
 		nextTID: ConnectTransactionID, pending: map[float64]chan Command{},
 		streams: map[StreamID]*NetStream{}, events: make(chan ConnEvent, connEventLen)}
 	nc.ctx, nc.cancel = context.WithCancel(context.Background())
+	// The server introduces peers to us by forwarding their IHellos over
+	// this session; answer them directly (RFC 7016 §3.5.1.5, digest §6;
+	// tcconn does the same).
+	s.SetFIHelloMode(rtmfp.FIHelloSendRHello)
 	nc.wg.Add(1)
 	go nc.acceptFlows()
 

@@ -25,7 +25,11 @@ func newServerScene(t *testing.T, mod func(*testServer)) *serverScene {
 	n := rtmfptest.NewNetwork(rtmfptest.Config{Seed: 3, DefaultLink: rtmfptest.LinkConditions{Delay: 20 * time.Millisecond}})
 	t.Cleanup(func() { n.Close() })
 	client := newNode(t, n, "client", "10.0.0.1", 0)
-	srv := newTestServer(t, newNode(t, n, "server", "10.0.0.9", 1))
+	var srv *testServer
+	srvNode := newNodeWith(t, n, "server", "10.0.0.9", 1, func(c *rtmfp.Config) {
+		c.OnUnmatchedIHello = func(u rtmfp.UnmatchedIHello) { srv.introduce(u) }
+	})
+	srv = newTestServer(t, srvNode)
 	if mod != nil {
 		mod(srv)
 	}

@@ -60,16 +60,31 @@ type node struct {
 
 func newNode(t testing.TB, n *rtmfptest.Network, name, addr string, idx int) *node {
 	t.Helper()
+	return newNodeWith(t, n, name, addr, idx, nil)
+}
+
+func newNodeWith(t testing.TB, n *rtmfptest.Network, name, addr string, idx int, mod func(*rtmfp.Config)) *node {
+	t.Helper()
 	a := netip.MustParseAddr(addr)
 	h, err := n.AddHost(name, a)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newNodeOn(t, h, a, idx, mod)
+}
+
+// newNodeOn starts an endpoint on host h (public or behind a NAT).
+func newNodeOn(t testing.TB, h *rtmfptest.Host, a netip.Addr, idx int, mod func(*rtmfp.Config)) *node {
+	t.Helper()
 	c, err := h.Listen(netip.AddrPortFrom(a, 1935))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ep, err := rtmfp.NewEndpoint(c, rtmfp.Config{Identity: testID(idx), Rand: newSeeded(byte(idx))})
+	cfg := rtmfp.Config{Identity: testID(idx), Rand: newSeeded(byte(idx))}
+	if mod != nil {
+		mod(&cfg)
+	}
+	ep, err := rtmfp.NewEndpoint(c, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

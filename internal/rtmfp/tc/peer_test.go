@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -481,6 +482,70 @@ func TestPublisherRejectsStrangeFlows(t *testing.T) {
 		}
 		if n := len(sc.pub.Subscribers()); n != 0 {
 			t.Fatalf("%d subscribers", n)
+		}
+	})
+}
+
+// TestPeerPlayIntroduced: the player knows only the publisher's peer ID and
+// the server; the server introduces it (Redirect to the player, FIHello to
+// the publisher, which registered its address with setPeerInfo) and the
+// play runs over a direct session.
+func TestPeerPlayIntroduced(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sc := newServerScene(t, nil)
+		// The publisher sits behind a home NAT that admits only datagrams
+		// from addresses it sent to: the player's IHellos get through
+		// only after the publisher, told by the server's FIHello, sent its
+		// RHello out (hole punching).
+		nat, err := sc.net.AddNAT(rtmfptest.NATConfig{Name: "home", Public: []netip.Addr{netip.MustParseAddr("10.0.0.50")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		inside := netip.MustParseAddr("192.168.1.2")
+		h, err := nat.AddHost("pub", inside)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pubNode := newNodeOn(t, h, inside, 3, nil)
+		player := newNode(t, sc.net, "player", "10.0.0.5", 2)
+		cfg := sc.config()
+		cfg.PeerInfo = []string{pubNode.addr.String()}
+		nc, err := Dial(sc.ctx, pubNode.ep, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		pub := NewPublisher(PublisherConfig{Name: "cam"})
+		defer pub.Close()
+		sctx, stop := context.WithCancel(sc.ctx)
+		served := make(chan error, 1)
+		go func() { served <- pub.Serve(sctx, pubNode.ep) }()
+		defer func() { stop(); <-served }()
+		time.Sleep(200 * time.Millisecond) // setPeerInfo reaches the server
+
+		s, err := player.ep.Connect(sc.ctx, pubNode.epd(), sc.srv.nd.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.FarAddr().Addr() != nat.PublicAddrs()[0] || s.FarPeerID() != pubNode.ep.PeerID() {
+			t.Fatalf("session to %v (%v), want the publisher behind %v", s.FarAddr(), s.FarPeerID(), nat.PublicAddrs())
+		}
+		st, err := PlayPeer(s, "cam", PlayConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		for len(pub.Subscribers()) == 0 {
+			<-pub.Changed()
+		}
+		pub.WriteAudio(40, opusFrame(1))
+		r, err := collect(t, sc.ctx, st, func(r *received) bool { return len(r.data) == 4 && len(r.audio) == 2 })
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkPlayStart(t, r.data, "cam")
+		if r.audio[1].Timestamp != 40 || !bytes.Equal(r.audio[1].Audio.Payload, opusFrame(1)) {
+			t.Fatalf("audio %+v", r.audio[1])
 		}
 	})
 }

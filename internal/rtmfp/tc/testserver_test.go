@@ -2,10 +2,13 @@ package tc
 
 import (
 	"context"
+	"net/netip"
 	"sync"
 	"testing"
 
 	"camchat/internal/rtmfp"
+	"camchat/internal/rtmfp/flashcrypto"
+	"camchat/internal/rtmfp/wire"
 )
 
 // testServer is a minimal Flash-profile server built from the codecs and
@@ -29,6 +32,7 @@ type testServer struct {
 	media     []StreamMessage // audio and video the client published
 	commands  []string        // stream commands in arrival order
 	sessions  []*rtmfp.Session
+	peerBy    map[*rtmfp.Session][]string // setPeerInfo by session
 	nextID    StreamID
 	streamsOK chan struct{} // signalled on each stream command
 }
@@ -110,6 +114,10 @@ func (ts *testServer) serve(ctx context.Context, s *rtmfp.Session, wg *sync.Wait
 			a, _ := ParseSetPeerInfo(c)
 			ts.mu.Lock()
 			ts.peerInfo = append(ts.peerInfo, a)
+			if ts.peerBy == nil {
+				ts.peerBy = map[*rtmfp.Session][]string{}
+			}
+			ts.peerBy[s] = a
 			ts.mu.Unlock()
 		case CommandCreateStream:
 			ts.mu.Lock()
@@ -196,4 +204,35 @@ func (ts *testServer) serveStreamFlow(ctx context.Context, sf *rtmfp.RecvFlow, c
 		}
 		ts.streamsOK <- struct{}{}
 	}
+}
+
+// introduce is the server's unmatched-IHello hook, as tcserver does it
+// (digest §6): an IHello naming a connected client that sent setPeerInfo
+// gets a Redirect to that client's addresses, and the client gets the
+// IHello forwarded (FIHello) so it answers the initiator directly.
+func (ts *testServer) introduce(u rtmfp.UnmatchedIHello) {
+	epd, err := flashcrypto.ParseEPD(u.EPD)
+	if err != nil || !epd.HasFingerprint {
+		return
+	}
+	ts.mu.Lock()
+	var target *rtmfp.Session
+	var reported []string
+	for s, a := range ts.peerBy {
+		if s.FarPeerID() == epd.Fingerprint && s.Err() == nil {
+			target, reported = s, a
+		}
+	}
+	ts.mu.Unlock()
+	if target == nil {
+		return
+	}
+	addrs := []wire.Address{{AddrPort: target.FarAddr(), Origin: wire.OriginObserved}}
+	for _, a := range reported {
+		if ap, err := netip.ParseAddrPort(a); err == nil {
+			addrs = append(addrs, wire.Address{AddrPort: ap, Origin: wire.OriginReported})
+		}
+	}
+	ts.nd.ep.Redirect(u.From, u.Tag, addrs...)
+	target.ForwardIHello(u.EPD, u.From, u.Tag)
 }
