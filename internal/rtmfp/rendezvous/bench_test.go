@@ -273,7 +273,8 @@ func introduceLoad(b *testing.B, srv *Server, addr netip.AddrPort, epds [][]byte
 		}
 	}()
 	tag := make([]byte, 16)
-	base := srv.Stats().Introductions
+	intros := func() int { return int(atomic.LoadUint64(&srv.ctr.introductions)) }
+	base := intros()
 	cpu0, t0 := cpuTime(), time.Now()
 	for sent := 0; sent < count; sent++ {
 		tag[0], tag[1], tag[2] = byte(sent), byte(sent>>8), byte(sent>>16)
@@ -281,7 +282,7 @@ func introduceLoad(b *testing.B, srv *Server, addr netip.AddrPort, epds [][]byte
 			b.Fatal(err)
 		}
 		// Stay within the transport's reader queue (512 datagrams).
-		for sent-int(srv.Stats().Introductions-base) > 256 {
+		for sent-(intros()-base) > 256 {
 			time.Sleep(50 * time.Microsecond)
 		}
 	}
@@ -289,7 +290,7 @@ func introduceLoad(b *testing.B, srv *Server, addr netip.AddrPort, epds [][]byte
 	// lost by the kernel).
 	got, last := 0, time.Now()
 	for got < count && time.Since(last) < 100*time.Millisecond {
-		if g := int(srv.Stats().Introductions - base); g != got {
+		if g := intros() - base; g != got {
 			got, last = g, time.Now()
 		}
 		time.Sleep(100 * time.Microsecond)

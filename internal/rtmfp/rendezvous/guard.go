@@ -21,6 +21,18 @@ type counters struct {
 
 func (c *counters) drop(r DropReason) { c.dropped[r].Add(1) }
 
+// sourceOf is the source an address counts against for the per-IP limits:
+// its IPv4 address, or the /64 prefix of its IPv6 address, since one
+// IPv6 subscriber holds a whole /64 (RFC 6177).
+func sourceOf(a netip.AddrPort) netip.Addr {
+	ip := a.Addr()
+	if ip.Is6() && !ip.Is4In6() {
+		p, _ := ip.Prefix(64)
+		return p.Addr()
+	}
+	return ip
+}
+
 // ipState is what the limiter knows of one source IP address.
 type ipState struct {
 	bucket   tokenBucket // startup packets
@@ -89,14 +101,14 @@ func (l *limiter) admit(now time.Time, from netip.AddrPort, n int, startup bool)
 		l.ctr.drop(DropSessionsGlobal)
 		return false
 	}
-	ip := l.ips[from.Addr()]
+	ip := l.ips[sourceOf(from)]
 	if ip == nil {
 		if len(l.ips) >= l.lim.MaxSources {
 			l.ctr.drop(DropSourcesFull)
 			return false
 		}
 		ip = &ipState{}
-		l.ips[from.Addr()] = ip
+		l.ips[sourceOf(from)] = ip
 	}
 	if !verified && l.lim.MaxSessionsPerIP >= 0 && ip.sessions >= l.lim.MaxSessionsPerIP {
 		l.ctr.drop(DropSessionsSource)
@@ -161,10 +173,10 @@ func (l *limiter) addSession(addr netip.AddrPort) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.sessions++
-	ip := l.ips[addr.Addr()]
+	ip := l.ips[sourceOf(addr)]
 	if ip == nil {
 		ip = &ipState{}
-		l.ips[addr.Addr()] = ip
+		l.ips[sourceOf(addr)] = ip
 	}
 	ip.sessions++
 	a := l.addrs[addr]
@@ -180,7 +192,7 @@ func (l *limiter) removeSession(addr netip.AddrPort) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.sessions--
-	if ip := l.ips[addr.Addr()]; ip != nil && ip.sessions > 0 {
+	if ip := l.ips[sourceOf(addr)]; ip != nil && ip.sessions > 0 {
 		ip.sessions--
 	}
 	if a := l.addrs[addr]; a != nil && a.sessions > 0 {

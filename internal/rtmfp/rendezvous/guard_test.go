@@ -129,6 +129,15 @@ func TestSessionLimits(t *testing.T) {
 	if !l.admit(t0, c1, 100, true) {
 		t.Fatal("refused after a session ended")
 	}
+	// An IPv6 /64 is one source.
+	l6, ctr6 := newTestLimiter(Limits{MaxSessionsPerIP: 1})
+	l6.addSession(netip.MustParseAddrPort("[2001:db8:1:2::1]:1"))
+	if l6.admit(t0, netip.MustParseAddrPort("[2001:db8:1:2:ffff::9]:7"), 100, true) || ctr6.dropped[DropSessionsSource].Load() != 1 {
+		t.Fatal("another address of the same /64 admitted")
+	}
+	if !l6.admit(t0, netip.MustParseAddrPort("[2001:db8:1:3::1]:1"), 100, true) {
+		t.Fatal("another /64 refused")
+	}
 	// Mobility moves the count with the session.
 	l.moveSession(a2, netip.MustParseAddrPort("192.0.2.1:9"))
 	if !l.admit(t0, a3, 100, true) || l.sessions != 2 {

@@ -216,6 +216,9 @@ func (s *Server) connect(p *peer, ret controlFlow, cmd tc.Command) error {
 	}
 	s.mu.Lock()
 	p.connected = true
+	if old := s.peers[p.id]; old != nil && old.peerInfo {
+		s.reachable--
+	}
 	s.peers[p.id] = p // a newer connection of the same peer replaces an older one
 	s.mu.Unlock()
 	atomic.AddUint64(&s.ctr.connects, 1)
@@ -250,6 +253,9 @@ func (s *Server) setPeerInfo(p *peer, cmd tc.Command) {
 	}
 	s.mu.Lock()
 	p.reported = addrs
+	if !p.peerInfo && s.peers[p.id] == p {
+		s.reachable++
+	}
 	p.peerInfo = true
 	s.mu.Unlock()
 	atomic.AddUint64(&s.ctr.peerInfos, 1)

@@ -35,6 +35,7 @@ type Server struct {
 	endpoints []*rtmfp.Endpoint
 	sessions  map[*rtmfp.Session]*peer     // every accepted session
 	peers     map[flashcrypto.PeerID]*peer // connected peers by peer ID
+	reachable int                          // peers in peers with peerInfo
 	closing   bool
 }
 
@@ -160,6 +161,9 @@ func (s *Server) removeSession(p *peer) {
 	connected := p.connected
 	if s.peers[p.id] == p {
 		delete(s.peers, p.id)
+		if p.peerInfo {
+			s.reachable--
+		}
 	}
 	addr := p.addr
 	s.lim.removeSession(addr)
@@ -272,11 +276,7 @@ func (s *Server) Stats() Stats {
 	s.mu.Lock()
 	st.Sessions = len(s.sessions)
 	st.Peers = len(s.peers)
-	for _, p := range s.peers {
-		if p.peerInfo {
-			st.Reachable++
-		}
-	}
+	st.Reachable = s.reachable
 	s.mu.Unlock()
 	st.Accepted = atomic.LoadUint64(&s.ctr.accepted)
 	st.Connects = atomic.LoadUint64(&s.ctr.connects)
