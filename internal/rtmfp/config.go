@@ -101,7 +101,23 @@ type Config struct {
 	// AcceptQueue bounds the sessions and flows waiting for Accept and
 	// AcceptFlow; beyond it new ones are refused. 0 means 16.
 	AcceptQueue int
+
+	// OverAnswerRate is how many bytes per second the endpoint may send, in
+	// all, as answers to unauthenticated datagrams that are larger than
+	// AmplificationFactor times the datagram (the burst is a quarter second
+	// of it). Our own IHellos are padded so that no answer to them needs it,
+	// but the reference implementation's and Flash-era peers' IHellos are
+	// not, and an RHello with a static-key certificate is several times
+	// their size. The budget keeps those peers able to reach us while
+	// bounding what a spoofed-source flood can make us reflect to this rate
+	// for the whole endpoint. 0 means DefaultOverAnswerRate; a negative
+	// value enforces the 3× bound strictly (for public servers).
+	OverAnswerRate int
 }
+
+// DefaultOverAnswerRate is the default Config.OverAnswerRate: enough for a
+// few dozen handshakes a second from peers that do not pad their IHellos.
+const DefaultOverAnswerRate = 32 << 10
 
 // withDefaults returns cfg with defaults filled in, or an error.
 func (cfg Config) withDefaults() (Config, error) {
@@ -137,6 +153,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.AcceptQueue <= 0 {
 		cfg.AcceptQueue = 16
+	}
+	if cfg.OverAnswerRate == 0 {
+		cfg.OverAnswerRate = DefaultOverAnswerRate
 	}
 	return cfg, nil
 }

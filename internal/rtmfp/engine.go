@@ -97,10 +97,11 @@ type engine struct {
 
 	stats EndpointStats
 
+	overAnswer tokenBucket // bytes of answers beyond AmplificationFactor (Config.OverAnswerRate)
+
 	rbuf []byte // decrypt scratch
 	pbuf []byte // plain packet being assembled
 	wbuf []byte // sealed packet
-	sent int    // datagrams handed to send in the current flush
 
 	wake func() // wakes the loop after an application call (set by Endpoint)
 }
@@ -124,6 +125,9 @@ func newEngine(cfg Config) (*engine, error) {
 		pbuf:      make([]byte, 0, maxStartupPacket+64),
 		wbuf:      make([]byte, 0, MaxDatagram+64),
 		wake:      func() {},
+	}
+	if cfg.OverAnswerRate > 0 {
+		e.overAnswer = tokenBucket{rate: float64(cfg.OverAnswerRate), burst: float64(cfg.OverAnswerRate) / 4}
 	}
 	if e.cookies, err = flashcrypto.NewCookieJar(cfg.Rand, now); err != nil {
 		return nil, err
@@ -231,13 +235,41 @@ func (e *engine) queueStartup(to netip.AddrPort, b []byte) {
 }
 
 // answerStartup queues an answer to an unauthenticated datagram of reqLen
-// bytes, unless it would exceed AmplificationFactor times that.
-func (e *engine) answerStartup(to netip.AddrPort, b []byte, reqLen int) bool {
+// bytes. An answer larger than AmplificationFactor times that is sent only
+// from the endpoint-wide over-answer budget (Config.OverAnswerRate).
+func (e *engine) answerStartup(now time.Time, to netip.AddrPort, b []byte, reqLen int) bool {
 	if len(b) > AmplificationFactor*reqLen {
-		e.drop(DropAmplification)
-		return false
+		if !e.overAnswer.take(now, float64(len(b))) {
+			e.drop(DropAmplification)
+			return false
+		}
+		e.stats.OverAnswers++
 	}
 	e.queueStartup(to, b)
+	return true
+}
+
+// tokenBucket is a byte budget refilled at rate per second up to burst.
+// The zero value never has tokens.
+type tokenBucket struct {
+	rate, burst, tokens float64
+	last                time.Time
+}
+
+func (tb *tokenBucket) take(now time.Time, n float64) bool {
+	if tb.rate <= 0 {
+		return false
+	}
+	if tb.last.IsZero() {
+		tb.tokens = tb.burst
+	} else if d := now.Sub(tb.last); d > 0 {
+		tb.tokens = min(tb.burst, tb.tokens+d.Seconds()*tb.rate)
+	}
+	tb.last = now
+	if tb.tokens < n {
+		return false
+	}
+	tb.tokens -= n
 	return true
 }
 

@@ -107,7 +107,7 @@ func (e *engine) onIHello(now time.Time, from, replyTo netip.AddrPort, epdRaw, t
 		e.queueStartup(replyTo, b)
 		return
 	}
-	e.answerStartup(replyTo, b, reqLen)
+	e.answerStartup(now, replyTo, b, reqLen)
 }
 
 // onRHello continues an initiator's handshake (RFC 7016 §3.5.1.1): the tag
@@ -194,7 +194,7 @@ func (e *engine) onIIKeying(now time.Time, from netip.AddrPort, c wire.IIKeying,
 		// Genuine and fresh, issued to another address: the initiator's
 		// address changed (NAT rebinding). RFC 7016 §3.5.1.2.
 		ch := wire.RHelloCookieChange{OldCookie: c.Cookie, NewCookie: e.cookies.Make(from, now)}.Append(nil)
-		if e.answerStartup(from, e.sealStartup(now, c.InitiatorSessionID, ch, 0), reqLen) {
+		if e.answerStartup(now, from, e.sealStartup(now, c.InitiatorSessionID, ch, 0), reqLen) {
 			e.stats.CookieChanges++
 		}
 		return

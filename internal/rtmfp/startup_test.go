@@ -107,8 +107,10 @@ func TestNoAmplification(t *testing.T) {
 	if chunkTypes(t, out[0])[0] != wire.ChunkRHello {
 		t.Fatal("not an RHello")
 	}
-	// A responder with a large certificate (three static keys) does not
-	// answer an unpadded IHello with more than three times its size.
+	// A responder with a large certificate (three static keys) answers an
+	// unpadded IHello (as the reference and Flash-era peers send them) only
+	// from its over-answer budget: one answer here, and a flood of them from
+	// spoofed addresses gets no more than the budget's burst.
 	big, err := flashcrypto.NewStaticIdentity(newRand(40), nil, flashcrypto.CertOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -118,8 +120,34 @@ func TestNoAmplification(t *testing.T) {
 	small := q.a.sealStartup(q.now, 0, wire.IHello{EPD: flashcrypto.CanonicalEPD(big.PeerID()), Tag: make([]byte, 16)}.Append(nil), 0)
 	q.b.receive(q.now, q.addrA, small)
 	q.b.flush(q.now, send)
-	if len(out) != 0 || q.b.stats.Dropped[DropAmplification] != 1 {
-		t.Fatalf("answered %d datagrams to a %d-byte IHello", len(out), len(small))
+	if len(out) != 1 || len(out[0]) <= AmplificationFactor*len(small) || q.b.stats.OverAnswers != 1 {
+		t.Fatalf("answered %d datagrams to a %d-byte IHello (over-answers %d)", len(out), len(small), q.b.stats.OverAnswers)
+	}
+	rhello := len(out[0])
+	out = nil
+	for i := range 1000 {
+		spoofed := netip.AddrPortFrom(netip.AddrFrom4([4]byte{192, 0, 2, byte(i)}), uint16(1000+i))
+		q.b.receive(q.now, spoofed, small)
+	}
+	q.b.flush(q.now, send)
+	budget := DefaultOverAnswerRate/4 - rhello // the burst, less the first answer
+	if len(out)*rhello > budget || len(out) < budget/rhello || q.b.stats.Dropped[DropAmplification] != uint64(1000-len(out)) {
+		t.Fatalf("flood of 1000 unpadded IHellos: %d answers of %d bytes (budget %d), %d dropped",
+			len(out), rhello, budget, q.b.stats.Dropped[DropAmplification])
+	}
+	t.Logf("flood of 1000 %d-byte IHellos: %d answered (%d bytes), %d dropped", len(small), len(out), len(out)*rhello, q.b.stats.Dropped[DropAmplification])
+
+	// A strict endpoint (OverAnswerRate < 0, for public servers) never
+	// answers with more than three times the request.
+	strict, err := newEngine(Config{Identity: big, Rand: newRand(3), Now: func() time.Time { return q.now }, OverAnswerRate: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out = nil
+	strict.receive(q.now, q.addrA, small)
+	strict.flush(q.now, send)
+	if len(out) != 0 || strict.stats.Dropped[DropAmplification] != 1 {
+		t.Fatalf("strict endpoint answered %d datagrams to a %d-byte IHello", len(out), len(small))
 	}
 	// The same responder answers a padded IHello, and the whole handshake
 	// with the large certificate works.

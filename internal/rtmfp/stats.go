@@ -59,6 +59,7 @@ type EndpointStats struct {
 	CookieChanges       uint64 // RHello Cookie Change sent
 	RIKeyingRetransmits uint64
 	Redirects           uint64 // Redirects received and applied
+	OverAnswers         uint64 // answers beyond 3× sent from Config.OverAnswerRate
 	Sessions            int    // sessions currently known (any state)
 }
 

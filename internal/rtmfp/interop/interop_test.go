@@ -230,7 +230,7 @@ func TestFCClient(t *testing.T) {
 			if m[1] != hex32(sess.FarNonce()) || m[2] != hex32(sess.NearNonce()) {
 				t.Fatalf("fcclient nonces near %s far %s; ours near %s far %s", m[1], m[2], hex32(sess.NearNonce()), hex32(sess.FarNonce()))
 			}
-			if fp := cl.waitFor(t, `fingerprint: ([0-9a-f]{64})`, time.Second); fp[1] != ep.PeerID().String() {
+			if fp := cl.waitFor(t, `(?m)^\s+fingerprint: ([0-9a-f]{64})`, time.Second); fp[1] != ep.PeerID().String() {
 				t.Fatalf("fcclient saw fingerprint %s, ours is %s", fp[1], ep.PeerID())
 			}
 			t.Logf("2 flows × 60 messages received; nonces match")
