@@ -20,7 +20,6 @@ type memPair struct {
 	sent       int      // datagrams carried
 	drop       func(from netip.AddrPort, b []byte) bool
 	sa, sb     *Session
-	dataPkts   int
 	onDeliverB func(b []byte)
 }
 
