@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -95,4 +98,32 @@ func (s *syncWriter) Write(b []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.w.Write(b)
+}
+
+// TestRendezvousSignal: SIGINT stops the server in order and the command
+// exits with status 0.
+func TestRendezvousSignal(t *testing.T) {
+	pr, pw := io.Pipe()
+	code := make(chan int, 1)
+	go func() {
+		code <- run([]string{"rendezvous", "-listen", "127.0.0.1:0", "-groups", "2"}, pw, io.Discard, nil)
+		pw.Close()
+	}()
+	sc := bufio.NewScanner(pr)
+	var seen []string
+	for sc.Scan() {
+		seen = append(seen, sc.Text())
+		if strings.Contains(sc.Text(), "msg=listening") {
+			// The signal handler is installed before the sockets open.
+			if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if c := <-code; c != 0 {
+		t.Fatalf("exit status %d; log %q", c, seen)
+	}
+	if last := seen[len(seen)-1]; !strings.Contains(last, "msg=stopped") {
+		t.Fatalf("last log line %q", last)
+	}
 }
