@@ -220,6 +220,11 @@ func TestPeerPlay(t *testing.T) {
 		if sa.NearNonce() != subs[0].Session.FarNonce() {
 			t.Fatal("near nonce differs from the publisher's far nonce")
 		}
+		// The publisher closes: every flow ends and so does the stream.
+		sc.pub.Close()
+		if _, err := collect(t, sc.ctx, st, func(*received) bool { return false }); !errors.Is(err, io.EOF) {
+			t.Fatalf("stream after the publisher closed: %v", err)
+		}
 	})
 }
 
@@ -277,6 +282,14 @@ func TestPeerPlayRefusedAndLeaving(t *testing.T) {
 		defer st2.Close()
 		if subs := sc.waitSubscribers(t, 1); subs[0].StreamID != 7 {
 			t.Fatalf("subscriber %+v", subs[0])
+		}
+		// receiveVideo false on the play flow: audio only from now on.
+		if err := st2.Command(Toggle(CommandReceiveVideo, false)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+		if a, v := sc.pub.WriteAudio(0, []byte{1}), sc.pub.WriteVideo(0, true, []byte{2}); len(a) != 1 || len(v) != 0 {
+			t.Fatalf("after receiveVideo false: %d audio and %d video receipts", len(a), len(v))
 		}
 		sa.Close()
 		sc.waitSubscribers(t, 0)

@@ -393,6 +393,8 @@ func (p *Publisher) WriteVideo(ts Timestamp, keyframe bool, frame []byte) []*rtm
 }
 
 // Send sends a data message (NetStream.send) reliably to every subscriber.
+// It waits only while a subscriber's data flow holds more than
+// rtmfp.SendBufferLimit unacknowledged bytes.
 func (p *Publisher) Send(dm DataMessage) error {
 	msg, err := dm.AppendMessage(nil, 0)
 	if err != nil {

@@ -2,6 +2,7 @@ package tc
 
 import (
 	"context"
+	"errors"
 	"io"
 	"sync"
 
@@ -95,10 +96,12 @@ func (r *streamReceiver) add(rf *rtmfp.RecvFlow, md FlowMetadata) bool {
 
 func (r *streamReceiver) read(fr *flowReader) {
 	defer r.wg.Done()
-	defer r.flowEnded(fr)
+	var end error
+	defer func() { r.flowEnded(fr, end) }()
 	for {
 		b, err := fr.rf.Read(r.ctx)
 		if err != nil {
+			end = err
 			return
 		}
 		sm, err := parseStreamMessage(b, r.lim)
@@ -180,7 +183,9 @@ func (fr *flowReader) late(sm StreamMessage) bool {
 	return false
 }
 
-func (r *streamReceiver) flowEnded(fr *flowReader) {
+// flowEnded forgets a flow that ended with why (io.EOF when the sender
+// closed it, the session's error, or nil when the stream is closing).
+func (r *streamReceiver) flowEnded(fr *flowReader, why error) {
 	r.mu.Lock()
 	r.barriers.Forget(fr)
 	r.flows--
@@ -190,6 +195,9 @@ func (r *streamReceiver) flowEnded(fr *flowReader) {
 	r.mu.Unlock()
 	if idle {
 		if err == nil {
+			err = why
+		}
+		if err == nil || errors.Is(err, context.Canceled) {
 			err = io.EOF
 		}
 		r.fail(err)
