@@ -118,6 +118,11 @@ func scaleRun(b *testing.B, g flashcrypto.Group, n int) {
 		time.Sleep(time.Millisecond)
 	}
 	wall, cpu := time.Since(t0), cpuTime()-cpu0
+	// Idle peers are parked: wait for it, so that what is measured is
+	// the steady state.
+	for end := time.Now().Add(parkAfter + 10*time.Second); srv.parkedCount() < n && time.Now().Before(end); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	st := srv.Stats()
 	if st.Reachable != n {
 		b.Fatalf("%d of %d clients reachable: %+v", st.Reachable, n, st)

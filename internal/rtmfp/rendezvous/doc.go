@@ -34,10 +34,14 @@
 // Each listening socket has one rtmfp.Endpoint (its reader and loop
 // goroutines) and one accept goroutine. Each accepted session has one
 // goroutine that waits for the NetConnection control flow and then reads
-// it; a second one, started only after createStream, refuses NetStream
-// flows (this server relays no media). One janitor goroutine runs the
-// periodic work: closing sessions that never connect, refreshing verified
-// addresses after mobility, pruning the per-source tables. Introductions run
+// it; after a quiet spell the peer is parked: its goroutine ends and a
+// single poller watches every parked control flow, starting a goroutine
+// again when a message arrives or the session ends (park.go), so an idle
+// peer costs no stack. Another goroutine, started only after createStream,
+// refuses NetStream flows (this server relays no media). One janitor
+// goroutine runs the periodic work: closing sessions that never connect,
+// refreshing verified addresses after mobility, pruning the per-source
+// tables. Introductions run
 // in the transport's unmatched-IHello hook, on the endpoint's loop
 // goroutine. The peer table and the counters are guarded by one mutex; the
 // guard has its own. Shutdown closes every session in order, waits for the

@@ -43,7 +43,10 @@ type peer struct {
 	reported  []netip.AddrPort // setPeerInfo addresses
 	closing   bool             // the server is closing this session
 
-	// Owned by the peer's goroutine.
+	// Owned by the peer's goroutine, or by the parking poller while the
+	// peer is parked (the hand-over goes through Server.parked).
+	ctl        *rtmfp.RecvFlow // the client's control flow
+	ret        controlFlow     // our return flow
 	app        string
 	streams    []tc.StreamID
 	nextStream tc.StreamID
@@ -77,35 +80,67 @@ func (f returnFlow) send(msg []byte) (<-chan struct{}, error) {
 var errEnd = errors.New("rendezvous: end of control flow")
 
 // servePeer runs one session: it waits for the client's NetConnection flow,
-// answers its commands on a return flow and removes the peer when the
-// session ends (RFC 7425 §5.3; digest §13.3).
+// opens the return flow for the answers and runs the control loop (RFC 7425
+// §5.3; digest §13.3). The session ends with the loop.
 func (s *Server) servePeer(p *peer) {
-	defer s.wg.Done()
-	defer s.removeSession(p)
-	defer p.sess.Close() // orderly; a no-op when the session already ended
 	rf, err := p.sess.AcceptFlow(s.ctx)
 	if err != nil {
+		s.endPeer(p)
 		return
 	}
 	md, _, err := tc.ParseFlowMetadata(rf.Metadata())
 	if err != nil || md.StreamID != 0 {
 		s.ctr.drop(DropNotTC)
 		rf.Reject(0)
+		s.endPeer(p)
 		return
 	}
 	ret, err := rf.OpenReturnFlow(controlMetadata, flow.PriorityImmediate)
 	if err != nil {
+		s.endPeer(p)
 		return
 	}
-	for {
-		b, err := rf.Read(s.ctx)
-		if err != nil {
-			return
-		}
-		if err := s.command(p, returnFlow{ret}, b); err != nil {
+	p.ctl, p.ret = rf, returnFlow{ret}
+	s.control(p, nil)
+}
+
+// control reads and answers the control flow until the session ends, or
+// until it has been quiet for parkAfter: then the peer is parked and the
+// goroutine ends (park.go). first, if not nil, is a message already read.
+func (s *Server) control(p *peer, first []byte) {
+	if first != nil {
+		if err := s.command(p, p.ret, first); err != nil {
+			s.endPeer(p)
 			return
 		}
 	}
+	for {
+		ctx, cancel := context.WithTimeout(s.ctx, parkAfter)
+		b, err := p.ctl.Read(ctx)
+		cancel()
+		if errors.Is(err, context.DeadlineExceeded) && s.ctx.Err() == nil {
+			if s.park(p) {
+				return
+			}
+			continue
+		}
+		if err != nil {
+			s.endPeer(p)
+			return
+		}
+		if err := s.command(p, p.ret, b); err != nil {
+			s.endPeer(p)
+			return
+		}
+	}
+}
+
+// endPeer closes a peer's session in an orderly way (a no-op when it
+// already ended) and forgets it. It ends the peer's goroutine.
+func (s *Server) endPeer(p *peer) {
+	p.sess.Close()
+	s.removeSession(p)
+	s.wg.Done()
 }
 
 // command handles one message of the control flow. An error ends the

@@ -36,6 +36,8 @@ type Server struct {
 	sessions  map[*rtmfp.Session]*peer     // every accepted session
 	peers     map[flashcrypto.PeerID]*peer // connected peers by peer ID
 	reachable int                          // peers in peers with peerInfo
+	parked    map[*peer]struct{}           // peers without a goroutine (park.go)
+	pollDone  chan struct{}                // closed when the poller ended
 	closing   bool
 }
 
@@ -49,11 +51,14 @@ func New(cfg Config) (*Server, error) {
 		cfg:      cfg,
 		sessions: make(map[*rtmfp.Session]*peer),
 		peers:    make(map[flashcrypto.PeerID]*peer),
+		parked:   make(map[*peer]struct{}),
+		pollDone: make(chan struct{}),
 	}
 	s.lim = newLimiter(cfg.Limits, cfg.Now, &s.ctr)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.wg.Add(1)
 	go s.janitor()
+	go s.poll()
 	return s, nil
 }
 
@@ -242,6 +247,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Unlock()
 	s.cfg.Logger.Info("shutting down", "sessions", n)
 	s.cancel() // peer goroutines close their sessions and return
+	<-s.pollDone
+	s.unparkAll()
 	var err error
 	t := time.NewTicker(50 * time.Millisecond)
 	defer t.Stop()

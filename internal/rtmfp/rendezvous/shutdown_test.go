@@ -12,15 +12,21 @@ import (
 
 // TestShutdown: Shutdown closes every client's session in order (the
 // clients see ErrSessionClosed, not an abort), waits for the
-// acknowledgements and returns without error; Serve returns ErrClosed.
+// acknowledgements and returns without error, parked peers included.
 func TestShutdown(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		n, srv, addr := publicWorld(t, Config{})
 		var cs []*client
 		for i, ip := range []string{"198.51.100.7", "198.51.100.8", "198.51.100.9"} {
+			if i == 2 { // two parked peers and an active one
+				time.Sleep(parkAfter + time.Second)
+			}
 			c, r := dial(t, newClient(t, listenHost(t, n, "c"+ip, ip), i, nil), addr, "chat")
 			mustConnect(t, r)
 			cs = append(cs, c)
+		}
+		if got := srv.parkedCount(); got != 2 {
+			t.Fatalf("%d parked", got)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
