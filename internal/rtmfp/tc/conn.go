@@ -185,6 +185,7 @@ func urlAddrs(ctx context.Context, raw string) ([]netip.AddrPort, error) {
 func ConnectSession(ctx context.Context, s *rtmfp.Session, cfg ConnConfig) (*NetConnection, error) {
 	c, err := connectCommand(cfg)
 	if err != nil {
+		s.Close()
 		return nil, err
 	}
 	control, err := s.OpenFlow(FlowMetadata{StreamID: 0}.Append(nil), PriorityControl)
@@ -381,7 +382,17 @@ func (nc *NetConnection) CreateStream(ctx context.Context) (*NetStream, error) {
 	if nc.streams[id] != nil {
 		return nil, fmt.Errorf("tc: createStream answered stream %d, which is in use: %w", id, ErrBadCommand)
 	}
-	st := &NetStream{id: id, rx: newStreamReceiver(nc.ctx, id, nc.cfg.Limits, &nc.wg)}
+	// The stream's readers have a WaitGroup of their own, so that the
+	// stream's Close waits for them; the connection waits for each stream
+	// to end and its readers to stop.
+	swg := &sync.WaitGroup{}
+	st := &NetStream{id: id, rx: newStreamReceiver(nc.ctx, id, nc.cfg.Limits, swg), wait: swg.Wait}
+	nc.wg.Add(1)
+	go func() {
+		defer nc.wg.Done()
+		<-st.rx.done
+		swg.Wait()
+	}()
 	st.tx = &mediaSender{id: id, open: func(md []byte, pri rtmfp.Priority) (*rtmfp.SendFlow, error) {
 		nc.mu.Lock()
 		rf := nc.controlRecv

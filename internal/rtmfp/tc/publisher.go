@@ -444,7 +444,8 @@ func (p *Publisher) Sync() error {
 }
 
 // VideoGroupAbandoned returns, over the current subscribers, how many video
-// messages were abandoned because a newer keyframe began a new group.
+// messages were given up (Receipt.Abandon) because a newer keyframe began a
+// new group before they were delivered.
 func (p *Publisher) VideoGroupAbandoned() int {
 	n := 0
 	for _, s := range p.snapshot() {

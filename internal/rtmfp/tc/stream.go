@@ -138,8 +138,9 @@ func (s *NetStream) Done() <-chan struct{} { return s.rx.done }
 // Stats returns the receive counters.
 func (s *NetStream) Stats() ReceiveStats { return s.rx.statsNow() }
 
-// VideoGroupAbandoned returns how many video messages were abandoned because
-// a newer keyframe started a new group before they were delivered.
+// VideoGroupAbandoned returns how many video messages were given up
+// (Receipt.Abandon) because a newer keyframe started a new group before they
+// were delivered; one acknowledged in the meantime is delivered instead.
 func (s *NetStream) VideoGroupAbandoned() int {
 	s.tx.vmu.Lock()
 	defer s.tx.vmu.Unlock()
