@@ -291,6 +291,16 @@ func TestPeerPlayRefusedAndLeaving(t *testing.T) {
 		if a, v := sc.pub.WriteAudio(0, []byte{1}), sc.pub.WriteVideo(0, true, []byte{2}); len(a) != 1 || len(v) != 0 {
 			t.Fatalf("after receiveVideo false: %d audio and %d video receipts", len(a), len(v))
 		}
+		st2.Command(Toggle(CommandPause, true))
+		time.Sleep(100 * time.Millisecond)
+		if a := sc.pub.WriteAudio(0, []byte{1}); len(a) != 0 {
+			t.Fatalf("paused: %d audio receipts", len(a))
+		}
+		st2.Command(Toggle(CommandPause, false))
+		time.Sleep(100 * time.Millisecond)
+		if a, v := sc.pub.WriteAudio(0, []byte{1}), sc.pub.WriteVideo(0, true, []byte{2}); len(a) != 1 || len(v) != 1 {
+			t.Fatalf("unpaused: %d audio and %d video receipts", len(a), len(v))
+		}
 		sa.Close()
 		sc.waitSubscribers(t, 0)
 		if _, err := collect(t, sc.ctx, st2, func(*received) bool { return false }); !errors.Is(err, rtmfp.ErrSessionClosed) {

@@ -249,7 +249,8 @@ func (p *Publisher) start(sub *subscriber) error {
 }
 
 // serveSubscriber reads the player's commands until it leaves: closeStream,
-// play with no name, the end of its play flow or of its session.
+// play with no name, the end of its play flow or of its session. pause,
+// receiveAudio and receiveVideo turn its media off and on.
 func (p *Publisher) serveSubscriber(sub *subscriber, rf *rtmfp.RecvFlow) {
 	for {
 		b, err := rf.Read(p.ctx)
@@ -270,6 +271,12 @@ func (p *Publisher) serveSubscriber(sub *subscriber, rf *rtmfp.RecvFlow) {
 		case CommandPlay:
 			if pl, _ := ParsePlay(c); pl.Name == "" {
 				return
+			}
+		case CommandPause:
+			// pause(true) stops the media, pause(false) resumes it.
+			if paused, err := ParseToggle(c); err == nil {
+				sub.audio.Store(!paused)
+				sub.video.Store(!paused)
 			}
 		case CommandReceiveAudio, CommandReceiveVideo:
 			on, err := ParseToggle(c)
