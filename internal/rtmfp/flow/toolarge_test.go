@@ -24,4 +24,3 @@ func TestSenderTooLarge(t *testing.T) {
 		t.Fatal("oversized message queued")
 	}
 }
-
