@@ -237,6 +237,14 @@ func (ep *Endpoint) shutdown() {
 	})
 }
 
+// SetKeepalivePeriod sets the keepalive period of sessions opened from now on
+// (at least MinTimerPeriod); Config.KeepalivePeriod is the initial value.
+func (ep *Endpoint) SetKeepalivePeriod(d time.Duration) {
+	ep.e.mu.Lock()
+	ep.e.keepalive = max(d, MinTimerPeriod)
+	ep.e.mu.Unlock()
+}
+
 // LocalAddr is the socket's address.
 func (ep *Endpoint) LocalAddr() netip.AddrPort { return ep.local }
 

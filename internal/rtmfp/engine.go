@@ -92,8 +92,9 @@ type engine struct {
 	unmatched []UnmatchedIHello
 	accepted  []*Session // sessions opened as responder, for the accept queue
 
-	tcSent time.Time // any session sent TC (for cc fastgrow)
-	rrNext [8]int    // round-robin cursor per priority over order
+	tcSent    time.Time     // any session sent TC (for cc fastgrow)
+	keepalive time.Duration // keepalive period of new sessions (Endpoint.SetKeepalivePeriod)
+	rrNext    [8]int        // round-robin cursor per priority over order
 
 	stats EndpointStats
 
@@ -125,6 +126,7 @@ func newEngine(cfg Config) (*engine, error) {
 		pbuf:      make([]byte, 0, maxStartupPacket+64),
 		wbuf:      make([]byte, 0, MaxDatagram+64),
 		wake:      func() {},
+		keepalive: cfg.KeepalivePeriod,
 	}
 	if cfg.OverAnswerRate > 0 {
 		e.overAnswer = tokenBucket{rate: float64(cfg.OverAnswerRate), burst: float64(cfg.OverAnswerRate) / 4}

@@ -111,8 +111,9 @@ type Session struct {
 	tsn          cc.TSN
 	lastTx       time.Time // last packet sent (keepalive)
 	keepaliveOut bool
-	rtxEpoch     time.Time // first unanswered transmission; zero = none
-	rtoAt        time.Time // retransmission timer; zero = off
+	keepalive    time.Duration // keepalive period (SetKeepalivePeriod)
+	rtxEpoch     time.Time     // first unanswered transmission; zero = none
+	rtoAt        time.Time     // retransmission timer; zero = off
 	lastIdle     time.Time
 	closeStarted time.Time
 	closeNext    time.Time
@@ -137,6 +138,7 @@ func (e *engine) newSession(now time.Time, initiator bool) *Session {
 		opened:      make(chan struct{}),
 		done:        make(chan struct{}),
 		fiMode:      e.cfg.FIHelloMode,
+		keepalive:   e.keepalive,
 	}
 	s.flows.init(e.cfg.AcceptQueue)
 	e.sessions[s.rsid] = s
@@ -676,7 +678,7 @@ func (s *Session) onTimer(now time.Time) {
 // packet sent; the responder waits one MRTO more so both ends do not ping
 // (rtmfp-cpp onKeepaliveAlarm).
 func (s *Session) keepaliveAt() time.Time {
-	t := s.lastTx.Add(s.e.cfg.KeepalivePeriod)
+	t := s.lastTx.Add(s.keepalive)
 	if !s.isInitiator {
 		t = t.Add(s.cc.MRTO())
 	}

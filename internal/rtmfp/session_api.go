@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"time"
 
 	"camchat/internal/rtmfp/flashcrypto"
 	"camchat/internal/rtmfp/flow"
@@ -180,6 +181,24 @@ func (s *Session) SetFIHelloMode(m FIHelloMode) {
 	s.e.mu.Lock()
 	s.fiMode = m
 	s.e.mu.Unlock()
+}
+
+// SetKeepalivePeriod changes how long this session may send nothing before
+// it sends a keepalive Ping (at least MinTimerPeriod), e.g. the value a
+// server asks for with the Flash "set keepalive" event (RFC 7425 §5.3.4).
+func (s *Session) SetKeepalivePeriod(d time.Duration) {
+	d = max(d, MinTimerPeriod)
+	s.e.mu.Lock()
+	s.keepalive = d
+	s.e.mu.Unlock()
+	s.e.wake()
+}
+
+// KeepalivePeriod is the session's current keepalive period.
+func (s *Session) KeepalivePeriod() time.Duration {
+	s.e.mu.Lock()
+	defer s.e.mu.Unlock()
+	return s.keepalive
 }
 
 // Close closes the session in an orderly way (RFC 7016 §3.5.5): every flow

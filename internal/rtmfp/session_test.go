@@ -116,6 +116,36 @@ func TestKeepaliveNoticesVanishedPeer(t *testing.T) {
 	})
 }
 
+// TestSetKeepalivePeriod: a session's keepalive can be changed after it
+// opened (a server's "set keepalive" event): with 2 s instead of the
+// endpoint's 60 s, a vanished peer is noticed within 2 s + the limit.
+func TestSetKeepalivePeriod(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := rtmfptest.NewNetwork(rtmfptest.Config{Seed: 2, DefaultLink: rtmfptest.LinkConditions{Delay: 25 * time.Millisecond}})
+		defer n.Close()
+		cfg := func(c *Config) { c.KeepalivePeriod = time.Minute; c.RetransmitLimit = 10 * time.Second }
+		a := newPeer(t, n, "a", "10.0.0.1", 0, cfg)
+		b := newPeer(t, n, "b", "10.0.0.2", 1, cfg)
+		sa, _ := connectPair(t, a, b)
+		sa.SetKeepalivePeriod(2 * time.Second)
+		if got := sa.KeepalivePeriod(); got != 2*time.Second {
+			t.Fatalf("keepalive %v", got)
+		}
+		b.host.Uplink().SetConditions(rtmfptest.LinkConditions{Loss: 1})
+		b.host.Downlink().SetConditions(rtmfptest.LinkConditions{Loss: 1})
+		gone := time.Now()
+		<-sa.Done()
+		if el := time.Since(gone); el < 10*time.Second || el > 2*time.Second+10*time.Second+3*time.Second {
+			t.Fatalf("noticed after %v", el)
+		}
+		// New sessions take the endpoint's default, which can change too.
+		a.ep.SetKeepalivePeriod(0)
+		if a.ep.e.keepalive != MinTimerPeriod {
+			t.Fatalf("endpoint default %v, want the floor %v", a.ep.e.keepalive, MinTimerPeriod)
+		}
+	})
+}
+
 func TestSessionMobility(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		n := rtmfptest.NewNetwork(rtmfptest.Config{Seed: 4, DefaultLink: rtmfptest.LinkConditions{Delay: 20 * time.Millisecond}})
