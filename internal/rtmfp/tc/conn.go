@@ -594,19 +594,12 @@ func (nc *NetConnection) onCommand(c Command) {
 	}
 }
 
-// keepaliveSetter is the transport call that applies the server's period
-// to the session to the server (rtmfp-cpp setSessionKeepalivePeriod). The
-// session is asked for it dynamically so that a transport without a
-// per-session setting still works: the period then reaches the application
-// through ConnConfig.OnKeepalive only.
-type keepaliveSetter interface {
-	SetKeepalivePeriod(time.Duration)
-}
-
 // onSetKeepalive applies a Set Keepalive event (RFC 7425 §5.3.4): each
 // period is clamped to at least 5 s on its own. (rtmfp-cpp derives the
 // clamped peer period from the server period, TCConnection.cpp:831; the
-// RFC means each its own.)
+// RFC means each its own.) The server period applies to the session to the
+// server at once; the peer period is for the application's peer sessions
+// (Endpoint.SetKeepalivePeriod), through ConnConfig.OnKeepalive.
 func (nc *NetConnection) onSetKeepalive(u UserControl) {
 	k, err := ParseSetKeepalive(u)
 	if err != nil && !errors.Is(err, ErrKeepaliveTooShort) {
@@ -617,9 +610,7 @@ func (nc *NetConnection) onSetKeepalive(u UserControl) {
 	nc.mu.Lock()
 	nc.keepalive = k
 	nc.mu.Unlock()
-	if ks, ok := any(nc.s).(keepaliveSetter); ok {
-		ks.SetKeepalivePeriod(k.Server)
-	}
+	nc.s.SetKeepalivePeriod(k.Server)
 	if nc.cfg.OnKeepalive != nil {
 		nc.cfg.OnKeepalive(k.Server, k.Peer)
 	}

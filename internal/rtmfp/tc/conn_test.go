@@ -174,6 +174,9 @@ func TestNetConnectionKeepalive(t *testing.T) {
 		if k := nc.Keepalive(); k != want[1] {
 			t.Fatalf("Keepalive() = %v", k)
 		}
+		if got := nc.Session().KeepalivePeriod(); got != want[1].Server {
+			t.Fatalf("server session keepalive %v, want %v", got, want[1].Server)
+		}
 	})
 }
 
