@@ -1,6 +1,7 @@
 package rtmfp
 
 import (
+	"camchat/internal/rtmfp/rtmfptest"
 	"context"
 	"net"
 	"net/netip"
@@ -28,12 +29,12 @@ func BenchmarkFlowThroughputLoopback(b *testing.B) {
 		return c
 	}
 	ca, cb := listen(), listen()
-	epA, err := NewEndpoint(ca, Config{Identity: testIdentity(b, 0)})
+	epA, err := NewEndpoint(ca, Config{Identity: rtmfptest.Identity(0)})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer epA.Close()
-	epB, err := NewEndpoint(cb, Config{Identity: testIdentity(b, 1)})
+	epB, err := NewEndpoint(cb, Config{Identity: rtmfptest.Identity(1)})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -99,11 +100,11 @@ func BenchmarkResponderHandshake(b *testing.B) {
 	for _, g := range []flashcrypto.Group{flashcrypto.Group2, flashcrypto.Group14} {
 		b.Run(g.String(), func(b *testing.B) {
 			groups := []flashcrypto.Group{g}
-			idA, err := flashcrypto.NewStaticIdentity(newRand(31), groups, flashcrypto.CertOptions{})
+			idA, err := flashcrypto.NewStaticIdentity(rtmfptest.Rand(31), groups, flashcrypto.CertOptions{})
 			if err != nil {
 				b.Fatal(err)
 			}
-			idB, err := flashcrypto.NewStaticIdentity(newRand(32), groups, flashcrypto.CertOptions{})
+			idB, err := flashcrypto.NewStaticIdentity(rtmfptest.Rand(32), groups, flashcrypto.CertOptions{})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -161,7 +162,7 @@ func BenchmarkResponderHandshake(b *testing.B) {
 // round of sending what the window allows, delivering it, and returning the
 // acknowledgements).
 func BenchmarkSteadyStateDataPath(b *testing.B) {
-	p := newMemPair(b, testIdentity(b, 0), testIdentity(b, 1))
+	p := newMemPair(b, rtmfptest.Identity(0), rtmfptest.Identity(1))
 	sa, sb := p.connect(b)
 	f, err := sa.OpenFlow([]byte("bulk"), flow.PriorityBulk)
 	if err != nil {

@@ -1,6 +1,7 @@
 package rtmfp
 
 import (
+	"camchat/internal/rtmfp/rtmfptest"
 	"net/netip"
 	"testing"
 
@@ -18,12 +19,12 @@ import (
 func FuzzReceive(f *testing.F) {
 	var p *memPair
 	fresh := func(t testing.TB) {
-		p = newMemPair(t, testIdentity(t, 0), testIdentity(t, 1))
+		p = newMemPair(t, rtmfptest.Identity(0), rtmfptest.Identity(1))
 		p.connect(t)
 	}
 	// Seeds: every datagram of a handshake and of a short flow exchange,
 	// as received by b, and their plain packets.
-	seed := newMemPair(f, testIdentity(f, 0), testIdentity(f, 1))
+	seed := newMemPair(f, rtmfptest.Identity(0), rtmfptest.Identity(1))
 	var captured [][]byte
 	seed.onDeliverB = func(b []byte) { captured = append(captured, append([]byte(nil), b...)) }
 	sa, _ := seed.connect(f)

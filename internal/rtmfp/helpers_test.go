@@ -2,53 +2,13 @@ package rtmfp
 
 import (
 	"context"
-	"math/rand/v2"
 	"net/netip"
-	"sync"
 	"testing"
 	"time"
 
 	"camchat/internal/rtmfp/flashcrypto"
 	"camchat/internal/rtmfp/rtmfptest"
 )
-
-// seededRand is a deterministic io.Reader for identities and endpoints.
-type seededRand struct {
-	mu sync.Mutex
-	r  *rand.ChaCha8
-}
-
-func newRand(seed byte) *seededRand {
-	var s [32]byte
-	s[0] = seed
-	return &seededRand{r: rand.NewChaCha8(s)}
-}
-
-func (r *seededRand) Read(b []byte) (int, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.r.Read(b)
-}
-
-var (
-	idOnce sync.Once
-	ids    []*flashcrypto.Identity
-)
-
-// testIdentity returns one of a few cached group-2 static identities (key
-// generation is the slow part of a test).
-func testIdentity(t testing.TB, i int) *flashcrypto.Identity {
-	idOnce.Do(func() {
-		for k := 0; k < 4; k++ {
-			id, err := flashcrypto.NewStaticIdentity(newRand(byte(100+k)), []flashcrypto.Group{flashcrypto.Group2}, flashcrypto.CertOptions{})
-			if err != nil {
-				panic(err)
-			}
-			ids = append(ids, id)
-		}
-	})
-	return ids[i]
-}
 
 // peer is an endpoint on a simulated host.
 type peer struct {
@@ -74,7 +34,7 @@ func listenPeer(t testing.TB, h *rtmfptest.Host, a netip.Addr, idx int, mod func
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{Identity: testIdentity(t, idx), Rand: newRand(byte(idx))}
+	cfg := Config{Identity: rtmfptest.Identity(idx), Rand: rtmfptest.Rand(byte(idx))}
 	if mod != nil {
 		mod(&cfg)
 	}

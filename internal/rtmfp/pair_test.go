@@ -1,6 +1,7 @@
 package rtmfp
 
 import (
+	"camchat/internal/rtmfp/rtmfptest"
 	"net/netip"
 	"testing"
 	"time"
@@ -37,10 +38,10 @@ func newMemPair(tb testing.TB, idA, idB *flashcrypto.Identity) *memPair {
 	}
 	clock := func() time.Time { return p.now }
 	var err error
-	if p.a, err = newEngine(Config{Identity: idA, Rand: newRand(1), Now: clock}); err != nil {
+	if p.a, err = newEngine(Config{Identity: idA, Rand: rtmfptest.Rand(1), Now: clock}); err != nil {
 		tb.Fatal(err)
 	}
-	if p.b, err = newEngine(Config{Identity: idB, Rand: newRand(2), Now: clock}); err != nil {
+	if p.b, err = newEngine(Config{Identity: idB, Rand: rtmfptest.Rand(2), Now: clock}); err != nil {
 		tb.Fatal(err)
 	}
 	return p

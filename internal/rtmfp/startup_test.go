@@ -65,14 +65,14 @@ func TestRIKeyingRetransmittedOnRepeatedIIKeying(t *testing.T) {
 }
 
 func TestResponderQueuesAtMost16Keyings(t *testing.T) {
-	p := newMemPair(t, testIdentity(t, 0), testIdentity(t, 1))
+	p := newMemPair(t, rtmfptest.Identity(0), rtmfptest.Identity(1))
 	// Twenty initiators at twenty addresses, each with a valid cookie.
 	for i := 0; i < 20; i++ {
 		from := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, 0, byte(i)}), 1935)
 		c := wire.IIKeying{
 			InitiatorSessionID: wire.SessionID(i + 1),
 			Cookie:             p.b.cookies.Make(from, p.now),
-			Certificate:        testIdentity(t, 0).Cert().Raw,
+			Certificate:        rtmfptest.Identity(0).Cert().Raw,
 			SKIC:               []byte{byte(i)},
 			Signature:          []byte{flashcrypto.Signature},
 		}
@@ -93,7 +93,7 @@ func TestResponderQueuesAtMost16Keyings(t *testing.T) {
 }
 
 func TestNoAmplification(t *testing.T) {
-	p := newMemPair(t, testIdentity(t, 0), testIdentity(t, 1))
+	p := newMemPair(t, rtmfptest.Identity(0), rtmfptest.Identity(1))
 	var out [][]byte
 	send := func(_ netip.AddrPort, b []byte) { out = append(out, append([]byte(nil), b...)) }
 	epd := flashcrypto.CanonicalEPD(p.b.id.PeerID())
@@ -111,11 +111,11 @@ func TestNoAmplification(t *testing.T) {
 	// unpadded IHello (as the reference and Flash-era peers send them) only
 	// from its over-answer budget: one answer here, and a flood of them from
 	// spoofed addresses gets no more than the budget's burst.
-	big, err := flashcrypto.NewStaticIdentity(newRand(40), nil, flashcrypto.CertOptions{})
+	big, err := flashcrypto.NewStaticIdentity(rtmfptest.Rand(40), nil, flashcrypto.CertOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	q := newMemPair(t, testIdentity(t, 0), big)
+	q := newMemPair(t, rtmfptest.Identity(0), big)
 	out = nil
 	small := q.a.sealStartup(q.now, 0, wire.IHello{EPD: flashcrypto.CanonicalEPD(big.PeerID()), Tag: make([]byte, 16)}.Append(nil), 0)
 	q.b.receive(q.now, q.addrA, small)
@@ -139,7 +139,7 @@ func TestNoAmplification(t *testing.T) {
 
 	// A strict endpoint (OverAnswerRate < 0, for public servers) never
 	// answers with more than three times the request.
-	strict, err := newEngine(Config{Identity: big, Rand: newRand(3), Now: func() time.Time { return q.now }, OverAnswerRate: -1})
+	strict, err := newEngine(Config{Identity: big, Rand: rtmfptest.Rand(3), Now: func() time.Time { return q.now }, OverAnswerRate: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,13 +152,13 @@ func TestNoAmplification(t *testing.T) {
 	// The same responder answers a padded IHello, and the whole handshake
 	// with the large certificate works.
 	sa, sb := q.connect(t)
-	if sa.farCert.PeerID != big.PeerID() || sb.farCert.PeerID != testIdentity(t, 0).PeerID() {
+	if sa.farCert.PeerID != big.PeerID() || sb.farCert.PeerID != rtmfptest.Identity(0).PeerID() {
 		t.Fatal("wrong peers")
 	}
 }
 
 func TestDropsCountedByReason(t *testing.T) {
-	p := newMemPair(t, testIdentity(t, 0), testIdentity(t, 1))
+	p := newMemPair(t, rtmfptest.Identity(0), rtmfptest.Identity(1))
 	sa, _ := p.connect(t)
 	from := p.addrA
 	p.b.receive(p.now, from, make([]byte, 10))
@@ -226,7 +226,7 @@ func TestFIHelloModes(t *testing.T) {
 		mode FIHelloMode
 		want wire.ChunkType
 	}{{FIHelloSendRHello, wire.ChunkRHello}, {FIHelloSendRedirect, wire.ChunkRedirect}, {FIHelloIgnore, 0}} {
-		p := newMemPair(t, testIdentity(t, 0), testIdentity(t, 1))
+		p := newMemPair(t, rtmfptest.Identity(0), rtmfptest.Identity(1))
 		sa, sb := p.connect(t)
 		sb.fiMode = tc.mode
 		reply := netip.MustParseAddrPort("10.7.7.7:5000")
@@ -255,7 +255,7 @@ func TestFIHelloModes(t *testing.T) {
 // TestEarlyPacketsReplayed: session packets that reach the initiator before
 // the RIKeying (reordering) are kept and replayed once the session opens.
 func TestEarlyPacketsReplayed(t *testing.T) {
-	p := newMemPair(t, testIdentity(t, 0), testIdentity(t, 1))
+	p := newMemPair(t, rtmfptest.Identity(0), rtmfptest.Identity(1))
 	epdRaw := flashcrypto.CanonicalEPD(p.b.id.PeerID())
 	epd, _ := flashcrypto.ParseEPD(epdRaw)
 	sa, err := p.a.startInitiator(p.now, epdRaw, epd, []netip.AddrPort{p.addrB})
@@ -297,7 +297,7 @@ func TestEarlyPacketsReplayed(t *testing.T) {
 		t.Fatal("the early packet was not replayed")
 	}
 	// More than MaxEarlyPackets are not kept.
-	q := newMemPair(t, testIdentity(t, 0), testIdentity(t, 1))
+	q := newMemPair(t, rtmfptest.Identity(0), rtmfptest.Identity(1))
 	s2, _ := q.a.startInitiator(q.now, epdRaw, epd, []netip.AddrPort{q.addrB})
 	s2.state = stateKeyingSent
 	for i := 0; i < MaxEarlyPackets+3; i++ {

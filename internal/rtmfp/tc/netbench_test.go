@@ -1,6 +1,7 @@
 package tc
 
 import (
+	"camchat/internal/rtmfp/rtmfptest"
 	"context"
 	"net"
 	"net/netip"
@@ -32,7 +33,7 @@ func BenchmarkPublisherWriteAudio4(b *testing.B) {
 		if err != nil {
 			b.Skipf("no loopback UDP: %v", err)
 		}
-		ep, err := rtmfp.NewEndpoint(c, rtmfp.Config{Identity: testID(idx)})
+		ep, err := rtmfp.NewEndpoint(c, rtmfp.Config{Identity: rtmfptest.Identity(idx)})
 		if err != nil {
 			b.Fatal(err)
 		}

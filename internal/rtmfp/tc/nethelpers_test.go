@@ -2,9 +2,7 @@ package tc
 
 import (
 	"context"
-	"math/rand/v2"
 	"net/netip"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,44 +10,6 @@ import (
 	"camchat/internal/rtmfp/flashcrypto"
 	"camchat/internal/rtmfp/rtmfptest"
 )
-
-// seeded is a deterministic io.Reader for identities and endpoints.
-type seeded struct {
-	mu sync.Mutex
-	r  *rand.ChaCha8
-}
-
-func newSeeded(seed byte) *seeded {
-	var s [32]byte
-	s[0] = seed
-	return &seeded{r: rand.NewChaCha8(s)}
-}
-
-func (r *seeded) Read(b []byte) (int, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.r.Read(b)
-}
-
-var (
-	idOnce sync.Once
-	ids    []*flashcrypto.Identity
-)
-
-// testID returns one of five cached static group-2 identities (key
-// generation is the slow part of a test).
-func testID(i int) *flashcrypto.Identity {
-	idOnce.Do(func() {
-		for k := range 5 {
-			id, err := flashcrypto.NewStaticIdentity(newSeeded(byte(200+k)), []flashcrypto.Group{flashcrypto.Group2}, flashcrypto.CertOptions{})
-			if err != nil {
-				panic(err)
-			}
-			ids = append(ids, id)
-		}
-	})
-	return ids[i]
-}
 
 // node is an endpoint on a simulated host.
 type node struct {
@@ -80,7 +40,7 @@ func newNodeOn(t testing.TB, h *rtmfptest.Host, a netip.Addr, idx int, mod func(
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := rtmfp.Config{Identity: testID(idx), Rand: newSeeded(byte(idx))}
+	cfg := rtmfp.Config{Identity: rtmfptest.Identity(idx), Rand: rtmfptest.Rand(byte(idx))}
 	if mod != nil {
 		mod(&cfg)
 	}

@@ -156,7 +156,7 @@ func TestPeerPlayUDP(t *testing.T) {
 		if err != nil {
 			t.Skipf("no loopback UDP: %v", err)
 		}
-		ep, err := rtmfp.NewEndpoint(c, rtmfp.Config{Identity: testID(idx)})
+		ep, err := rtmfp.NewEndpoint(c, rtmfp.Config{Identity: rtmfptest.Identity(idx)})
 		if err != nil {
 			t.Fatal(err)
 		}
