@@ -31,10 +31,12 @@ build: deps
 run: build
 	$(BIN)/camchat
 
-# The protocol packages must stay pure Go: test them with cgo off.
+# The protocol packages must stay pure Go: test them with cgo off, then again
+# under the race detector (which needs cgo): they are the most concurrent code.
 test: deps-test lint
-	CGO_ENABLED=0 $(GO) test -count=1 ./internal/rtmfp/...
-	$(GO) test -count=1 -tags '$(TAGS)' $$($(GO) list -tags '$(TAGS)' ./... | grep -v /internal/rtmfp)
+	CGO_ENABLED=0 $(GO) test -count=1 -timeout 10m ./internal/rtmfp/...
+	$(GO) test -count=1 -timeout 10m -race ./internal/rtmfp/...
+	$(GO) test -count=1 -timeout 10m -tags '$(TAGS)' $$($(GO) list -tags '$(TAGS)' ./... | grep -v /internal/rtmfp)
 
 lint: deps-test $(BIN)/staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
