@@ -10,15 +10,17 @@ import (
 // connect and setPeerInfo; a goroutine blocked on each one's control flow
 // would cost its stack (4 KiB) per peer. A peer whose control flow has been
 // quiet for parkAfter is parked instead: its goroutine ends, and one poller
-// looks at every parked flow each parkPoll with a read that does not wait.
-// A message (or the end of the session) un-parks the peer into a new
-// goroutine. The price is up to parkPoll of added latency on the first
-// command after a quiet spell, which Flash clients' NetConnection calls
-// tolerate. (A readiness notification on rtmfp.RecvFlow would remove the
-// polling.)
+// looks at every parked flow once each parkPoll, a tenth of them every
+// tenth of it, with a read that does not wait. A message (or the end of the
+// session) un-parks the peer into a new goroutine. The price is up to
+// parkPoll of added latency on the first command after a quiet spell,
+// which Flash clients' NetConnection calls tolerate, and one read a second
+// per idle peer, each taking the transport's lock. (A readiness
+// notification on rtmfp.RecvFlow would remove the polling.)
 const (
-	parkAfter = 5 * time.Second
-	parkPoll  = 250 * time.Millisecond
+	parkAfter  = 5 * time.Second
+	parkPoll   = time.Second
+	parkSlices = 10
 )
 
 // nowait is an ended context: a Read with it returns a message if one is
@@ -37,18 +39,20 @@ func (s *Server) park(p *peer) bool {
 	if s.closing {
 		return false
 	}
-	s.parked[p] = struct{}{}
+	s.parked[p] = s.parkSlot % parkSlices
+	s.parkSlot++
 	s.wg.Done() // the peer's goroutine ends
 	return true
 }
 
-// poll runs until Shutdown: every parkPoll it looks at every parked peer.
+// poll runs until Shutdown: every parkPoll/parkSlices it looks at the
+// parked peers of one slice.
 func (s *Server) poll() {
 	defer close(s.pollDone)
-	t := time.NewTicker(parkPoll)
+	t := time.NewTicker(parkPoll / parkSlices)
 	defer t.Stop()
 	var ps []*peer
-	for {
+	for slot := 0; ; slot = (slot + 1) % parkSlices {
 		select {
 		case <-s.ctx.Done():
 			return
@@ -56,8 +60,10 @@ func (s *Server) poll() {
 		}
 		s.mu.Lock()
 		ps = ps[:0]
-		for p := range s.parked {
-			ps = append(ps, p)
+		for p, slice := range s.parked {
+			if slice == slot {
+				ps = append(ps, p)
+			}
 		}
 		s.mu.Unlock()
 		for i, p := range ps {

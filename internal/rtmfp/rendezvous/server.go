@@ -36,7 +36,8 @@ type Server struct {
 	sessions  map[*rtmfp.Session]*peer     // every accepted session
 	peers     map[flashcrypto.PeerID]*peer // connected peers by peer ID
 	reachable int                          // peers in peers with peerInfo
-	parked    map[*peer]struct{}           // peers without a goroutine (park.go)
+	parked    map[*peer]int                // peers without a goroutine, by poll slice (park.go)
+	parkSlot  int                          // the slice of the next parked peer
 	pollDone  chan struct{}                // closed when the poller ended
 	closing   bool
 }
@@ -51,7 +52,7 @@ func New(cfg Config) (*Server, error) {
 		cfg:      cfg,
 		sessions: make(map[*rtmfp.Session]*peer),
 		peers:    make(map[flashcrypto.PeerID]*peer),
-		parked:   make(map[*peer]struct{}),
+		parked:   make(map[*peer]int),
 		pollDone: make(chan struct{}),
 	}
 	s.lim = newLimiter(cfg.Limits, cfg.Now, &s.ctr)
