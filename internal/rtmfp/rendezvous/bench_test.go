@@ -143,9 +143,16 @@ func scaleRun(b *testing.B, g flashcrypto.Group, n int) {
 	b.ReportMetric(float64(n)/wall.Seconds(), "handshakes/s")
 	// Idle load: the peers only keep their sessions alive (keepalive one
 	// minute on both sides).
+	if p := os.Getenv("RENDEZVOUS_BENCH_IDLEPROFILE"); p != "" {
+		if f, err := os.Create(p); err == nil {
+			_ = pprof.StartCPUProfile(f)
+			defer f.Close()
+		}
+	}
 	idle0 := cpuTime()
 	time.Sleep(5 * time.Second)
 	idle := cpuTime() - idle0
+	pprof.StopCPUProfile()
 	b.ReportMetric(100*idle.Seconds()/5, "idle-cpu-%")
 	// Introductions among the idle peers.
 	var epds [][]byte
