@@ -18,7 +18,10 @@
 //     _result NetConnection.Connect.Success with connectionID (the client's
 //     peer ID in hex) or _error NetConnection.Connect.Rejected when the app
 //     is not on the allow-list; setPeerInfo records the reported addresses;
-//     createStream and deleteStream are answered; an optional Set Keepalive
+//     createStream and deleteStream are answered, publish on a NetStream
+//     with NetStream.Publish.Start (as tcserver does; the media itself
+//     goes between peers) and play with NetStream.Play.Failed; an optional
+//     Set Keepalive
 //     event (RFC 7425 §5.3.4) tells clients how often to ping.
 //   - Hardening, in a net.PacketConn wrapper under the transport (guard):
 //     token buckets on startup packets per source IP and overall, limits on
@@ -38,7 +41,8 @@
 // single poller watches every parked control flow, starting a goroutine
 // again when a message arrives or the session ends (park.go), so an idle
 // peer costs no stack. Another goroutine, started only after createStream,
-// refuses NetStream flows (this server relays no media). One janitor
+// takes the client's NetStream flows, each read by a goroutine of its own
+// that answers publish and play (this server relays no media). One janitor
 // goroutine runs the periodic work: closing sessions that never connect,
 // refreshing verified addresses after mobility, pruning the per-source
 // tables. Introductions run

@@ -50,7 +50,8 @@ type peer struct {
 	app        string
 	streams    []tc.StreamID
 	nextStream tc.StreamID
-	refusing   bool // the stream-flow refuser runs
+	streamsOn  bool         // serveStreams runs
+	streamRun  atomic.Int32 // stream flows being served (streams.go)
 }
 
 // controlMetadata is the TC metadata of stream 0, the NetConnection
@@ -183,10 +184,10 @@ func (s *Server) command(p *peer, ret controlFlow, b []byte) error {
 		p.nextStream++
 		p.streams = append(p.streams, p.nextStream)
 		atomic.AddUint64(&s.ctr.streams, 1)
-		if !p.refusing {
-			p.refusing = true
+		if !p.streamsOn {
+			p.streamsOn = true
 			s.wg.Add(1)
-			go s.refuseStreamFlows(ret)
+			go s.serveStreams(p, ret)
 		}
 		return s.reply(ret, tc.CreateStreamResult(cmd.TransactionID, p.nextStream))
 	case tc.CommandDeleteStream:
@@ -305,19 +306,4 @@ func (s *Server) reply(ret controlFlow, cmd tc.Command) error {
 	}
 	_, err = ret.send(b)
 	return err
-}
-
-// refuseStreamFlows refuses the NetStream flows a client opens in return to
-// our control flow (digest §13.3): this server relays no media; peers
-// stream to each other directly.
-func (s *Server) refuseStreamFlows(ret controlFlow) {
-	defer s.wg.Done()
-	for {
-		rf, err := ret.AcceptReturn(s.ctx)
-		if err != nil {
-			return
-		}
-		s.ctr.drop(DropStreamFlow)
-		rf.Reject(0)
-	}
 }

@@ -1,0 +1,100 @@
+package rendezvous
+
+import (
+	"camchat/internal/rtmfp"
+	"camchat/internal/rtmfp/flow"
+	"camchat/internal/rtmfp/tc"
+)
+
+// maxStreamFlows bounds the NetStream flows of one client served at once
+// (a NetStream has up to three: data, audio, video; digest §13.3).
+const maxStreamFlows = 3 * MaxStreams
+
+// serveStreams takes the NetStream flows a client opens in return to our
+// control flow (digest §13.3) after createStream. This server relays no
+// media: a Flash client publishing for DIRECT_CONNECTIONS still tells the
+// server, which answers publish with NetStream.Publish.Start (as tcserver
+// does) and play with NetStream.Play.Failed; peers then stream to each
+// other directly (RFC 7425 §5.4). Media sent to us is read and dropped.
+func (s *Server) serveStreams(p *peer, ret controlFlow) {
+	defer s.wg.Done()
+	for {
+		rf, err := ret.AcceptReturn(s.ctx)
+		if err != nil {
+			return
+		}
+		md, _, err := tc.ParseFlowMetadata(rf.Metadata())
+		if err != nil || md.StreamID == 0 || p.streamRun.Load() >= maxStreamFlows {
+			s.ctr.drop(DropStreamFlow)
+			rf.Reject(0)
+			continue
+		}
+		p.streamRun.Add(1)
+		s.wg.Add(1)
+		go s.serveStreamFlow(p, rf, md.StreamID)
+	}
+}
+
+// serveStreamFlow reads one NetStream flow until it ends, answering its
+// commands on a flow of that stream associated to the client's control flow
+// (digest §13.3: the server's NetStream flows return to the client's
+// stream-0 flow).
+func (s *Server) serveStreamFlow(p *peer, rf *rtmfp.RecvFlow, id tc.StreamID) {
+	defer s.wg.Done()
+	defer p.streamRun.Add(-1)
+	var out *rtmfp.SendFlow
+	status := func(level, code, desc, name string) error {
+		if out == nil {
+			var err error
+			if out, err = p.ctl.OpenReturnFlow(tc.FlowMetadata{StreamID: id}.Append(nil), flow.PriorityImmediate); err != nil {
+				return err
+			}
+		}
+		b, err := tc.StreamStatus(level, code, desc, name).AppendMessage(nil, 0)
+		if err != nil {
+			return err
+		}
+		_, err = out.Write(b, rtmfp.WriteOptions{})
+		return err
+	}
+	defer func() {
+		if out != nil {
+			out.Close()
+		}
+	}()
+	for {
+		b, err := rf.Read(s.ctx)
+		if err != nil {
+			return
+		}
+		m, err := tc.ParseMessage(b)
+		if err != nil || (m.Type != tc.TypeCommand && m.Type != tc.TypeCommandEx) {
+			continue // media and data are not relayed
+		}
+		cmd, err := tc.ParseCommandMessage(m, tc.DefaultLimits)
+		if err != nil {
+			s.ctr.drop(DropBadCommand)
+			continue
+		}
+		switch cmd.Name {
+		case "publish":
+			pub, err := tc.ParsePublish(cmd)
+			if err != nil || pub.Name == "" {
+				continue // unpublish needs no answer
+			}
+			err = status("status", tc.CodePublishStart, "Publishing "+pub.Name+".", pub.Name)
+			s.cfg.Logger.Debug("publish", "peer_id", p.id.String(), "stream", pub.Name)
+			if err != nil {
+				return
+			}
+		case "play":
+			pl, err := tc.ParsePlay(cmd)
+			if err != nil || pl.Name == "" {
+				continue
+			}
+			if status("error", tc.CodePlayFailed, "This server relays no streams: play from the publisher directly.", pl.Name) != nil {
+				return
+			}
+		}
+	}
+}

@@ -1,0 +1,91 @@
+package rendezvous
+
+import (
+	"context"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"camchat/internal/rtmfp"
+	"camchat/internal/rtmfp/flow"
+	"camchat/internal/rtmfp/tc"
+)
+
+// TestNetStreamAnswers: after createStream, a Flash client's NetStream
+// flow (a return flow to the server's control flow) carrying publish is
+// answered with NetStream.Publish.Start, and play with
+// NetStream.Play.Failed, on a flow of that stream returning to the client's
+// control flow (digest §13.3); a flow for stream 0 is refused.
+func TestNetStreamAnswers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n, srv, addr := publicWorld(t, Config{})
+		x := newClient(t, listenHost(t, n, "x", "198.51.100.7"), 0, nil)
+		cx, r := dial(t, x, addr, "chat")
+		mustConnect(t, r)
+		cx.register(t) // createStream: stream 1
+		ns, err := cx.ret.OpenReturnFlow(tc.FlowMetadata{StreamID: 1}.Append(nil), flow.PriorityImmediate)
+		if err != nil {
+			t.Fatal(err)
+		}
+		write := func(cmd tc.Command) {
+			b, err := cmd.AppendMessage(nil, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := ns.Write(b, rtmfp.WriteOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		write(tc.Publish{Name: "cam"}.Command())
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		in, err := cx.ctl.AcceptReturn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		md, _, err := tc.ParseFlowMetadata(in.Metadata())
+		if err != nil || md.StreamID != 1 {
+			t.Fatalf("answer flow metadata % x: %v", in.Metadata(), err)
+		}
+		status := func() tc.StatusInfo {
+			b, err := in.Read(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, _ := tc.ParseMessage(b)
+			cmd, err := tc.ParseCommandMessage(m, tc.DefaultLimits)
+			if err != nil || cmd.Name != "onStatus" {
+				t.Fatalf("%+v %v", cmd, err)
+			}
+			info, err := cmd.Status()
+			if err != nil {
+				t.Fatal(err)
+			}
+			return info
+		}
+		if info := status(); info.Code != tc.CodePublishStart {
+			t.Fatalf("publish answered %+v", info)
+		}
+		// Media is dropped without an answer; play fails.
+		if _, err := ns.Write(tc.AppendOpusMessage(nil, 0, []byte{1, 2, 3}), rtmfp.WriteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		write(tc.Play{Name: "other"}.Command())
+		if info := status(); info.Code != tc.CodePlayFailed || info.Level != "error" {
+			t.Fatalf("play answered %+v", info)
+		}
+		// A stream-0 flow in return to our control flow is refused.
+		bad, err := cx.ret.OpenReturnFlow(tc.FlowMetadata{StreamID: 0}.Append(nil), flow.PriorityImmediate)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = bad.Write([]byte{0x14, 0, 0, 0, 0}, rtmfp.WriteOptions{})
+		settle(t, 2*time.Second, "stream-0 flow not refused", func() bool {
+			_, rejected := bad.Exception()
+			return rejected
+		})
+		if got := srv.Stats().Dropped[DropStreamFlow]; got != 1 {
+			t.Fatalf("stream flow drops %d", got)
+		}
+	})
+}
