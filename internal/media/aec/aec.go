@@ -110,9 +110,6 @@ func New(cfg Config) (*Canceller, error) {
 	}
 	C.aec_ctl_int(c.pp, C.SPEEX_PREPROCESS_SET_DENOISE, C.int(denoise))
 	C.aec_ctl_int(c.pp, C.SPEEX_PREPROCESS_SET_NOISE_SUPPRESS, C.int(cfg.NoiseSuppress))
-	// The voice activity detector only classifies frames (Process's
-	// result); it does not change the signal.
-	C.aec_ctl_int(c.pp, C.SPEEX_PREPROCESS_SET_VAD, 1)
 	C.aec_ctl_int(c.pp, C.SPEEX_PREPROCESS_SET_AGC, 0)
 	C.aec_ctl_int(c.pp, C.SPEEX_PREPROCESS_SET_DEREVERB, 0)
 	return c, nil
@@ -124,9 +121,8 @@ func (c *Canceller) FrameSize() int { return c.cfg.FrameSize }
 // Process writes into out the microphone frame mic with the echo of far
 // removed and noise suppressed. far is the frame played on the speaker at the
 // time mic was captured (nil or silence when nothing plays). All three have
-// FrameSize samples; out may be mic. It reports whether the preprocessor's
-// voice activity detector judged the frame to be speech (it learns the noise
-// floor during the first second and calls that second speech).
+// FrameSize samples; out may be mic. It reports whether the preprocessor
+// judged the frame to be speech.
 func (c *Canceller) Process(mic, far, out []int16) (speech bool) {
 	n := c.cfg.FrameSize
 	if len(mic) != n || len(out) != n || (far != nil && len(far) != n) {
