@@ -122,7 +122,9 @@ func (c *Canceller) FrameSize() int { return c.cfg.FrameSize }
 // removed and noise suppressed. far is the frame played on the speaker at the
 // time mic was captured (nil or silence when nothing plays). All three have
 // FrameSize samples; out may be mic. It reports whether the preprocessor
-// judged the frame to be speech.
+// judged the frame to be speech; its voice activity detector stays off
+// (speexdsp itself calls it a hack and warns on stderr when it is enabled),
+// so this is always true: callers judge quiet frames by level.
 func (c *Canceller) Process(mic, far, out []int16) (speech bool) {
 	n := c.cfg.FrameSize
 	if len(mic) != n || len(out) != n || (far != nil && len(far) != n) {
