@@ -98,9 +98,17 @@ type Config struct {
 	// RecvBufferCapacity is each receive flow's buffer in bytes (the window
 	// advertised to the sender); 0 means 1 MiB.
 	RecvBufferCapacity int
-	// AcceptQueue bounds the sessions and flows waiting for Accept and
-	// AcceptFlow; beyond it new ones are refused. 0 means 16.
+	// AcceptQueue bounds the sessions waiting for Accept; beyond it new
+	// ones are refused. 0 means 16. It also bounds the flows of each
+	// session waiting for AcceptFlow or AcceptReturn unless FlowAcceptQueue
+	// is set.
 	AcceptQueue int
+	// FlowAcceptQueue bounds, per session, the flows waiting for
+	// AcceptFlow (and, per send flow, for AcceptReturn); beyond it new
+	// ones are rejected. 0 means AcceptQueue. A server with many sessions
+	// that takes each flow at once can keep it small: the queue's buffer
+	// is allocated with every session and send flow.
+	FlowAcceptQueue int
 
 	// OverAnswerRate is how many bytes per second the endpoint may send, in
 	// all, as answers to unauthenticated datagrams that are larger than
@@ -153,6 +161,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.AcceptQueue <= 0 {
 		cfg.AcceptQueue = 16
+	}
+	if cfg.FlowAcceptQueue <= 0 {
+		cfg.FlowAcceptQueue = cfg.AcceptQueue
 	}
 	if cfg.OverAnswerRate == 0 {
 		cfg.OverAnswerRate = DefaultOverAnswerRate

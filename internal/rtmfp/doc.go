@@ -68,7 +68,11 @@
 // An Endpoint runs two goroutines: a reader per socket, which hands
 // datagrams to the loop over a bounded channel (dropping, counted, when it is
 // full), and the loop, which owns all protocol state in the sans-I/O engine
-// (receive, timeout, work, flush, nextDeadline) under one mutex. Application
+// (receive, timeout, work, flush, nextDeadline) under one mutex. A pass of
+// the loop costs in proportion to what happened, not to the number of
+// sessions: a deadline heap gives timeout only the sessions that are due,
+// and flush visits only the sessions touched since the last flush (sched.go).
+// Application
 // calls take the mutex briefly, change state and wake the loop; calls that
 // wait (Connect, Accept, AcceptFlow, Read, a Write on a full flow) wait on
 // channels, so they block durably under testing/synctest. Close stops both

@@ -84,6 +84,10 @@ type engine struct {
 	byTag    map[string]*Session         // initiators in IHELLO_SENT or KEYING_SENT
 	order    []*Session                  // open sessions in round-robin order
 	snap     []*Session                  // scratch for snapshot
+	heap     []*Session                  // sessions with a deadline, earliest first (sched.go)
+	dirty    []*Session                  // sessions touched since the last flush (sched.go)
+	nextSeq  uint64                      // scheduling order of the next session that opens
+	visits   uint64                      // session visits by timeout and flush (tests count them)
 	nextSID  uint32
 	closed   bool
 
@@ -94,7 +98,12 @@ type engine struct {
 
 	tcSent    time.Time     // any session sent TC (for cc fastgrow)
 	keepalive time.Duration // keepalive period of new sessions (Endpoint.SetKeepalivePeriod)
-	rrNext    [8]int        // round-robin cursor per priority over order
+	rrLast    [8]uint64     // per priority, the seq of the session served last (round robin)
+
+	// Latest time-critical packet received: its time and session, and the
+	// latest of any other session (tcrFor).
+	tcLast, tcPrev time.Time
+	tcLastS        *Session
 
 	stats EndpointStats
 
@@ -194,6 +203,7 @@ func (e *engine) receive(now time.Time, from netip.AddrPort, pkt []byte) {
 		e.drop(DropUnknownSession)
 		return
 	}
+	e.touch(s)
 	s.receive(now, from, pkt)
 }
 
@@ -289,19 +299,25 @@ func (e *engine) work(now time.Time) bool {
 	return len(e.keyingQ) > 0
 }
 
-// nextDeadline is the earliest time timeout must run (zero: none).
+// nextDeadline is the earliest time timeout must run (zero: none). It
+// brings the deadlines of touched sessions up to date first.
 func (e *engine) nextDeadline(now time.Time) time.Time {
-	var d time.Time
-	for _, s := range e.sessions {
-		d = earliest(d, s.deadline(now))
+	e.refresh(now, false)
+	if len(e.heap) == 0 {
+		return time.Time{}
 	}
-	return d
+	return e.heap[0].due
 }
 
-// timeout runs every timer that is due.
+// timeout runs the timers of the sessions whose deadline has passed, and
+// only those (sched.go).
 func (e *engine) timeout(now time.Time) {
-	// Sessions may remove themselves; iterate over a snapshot of IDs.
-	for _, s := range e.snapshot() {
+	e.refresh(now, false)
+	for len(e.heap) > 0 && !e.heap[0].due.After(now) {
+		s := e.heap[0]
+		e.heapRemove(s)
+		e.visits++
+		e.touch(s)
 		s.onTimer(now)
 	}
 }
@@ -316,10 +332,11 @@ func (e *engine) snapshot() []*Session {
 	return e.snap
 }
 
-// flush sends everything ready: queued startup packets, then each session's
-// control chunks and acknowledgements, then data by priority across the
-// sessions of the endpoint (strict precedence, round robin within a level,
-// as rtmfp-cpp's Interface does).
+// flush sends everything ready: queued startup packets, then each touched
+// session's control chunks and acknowledgements, then data by priority
+// across those sessions (strict precedence, round robin within a level, as
+// rtmfp-cpp's Interface does). Sessions not touched since the last flush
+// have nothing new to send (sched.go) and are not visited.
 func (e *engine) flush(now time.Time, send func(to netip.AddrPort, b []byte)) {
 	for i, o := range e.out {
 		e.stats.PacketsSent++
@@ -328,8 +345,14 @@ func (e *engine) flush(now time.Time, send func(to netip.AddrPort, b []byte)) {
 		e.out[i] = outDatagram{}
 	}
 	e.out = e.out[:0]
-	for _, s := range e.order {
-		s.flushControl(now, send)
+	e.sortDirty()
+	// Sessions may close while sending; the list itself only grows, and
+	// closed ones are skipped.
+	for i := 0; i < len(e.dirty); i++ {
+		if s := e.dirty[i]; s.scheduled() {
+			e.visits++
+			s.flushControl(now, send)
+		}
 	}
 	// Data: repeatedly give one packet to the next session, in round-robin
 	// order, at the highest priority some session can send now.
@@ -338,32 +361,34 @@ func (e *engine) flush(now time.Time, send func(to netip.AddrPort, b []byte)) {
 		if !ok {
 			break
 		}
-		n := len(e.order)
-		sent := false
-		for i := 0; i < n; i++ {
-			k := (e.rrNext[pri] + i) % n
-			s := e.order[k]
-			if s.readyAt(now, pri) {
-				s.sendDataPacket(now, pri, send)
-				e.rrNext[pri] = (k + 1) % n
-				sent = true
-				break
-			}
-		}
-		if !sent {
+		s := e.nextRoundRobin(now, pri)
+		if s == nil {
 			break
 		}
+		s.sendDataPacket(now, pri, send)
+		e.rrLast[pri] = s.seq
 	}
-	for _, s := range e.order {
-		s.flushAcks(now, send)
+	for i := 0; i < len(e.dirty); i++ {
+		if s := e.dirty[i]; s.scheduled() {
+			s.flushAcks(now, send)
+		}
 	}
+	e.refresh(now, true)
 }
 
-// highestReady returns the highest priority at which some session has data
-// it may send now.
+// scheduled reports whether s takes part in flush (open or closing).
+func (s *Session) scheduled() bool {
+	return s.seq != 0 && s.state != stateClosed
+}
+
+// highestReady returns the highest priority at which some touched session
+// has data it may send now.
 func (e *engine) highestReady(now time.Time) (flow.Priority, bool) {
 	best, found := flow.Priority(0), false
-	for _, s := range e.order {
+	for _, s := range e.dirty {
+		if !s.scheduled() {
+			continue
+		}
 		if p, ok := s.readyPriority(now); ok && (!found || p > best) {
 			best, found = p, true
 		}
@@ -371,16 +396,23 @@ func (e *engine) highestReady(now time.Time) (flow.Priority, bool) {
 	return best, found
 }
 
-// tcrFor reports whether a packet of s must carry TCR: some other session
-// received time-critical data within 800 ms (rtmfp-cpp
-// shouldSessionReportTCR; RFC 7016 §3.5.2.1).
-func (e *engine) tcrFor(s *Session, now time.Time) bool {
-	for _, o := range e.order {
-		if o != s && !o.tcRecvAt.IsZero() && now.Sub(o.tcRecvAt) < cc.TimeCriticalTimeout {
-			return true
+// nextRoundRobin is the session that sends the next packet at pri: the first
+// ready one after the one served last at pri, in opening order, wrapping.
+// The dirty list is sorted by opening order.
+func (e *engine) nextRoundRobin(now time.Time, pri flow.Priority) *Session {
+	var first *Session
+	for _, s := range e.dirty {
+		if !s.scheduled() || !s.readyAt(now, pri) {
+			continue
+		}
+		if s.seq > e.rrLast[pri] {
+			return s
+		}
+		if first == nil {
+			first = s
 		}
 	}
-	return false
+	return first
 }
 
 // otherSessionTC reports whether any session sent TC within 800 ms.
@@ -389,7 +421,12 @@ func (e *engine) otherSessionTC(now time.Time) bool {
 }
 
 // addOpen puts an opened session into the scheduling order.
-func (e *engine) addOpen(s *Session) { e.order = append(e.order, s) }
+func (e *engine) addOpen(s *Session) {
+	e.order = append(e.order, s)
+	e.nextSeq++
+	s.seq = e.nextSeq
+	e.touch(s)
+}
 
 // remove forgets a session entirely.
 func (e *engine) remove(s *Session) {
@@ -404,6 +441,10 @@ func (e *engine) remove(s *Session) {
 			e.order = append(e.order[:i], e.order[i+1:]...)
 			break
 		}
+	}
+	e.heapRemove(s)
+	if e.tcLastS == s {
+		e.tcLast, e.tcPrev, e.tcLastS = e.tcPrev, time.Time{}, nil
 	}
 }
 

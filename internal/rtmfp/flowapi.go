@@ -56,6 +56,7 @@ func (sf *SendFlow) Write(msg []byte, opts WriteOptions) (*Receipt, error) {
 		}
 		if sf.f.Buffered() < SendBufferLimit || opts.StartBy > 0 || opts.FinishBy > 0 {
 			rc, err := sf.f.Write(e.cfg.Now(), msg, opts)
+			e.touch(sf.s)
 			e.mu.Unlock()
 			if err != nil {
 				return nil, fmt.Errorf("rtmfp: write flow %d: %w", sf.f.ID(), err)
@@ -76,6 +77,7 @@ func (sf *SendFlow) Close() error {
 	e := sf.s.e
 	e.mu.Lock()
 	sf.f.Close(e.cfg.Now())
+	e.touch(sf.s)
 	e.mu.Unlock()
 	e.wake()
 	return nil
@@ -90,6 +92,7 @@ func (sf *SendFlow) SetPriority(p Priority) {
 		return
 	}
 	sf.s.flows.reprioritize(sf, p)
+	e.touch(sf.s)
 	e.wake()
 }
 
@@ -131,6 +134,7 @@ type RecvFlow struct {
 	r      *flow.Receiver // guarded by the engine mutex
 	parent *SendFlow      // the flow of ours it returns to, if any
 	notify chan struct{}  // signalled when data arrives or the flow ends
+	ready  func()         // SetReadyFunc; guarded by the engine mutex
 }
 
 func (rf *RecvFlow) wake() {
@@ -138,6 +142,38 @@ func (rf *RecvFlow) wake() {
 	case rf.notify <- struct{}{}:
 	default:
 	}
+	if rf.ready != nil {
+		rf.ready()
+	}
+}
+
+// SetReadyFunc registers fn to be called whenever the flow may have become
+// readable: a message arrived, the sender finished, or the flow or its
+// session ended. A Read after the call then returns without waiting (a Read
+// with an ended context does not wait at all). If the flow is readable
+// already, fn is called before SetReadyFunc returns. nil unregisters.
+//
+// fn runs with the endpoint's lock held, usually on the endpoint's loop: it
+// must not block and must not call methods of this package; it typically
+// queues the flow for a goroutine of the caller. With it, a server need not
+// keep a goroutine parked in Read for every idle peer.
+func (rf *RecvFlow) SetReadyFunc(fn func()) {
+	e := rf.s.e
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	rf.ready = fn
+	if fn != nil && rf.readableLocked() {
+		fn()
+	}
+}
+
+// readableLocked reports whether Read would return without waiting.
+func (rf *RecvFlow) readableLocked() bool {
+	if rf.s.doneClosed || rf.r.Complete() || rf.r.Ready() > 0 {
+		return true
+	}
+	st := rf.r.State()
+	return st == flow.RecvClosed || st == flow.RecvRejected
 }
 
 // ID is the flow's ID as the sender numbered it.
@@ -162,6 +198,7 @@ func (rf *RecvFlow) Read(ctx context.Context) ([]byte, error) {
 		err := rf.s.err
 		ended := rf.s.doneClosed
 		if ok {
+			e.touch(rf.s)
 			e.wake() // the window may have opened
 		}
 		e.mu.Unlock()
@@ -191,6 +228,7 @@ func (rf *RecvFlow) Reject(code uint64) {
 	e := rf.s.e
 	e.mu.Lock()
 	rf.r.Reject(code)
+	e.touch(rf.s)
 	e.mu.Unlock()
 	e.wake()
 }
@@ -200,6 +238,7 @@ func (rf *RecvFlow) SetOrder(o Order) {
 	e := rf.s.e
 	e.mu.Lock()
 	rf.r.SetOrder(o)
+	e.touch(rf.s)
 	e.mu.Unlock()
 	e.wake()
 }

@@ -194,6 +194,8 @@ func (f *flows) deadline(now time.Time, s *Session) time.Time {
 
 // onTimer runs the flows' deadlines and buffer probes and forgets closed flows.
 func (f *flows) onTimer(now time.Time, s *Session) {
+	had := f.count()
+	defer f.noteIdle(now, s, had)
 	erto := s.cc.ERTO()
 	for id, sf := range f.send {
 		if d := sf.f.NextDeadline(); !d.IsZero() && !d.After(now) {
@@ -216,6 +218,14 @@ func (f *flows) onTimer(now time.Time, s *Session) {
 			delete(f.recv, id)
 			rf.wake()
 		}
+	}
+}
+
+// noteIdle starts the idle period when the last flow went away (the idle
+// limit counts from then; RFC 7016 §3.5.2.2).
+func (f *flows) noteIdle(now time.Time, s *Session, had int) {
+	if had > 0 && f.count() == 0 {
+		s.lastIdle = now
 	}
 }
 
@@ -312,11 +322,13 @@ func (f *flows) endPacket(now time.Time, s *Session) {
 	} else if !s.keepaliveOut {
 		s.rtoAt = time.Time{}
 	}
+	had := f.count()
 	for _, sf := range f.send {
 		if sf.f.State() == flow.SendClosed {
 			f.removeSend(sf)
 		}
 	}
+	f.noteIdle(now, s, had)
 }
 
 // onUserData applies one User Data fragment (RFC 7016 §3.6.3.1), creating the

@@ -105,7 +105,6 @@ type Session struct {
 	haveTSSent   bool
 	echoSent     cc.Timestamp
 	haveEchoSent bool
-	tcRecvAt     time.Time
 
 	cc           cc.Controller
 	tsn          cc.TSN
@@ -123,10 +122,17 @@ type Session struct {
 	// Address mobility (RFC 7016 §3.5.4.2).
 	mobAddr   netip.AddrPort // where a check is to be sent
 	mobSentAt time.Time
+	onMove    func(netip.AddrPort) // SetFarAddrFunc
 
 	flows
 	priSentAt [8]time.Time // last data sent per priority (headroom rule)
 	stats     SessionStats
+
+	// Scheduling (sched.go).
+	seq   uint64    // opening order, 0 until open
+	due   time.Time // deadline as placed in the heap
+	hidx  int       // index in the engine's heap, -1 when absent
+	dirty bool      // in the engine's dirty list
 }
 
 func (e *engine) newSession(now time.Time, initiator bool) *Session {
@@ -139,9 +145,11 @@ func (e *engine) newSession(now time.Time, initiator bool) *Session {
 		done:        make(chan struct{}),
 		fiMode:      e.cfg.FIHelloMode,
 		keepalive:   e.keepalive,
+		hidx:        -1,
 	}
-	s.flows.init(e.cfg.AcceptQueue)
+	s.flows.init(e.cfg.FlowAcceptQueue)
 	e.sessions[s.rsid] = s
+	e.touch(s)
 	return s
 }
 
@@ -392,7 +400,7 @@ func (s *Session) receive(now time.Time, from netip.AddrPort, pkt []byte) {
 		s.cc.OnTimestampEcho(now, e.timestamp(now), cc.Timestamp(h.TimestampEcho))
 	}
 	if h.TimeCritical {
-		s.tcRecvAt = now
+		e.tcRecv(s, now)
 	}
 	if h.TimeCriticalReverse {
 		s.cc.OnTCR(now)
@@ -622,6 +630,9 @@ func (s *Session) onMobilityReply(now time.Time, from netip.AddrPort, p []byte) 
 	if from != s.farAddr {
 		s.farAddr = from
 		s.cc.ResetBaseRTT()
+		if s.onMove != nil {
+			s.onMove(from)
+		}
 	}
 }
 

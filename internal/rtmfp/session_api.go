@@ -60,10 +60,11 @@ func (s *Session) openFlow(metadata []byte, pri Priority, assoc bool, assocID wi
 			ID: id, Metadata: append([]byte(nil), metadata...),
 			Associated: assoc, AssociatedID: assocID, Priority: pri,
 		}),
-		returns: make(chan *RecvFlow, e.cfg.AcceptQueue),
+		returns: make(chan *RecvFlow, e.cfg.FlowAcceptQueue),
 		space:   make(chan struct{}, 1),
 	}
 	s.flows.addSend(sf)
+	e.touch(s)
 	return sf, nil
 }
 
@@ -152,6 +153,17 @@ func (s *Session) FarAddr() netip.AddrPort {
 	return s.farAddr
 }
 
+// SetFarAddrFunc registers fn to be called with the new address whenever
+// the far end moves: a mobility check from its new address was answered and
+// packets now go there (RFC 7016 §3.5.4.2). nil unregisters. fn runs on the
+// endpoint's loop with its lock held: it must not block and must not call
+// methods of this package.
+func (s *Session) SetFarAddrFunc(fn func(netip.AddrPort)) {
+	s.e.mu.Lock()
+	s.onMove = fn
+	s.e.mu.Unlock()
+}
+
 // IsInitiator reports whether this end opened the session.
 func (s *Session) IsInitiator() bool { return s.isInitiator }
 
@@ -171,6 +183,7 @@ func (s *Session) ForwardIHello(epd []byte, replyAddr netip.AddrPort, tag []byte
 		return fmt.Errorf("rtmfp: forward IHello: %d bytes do not fit a packet", c.Length())
 	}
 	s.control = c.Append(s.control)
+	e.touch(s)
 	e.wake()
 	return nil
 }
@@ -190,6 +203,7 @@ func (s *Session) SetKeepalivePeriod(d time.Duration) {
 	d = max(d, MinTimerPeriod)
 	s.e.mu.Lock()
 	s.keepalive = d
+	s.e.touch(s)
 	s.e.mu.Unlock()
 	s.e.wake()
 }
@@ -208,6 +222,7 @@ func (s *Session) Close() error {
 	e := s.e
 	e.mu.Lock()
 	s.closeOrderly(e.cfg.Now(), ErrSessionClosed)
+	e.touch(s)
 	e.mu.Unlock()
 	e.wake()
 	return nil

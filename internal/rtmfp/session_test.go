@@ -153,6 +153,8 @@ func TestSessionMobility(t *testing.T) {
 		a := newPeer(t, n, "a", "10.0.0.1", 0, nil)
 		b := newPeer(t, n, "b", "10.0.0.2", 1, nil)
 		sa, sb := connectPair(t, a, b)
+		var moves []netip.AddrPort // appended under the endpoint's lock
+		sb.SetFarAddrFunc(func(ap netip.AddrPort) { moves = append(moves, ap) })
 		fa, err := sa.OpenFlow([]byte("m"), flow.PriorityImmediate)
 		if err != nil {
 			t.Fatal(err)
@@ -189,6 +191,12 @@ func TestSessionMobility(t *testing.T) {
 		}
 		if got, want := sb.FarAddr(), netip.MustParseAddrPort("10.9.9.9:1935"); got != want {
 			t.Fatalf("far address %v, want %v", got, want)
+		}
+		b.ep.e.mu.Lock()
+		got := append([]netip.AddrPort(nil), moves...)
+		b.ep.e.mu.Unlock()
+		if len(got) != 1 || got[0] != netip.MustParseAddrPort("10.9.9.9:1935") {
+			t.Fatalf("far address changes %v, want one to 10.9.9.9:1935", got)
 		}
 		if sa.Err() != nil || sb.Err() != nil {
 			t.Fatal(sa.Err(), sb.Err())

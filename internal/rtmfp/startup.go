@@ -143,6 +143,7 @@ func (e *engine) onRHello(now time.Time, from netip.AddrPort, c wire.RHello) {
 		e.drop(DropHandshake)
 		return
 	}
+	e.touch(s)
 	s.farCert = cert
 	s.initiator = in
 	s.cookie = bytes.Clone(c.Cookie)
@@ -173,6 +174,7 @@ func (e *engine) onRedirect(now time.Time, from netip.AddrPort, c wire.Redirect)
 		return
 	}
 	e.stats.Redirects++
+	e.touch(s)
 	if len(c.Addresses) == 0 {
 		s.addCandidate(now, from)
 		return
