@@ -156,6 +156,24 @@ func newEngine(cfg Config) (*engine, error) {
 
 func (e *engine) drop(r DropReason) { e.stats.Dropped[r]++ }
 
+// epochTime is a time as an offset from the engine's epoch plus one, zero
+// meaning none: a quarter of a time.Time, for per-session arrays.
+type epochTime time.Duration
+
+func (e *engine) toEpoch(t time.Time) epochTime {
+	if t.IsZero() {
+		return 0
+	}
+	return epochTime(t.Sub(e.epoch) + 1)
+}
+
+func (e *engine) fromEpoch(t epochTime) time.Time {
+	if t == 0 {
+		return time.Time{}
+	}
+	return e.epoch.Add(time.Duration(t) - 1)
+}
+
 // timestamp is our header timestamp at now (RFC 7016 §2.2.4).
 func (e *engine) timestamp(now time.Time) cc.Timestamp { return cc.TimestampAt(now.Sub(e.epoch)) }
 
@@ -433,8 +451,8 @@ func (e *engine) remove(s *Session) {
 	if e.sessions[s.rsid] == s {
 		delete(e.sessions, s.rsid)
 	}
-	if s.tag != "" && e.byTag[s.tag] == s {
-		delete(e.byTag, s.tag)
+	if s.hs != nil && s.hs.tag != "" && e.byTag[s.hs.tag] == s {
+		delete(e.byTag, s.hs.tag)
 	}
 	for i, o := range e.order {
 		if o == s {

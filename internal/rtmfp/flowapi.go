@@ -55,7 +55,9 @@ func (sf *SendFlow) Write(msg []byte, opts WriteOptions) (*Receipt, error) {
 			return nil, err
 		}
 		if sf.f.Buffered() < SendBufferLimit || opts.StartBy > 0 || opts.FinishBy > 0 {
-			rc, err := sf.f.Write(e.cfg.Now(), msg, opts)
+			now := e.cfg.Now()
+			rc, err := sf.f.Write(now, msg, opts)
+			sf.s.trimAt = now.Add(flowTrimDelay)
 			e.touch(sf.s)
 			e.mu.Unlock()
 			if err != nil {
@@ -198,6 +200,9 @@ func (rf *RecvFlow) Read(ctx context.Context) ([]byte, error) {
 		err := rf.s.err
 		ended := rf.s.doneClosed
 		if ok {
+			if rf.s.state == stateOpen {
+				rf.s.trimAt = e.cfg.Now().Add(flowTrimDelay)
+			}
 			e.touch(rf.s)
 			e.wake() // the window may have opened
 		}

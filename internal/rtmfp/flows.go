@@ -23,7 +23,7 @@ type flows struct {
 	send   map[wire.FlowID]*SendFlow
 	recv   map[wire.FlowID]*RecvFlow
 	byPri  [8][]*SendFlow // open send flows by priority, round-robin order
-	rr     [8]int
+	rr     [8]uint32
 
 	acceptQ chan *RecvFlow // unassociated incoming flows
 
@@ -92,7 +92,7 @@ func (f *flows) appendData(b []byte, now time.Time, tsn cc.TSN, pri flow.Priorit
 			if room < minDataRoom {
 				return b, sent, tc
 			}
-			k := (f.rr[p] + i) % n
+			k := (int(f.rr[p]) + i) % n
 			sf := l[k]
 			if !sf.f.WantsToSend(now) {
 				continue
@@ -103,7 +103,7 @@ func (f *flows) appendData(b []byte, now time.Time, tsn cc.TSN, pri flow.Priorit
 			if k2 > 0 {
 				sent += k2
 				tc = tc || t
-				f.rr[p] = (k + 1) % n
+				f.rr[p] = uint32((k + 1) % n)
 			}
 		}
 	}
@@ -184,8 +184,8 @@ func (f *flows) deadline(now time.Time, s *Session) time.Time {
 		}
 	}
 	// The headroom rule lifts when the higher priority falls silent.
-	for _, t := range s.priSentAt {
-		if !t.IsZero() && now.Sub(t) < cc.TimeCriticalTimeout {
+	for _, at := range s.priSentAt {
+		if t := s.e.fromEpoch(at); !t.IsZero() && now.Sub(t) < cc.TimeCriticalTimeout {
 			d = earliest(d, t.Add(cc.TimeCriticalTimeout))
 		}
 	}
@@ -229,6 +229,16 @@ func (f *flows) noteIdle(now time.Time, s *Session, had int) {
 	}
 }
 
+// trim gives back the queue storage of every flow with nothing queued.
+func (f *flows) trim() {
+	for _, sf := range f.send {
+		sf.f.Trim()
+	}
+	for _, rf := range f.recv {
+		rf.r.Trim()
+	}
+}
+
 func (f *flows) removeSend(sf *SendFlow) {
 	if _, ok := f.send[sf.f.ID()]; !ok {
 		return
@@ -250,7 +260,7 @@ func (f *flows) unlink(sf *SendFlow) {
 		}
 	}
 	if n := len(f.byPri[p]); n > 0 {
-		f.rr[p] %= n
+		f.rr[p] %= uint32(n)
 	} else {
 		f.rr[p] = 0
 	}
@@ -292,6 +302,9 @@ func (f *flows) beginPacket() {
 // receivers and, if acknowledgements arrived, the NAK pass and the congestion
 // window update (RFC 7016 §3.6.2.4–§3.6.2.5; rtmfp-cpp onPacketAfterChunks).
 func (f *flows) endPacket(now time.Time, s *Session) {
+	if len(f.touched) > 0 || f.acked {
+		s.trimAt = now.Add(flowTrimDelay)
+	}
 	for _, rf := range f.touched {
 		if rf.r.OnDataPacket() {
 			f.ackNow = true

@@ -33,6 +33,10 @@ const (
 	pingMobility = 'M'
 	// maxControl bounds the control chunks queued between flushes.
 	maxControl = 4096
+	// flowTrimDelay: flows quiet this long give back their queue storage
+	// (flow.Sender.Trim), so that an idle session is small; a busy one
+	// keeps it and does not allocate.
+	flowTrimDelay = 2 * time.Second
 )
 
 type sessionState uint8
@@ -58,6 +62,33 @@ type earlyPacket struct {
 	b    []byte
 }
 
+// handshake is the part of a session that only the handshake needs.
+type handshake struct {
+	// Initiator (RFC 7016 §3.5.1.1).
+	epd            flashcrypto.EPD
+	epdRaw         []byte
+	tag            string
+	candidates     []candidate
+	started        time.Time
+	initiator      *flashcrypto.Initiator
+	cookie         []byte
+	iikeying       []byte // the IIKeying chunk
+	keyingNext     time.Time
+	keyingInterval time.Duration
+	cookieChanged  bool
+	early          []earlyPacket
+
+	// Responder: the sealed RIKeying packet, resent on a repeated IIKeying.
+	riKeying []byte
+}
+
+// skicDigest is what a responder keeps of an initiator's SKIC.
+func skicDigest(skic []byte) (d [16]byte) {
+	h := sha256.Sum256(skic)
+	copy(d[:], h[:])
+	return d
+}
+
 // Session is one RTMFP session (RFC 7016 §3.5): a keyed, congestion
 // controlled association with one far end, carrying flows in both
 // directions. Its methods are safe for concurrent use; every field below is
@@ -72,24 +103,14 @@ type Session struct {
 	est         *flashcrypto.Established
 	cipher      *flashcrypto.PacketCipher
 
-	// Initiator startup state (RFC 7016 §3.5.1.1).
-	epd            flashcrypto.EPD
-	epdRaw         []byte
-	tag            string
-	candidates     []candidate
-	started        time.Time
-	initiator      *flashcrypto.Initiator
-	cookie         []byte
-	iikeying       []byte // the IIKeying chunk
-	keyingNext     time.Time
-	keyingInterval time.Duration
-	cookieChanged  bool
-	early          []earlyPacket
-	resolved       *Session // this attempt was answered by another session
-
-	// Responder startup state.
-	skic     []byte
-	riKeying []byte // sealed RIKeying packet, resent on a repeated IIKeying
+	// Handshake state, dropped once the session is open (the responder
+	// keeps it until the initiator's first packet shows it has our
+	// RIKeying).
+	hs       *handshake
+	resolved *Session // this attempt was answered by another session
+	// Responder: digest of the initiator's SKIC, to recognize a repeated
+	// IIKeying (RFC 7016 §3.5.1.2).
+	skicSum [16]byte
 
 	opened     chan struct{} // closed when open, resolved or failed
 	openedDone bool
@@ -113,6 +134,7 @@ type Session struct {
 	keepalive    time.Duration // keepalive period (SetKeepalivePeriod)
 	rtxEpoch     time.Time     // first unanswered transmission; zero = none
 	rtoAt        time.Time     // retransmission timer; zero = off
+	trimAt       time.Time     // when quiet flows give back storage; zero = nothing to trim
 	lastIdle     time.Time
 	closeStarted time.Time
 	closeNext    time.Time
@@ -125,7 +147,7 @@ type Session struct {
 	onMove    func(netip.AddrPort) // SetFarAddrFunc
 
 	flows
-	priSentAt [8]time.Time // last data sent per priority (headroom rule)
+	priSentAt [8]epochTime // last data sent per priority (headroom rule)
 	stats     SessionStats
 
 	// Scheduling (sched.go).
@@ -140,7 +162,7 @@ func (e *engine) newSession(now time.Time, initiator bool) *Session {
 		e:           e,
 		isInitiator: initiator,
 		rsid:        e.newSID(),
-		started:     now,
+		hs:          &handshake{started: now},
 		opened:      make(chan struct{}),
 		done:        make(chan struct{}),
 		fiMode:      e.cfg.FIHelloMode,
@@ -157,14 +179,14 @@ func (e *engine) newSession(now time.Time, initiator bool) *Session {
 func (e *engine) startInitiator(now time.Time, epdRaw []byte, epd flashcrypto.EPD, addrs []netip.AddrPort) (*Session, error) {
 	s := e.newSession(now, true)
 	s.state = stateIHelloSent
-	s.epd, s.epdRaw = epd, bytes.Clone(epdRaw)
+	s.hs.epd, s.hs.epdRaw = epd, bytes.Clone(epdRaw)
 	var tag [tagLen]byte
 	if _, err := e.rand.Read(tag[:]); err != nil {
 		e.remove(s)
 		return nil, err
 	}
-	s.tag = string(tag[:])
-	e.byTag[s.tag] = s
+	s.hs.tag = string(tag[:])
+	e.byTag[s.hs.tag] = s
 	e.stats.HandshakesInitiated++
 	for _, a := range addrs {
 		s.addCandidate(now, a)
@@ -175,15 +197,15 @@ func (e *engine) startInitiator(now time.Time, epdRaw []byte, epd flashcrypto.EP
 // addCandidate adds an address to try, at most MaxCandidates, and sends it
 // an IHello at once.
 func (s *Session) addCandidate(now time.Time, a netip.AddrPort) {
-	if !a.IsValid() || len(s.candidates) >= MaxCandidates {
+	if !a.IsValid() || len(s.hs.candidates) >= MaxCandidates {
 		return
 	}
-	for _, c := range s.candidates {
+	for _, c := range s.hs.candidates {
 		if c.addr == a {
 			return
 		}
 	}
-	s.candidates = append(s.candidates, candidate{addr: a, next: now, interval: helloFirstInterval})
+	s.hs.candidates = append(s.hs.candidates, candidate{addr: a, next: now, interval: helloFirstInterval})
 	s.sendIHellos(now)
 }
 
@@ -191,13 +213,13 @@ func (s *Session) addCandidate(now time.Time, a netip.AddrPort) {
 // the next one: 0, 1, 3.5, 7.5, 13 … s (the interval grows by 1.5 s).
 func (s *Session) sendIHellos(now time.Time) {
 	var pkt []byte
-	for i := range s.candidates {
-		c := &s.candidates[i]
+	for i := range s.hs.candidates {
+		c := &s.hs.candidates[i]
 		if c.next.After(now) {
 			continue
 		}
 		if pkt == nil {
-			ch := wire.IHello{EPD: s.epdRaw, Tag: []byte(s.tag)}.Append(nil)
+			ch := wire.IHello{EPD: s.hs.epdRaw, Tag: []byte(s.hs.tag)}.Append(nil)
 			pkt = s.e.sealStartup(now, wire.StartupSessionID, ch, ihelloPadTo)
 		}
 		s.e.queueStartup(c.addr, pkt)
@@ -207,19 +229,19 @@ func (s *Session) sendIHellos(now time.Time) {
 }
 
 func (s *Session) buildIIKeying() {
-	s.iikeying = wire.IIKeying{
+	s.hs.iikeying = wire.IIKeying{
 		InitiatorSessionID: s.rsid,
-		Cookie:             s.cookie,
+		Cookie:             s.hs.cookie,
 		Certificate:        s.e.id.Cert().Raw,
-		SKIC:               s.initiator.SKIC(),
+		SKIC:               s.hs.initiator.SKIC(),
 		Signature:          []byte{flashcrypto.Signature},
 	}.Append(nil)
 }
 
 func (s *Session) sendIIKeying(now time.Time) {
-	s.e.queueStartup(s.farAddr, s.e.sealStartup(now, wire.StartupSessionID, s.iikeying, 0))
-	s.keyingNext = now.Add(s.keyingInterval)
-	s.keyingInterval += helloIntervalStep
+	s.e.queueStartup(s.farAddr, s.e.sealStartup(now, wire.StartupSessionID, s.hs.iikeying, 0))
+	s.hs.keyingNext = now.Add(s.hs.keyingInterval)
+	s.hs.keyingInterval += helloIntervalStep
 }
 
 // resolveTo ends this opening attempt in favour of another session with the
@@ -258,10 +280,12 @@ func (s *Session) setOpen(now time.Time) {
 	s.state = stateOpen
 	_ = s.cc.Init(cc.Config{CongestionDelay: s.e.cfg.CongestionDelay})
 	s.lastTx, s.lastIdle = now, now
-	if s.tag != "" {
-		delete(s.e.byTag, s.tag)
+	if s.hs.tag != "" {
+		delete(s.e.byTag, s.hs.tag)
 	}
-	s.candidates, s.initiator, s.iikeying = nil, nil, nil
+	if s.isInitiator {
+		s.hs = nil // the early packets were taken before
+	}
 	s.e.addOpen(s)
 	s.signalOpened()
 }
@@ -360,11 +384,11 @@ func (s *Session) receive(now time.Time, from netip.AddrPort, pkt []byte) {
 		// (RFC 7425 §4.1); anything else is an early session packet.
 		plain, err := e.defCipher.Open(e.rbuf[:0], pkt[wire.SessionIDLength:])
 		if err != nil {
-			if len(s.early) >= MaxEarlyPackets {
+			if len(s.hs.early) >= MaxEarlyPackets {
 				e.drop(DropEarlyOverflow)
 				return
 			}
-			s.early = append(s.early, earlyPacket{from: from, b: bytes.Clone(pkt)})
+			s.hs.early = append(s.hs.early, earlyPacket{from: from, b: bytes.Clone(pkt)})
 			return
 		}
 		s.receiveKeying(now, from, plain)
@@ -393,6 +417,8 @@ func (s *Session) receive(now time.Time, from netip.AddrPort, pkt []byte) {
 	}
 	s.stats.PacketsReceived++
 	s.stats.BytesReceived += uint64(len(pkt))
+	// An authenticated packet from the initiator: it has our RIKeying.
+	s.hs = nil
 	if h.HasTimestamp {
 		s.tsRecv, s.tsRecvAt, s.haveTSRecv = cc.Timestamp(h.Timestamp), now, true
 	}
@@ -436,14 +462,14 @@ func (s *Session) receiveKeying(now time.Time, from netip.AddrPort, plain []byte
 		switch t {
 		case wire.ChunkRHelloCookieChange:
 			c, err := wire.ParseRHelloCookieChange(p)
-			if err != nil || s.cookieChanged || !bytes.Equal(c.OldCookie, s.cookie) {
+			if err != nil || s.hs.cookieChanged || !bytes.Equal(c.OldCookie, s.hs.cookie) {
 				e.drop(DropHandshake)
 				continue
 			}
-			s.cookieChanged = true
-			s.cookie = bytes.Clone(c.NewCookie)
+			s.hs.cookieChanged = true
+			s.hs.cookie = bytes.Clone(c.NewCookie)
 			s.buildIIKeying()
-			s.keyingInterval = helloFirstInterval
+			s.hs.keyingInterval = helloFirstInterval
 			s.sendIIKeying(now)
 		case wire.ChunkRIKeying:
 			c, err := wire.ParseRIKeying(p)
@@ -451,7 +477,7 @@ func (s *Session) receiveKeying(now time.Time, from netip.AddrPort, plain []byte
 				e.drop(DropMalformed)
 				continue
 			}
-			est, err := s.initiator.Complete(c.SKRC)
+			est, err := s.hs.initiator.Complete(c.SKRC)
 			if err != nil {
 				e.drop(DropHandshake)
 				s.fail(now, ErrHandshakeFailed)
@@ -464,10 +490,9 @@ func (s *Session) receiveKeying(now time.Time, from netip.AddrPort, plain []byte
 			}
 			s.est, s.cipher, s.fsid = est, cipher, c.ResponderSessionID
 			s.farAddr = from
+			early := s.hs.early
 			s.setOpen(now)
 			e.stats.HandshakesCompleted++
-			early := s.early
-			s.early = nil
 			for _, p := range early {
 				s.receive(now, p.from, p.b)
 			}
@@ -640,13 +665,13 @@ func (s *Session) onMobilityReply(now time.Time, from netip.AddrPort, p []byte) 
 func (s *Session) onTimer(now time.Time) {
 	switch s.state {
 	case stateIHelloSent, stateKeyingSent:
-		if now.Sub(s.started) >= UltimateSessionTimeout {
+		if now.Sub(s.hs.started) >= UltimateSessionTimeout {
 			s.fail(now, ErrHandshakeTimeout)
 			return
 		}
 		if s.state == stateIHelloSent {
 			s.sendIHellos(now)
-		} else if !s.keyingNext.After(now) {
+		} else if !s.hs.keyingNext.After(now) {
 			s.sendIIKeying(now)
 		}
 	case stateOpen:
@@ -667,6 +692,10 @@ func (s *Session) onTimer(now time.Time) {
 			return
 		}
 		s.flows.onTimer(now, s)
+		if !s.trimAt.IsZero() && !s.trimAt.After(now) {
+			s.trimAt = time.Time{}
+			s.flows.trim()
+		}
 	case stateNearClose:
 		if now.Sub(s.closeStarted) >= NearCloseTimeout {
 			s.state = stateClosed
@@ -735,13 +764,13 @@ func (s *Session) onRTO(now time.Time) {
 func (s *Session) deadline(now time.Time) time.Time {
 	switch s.state {
 	case stateIHelloSent:
-		d := s.started.Add(UltimateSessionTimeout)
-		for _, c := range s.candidates {
+		d := s.hs.started.Add(UltimateSessionTimeout)
+		for _, c := range s.hs.candidates {
 			d = earliest(d, c.next)
 		}
 		return d
 	case stateKeyingSent:
-		return earliest(s.started.Add(UltimateSessionTimeout), s.keyingNext)
+		return earliest(s.hs.started.Add(UltimateSessionTimeout), s.hs.keyingNext)
 	case stateOpen:
 		d := s.rtoAt
 		if !s.keepaliveOut {
@@ -751,6 +780,7 @@ func (s *Session) deadline(now time.Time) time.Time {
 			d = earliest(d, s.lastIdle.Add(s.e.cfg.IdleLimit))
 		}
 		d = earliest(d, s.flows.deadline(now, s))
+		d = earliest(d, s.trimAt)
 		if len(s.control) > 0 || s.mobAddr.IsValid() {
 			d = earliest(d, now)
 		}
@@ -791,7 +821,7 @@ func (s *Session) readyPriority(now time.Time) (flow.Priority, bool) {
 // reserveFor is the part of the congestion window priority p must leave free.
 func (s *Session) reserveFor(now time.Time, p flow.Priority) cc.ByteCount {
 	for q := int(p) + 1; q < len(s.priSentAt); q++ {
-		if t := s.priSentAt[q]; !t.IsZero() && now.Sub(t) < cc.TimeCriticalTimeout {
+		if t := s.e.fromEpoch(s.priSentAt[q]); !t.IsZero() && now.Sub(t) < cc.TimeCriticalTimeout {
 			return cc.MSS
 		}
 	}
@@ -877,7 +907,8 @@ func (s *Session) sendDataPacket(now time.Time, pri flow.Priority, send func(net
 	s.tsn++
 	b, sent, tc := s.flows.appendData(b, now, s.tsn, pri, MaxPacket+wire.MaxHeaderLength)
 	if sent > 0 {
-		s.priSentAt[pri] = now
+		s.priSentAt[pri] = s.e.toEpoch(now)
+		s.trimAt = now.Add(flowTrimDelay)
 	}
 	if sent == 0 && len(b) == wire.MaxHeaderLength {
 		s.tsn--

@@ -119,7 +119,7 @@ func (e *engine) onRHello(now time.Time, from netip.AddrPort, c wire.RHello) {
 		return
 	}
 	cert, err := flashcrypto.ParseCert(c.Certificate)
-	if err != nil || !s.epd.Selects(cert) {
+	if err != nil || !s.hs.epd.Selects(cert) {
 		e.drop(DropHandshake)
 		return
 	}
@@ -145,12 +145,12 @@ func (e *engine) onRHello(now time.Time, from netip.AddrPort, c wire.RHello) {
 	}
 	e.touch(s)
 	s.farCert = cert
-	s.initiator = in
-	s.cookie = bytes.Clone(c.Cookie)
+	s.hs.initiator = in
+	s.hs.cookie = bytes.Clone(c.Cookie)
 	s.farAddr = from
 	s.state = stateKeyingSent
 	s.buildIIKeying()
-	s.keyingInterval = helloFirstInterval
+	s.hs.keyingInterval = helloFirstInterval
 	s.sendIIKeying(now)
 }
 
@@ -206,11 +206,12 @@ func (e *engine) onIIKeying(now time.Time, from netip.AddrPort, c wire.IIKeying,
 	}
 	// The same IIKeying again: its RIKeying was lost. Retransmit the stored
 	// one; this is the only time RIKeying is resent (digest §6).
+	sum := skicDigest(c.SKIC)
 	for _, s := range e.order {
-		if !s.isInitiator && s.farAddr == from && s.fsid == c.InitiatorSessionID && bytes.Equal(s.skic, c.SKIC) {
-			if s.riKeying != nil {
+		if !s.isInitiator && s.farAddr == from && s.fsid == c.InitiatorSessionID && s.skicSum == sum {
+			if s.hs != nil && s.hs.riKeying != nil {
 				e.stats.RIKeyingRetransmits++
-				e.queueStartup(from, s.riKeying)
+				e.queueStartup(from, s.hs.riKeying)
 			}
 			return
 		}
@@ -247,7 +248,7 @@ func (e *engine) completeResponder(now time.Time, j keyingJob) {
 		if o.state != stateIHelloSent && o.state != stateKeyingSent {
 			continue
 		}
-		same := (o.farCert != nil && o.farCert.PeerID == cert.PeerID) || (o.farCert == nil && o.epd.Selects(cert))
+		same := (o.farCert != nil && o.farCert.PeerID == cert.PeerID) || (o.farCert == nil && o.hs.epd.Selects(cert))
 		if !same {
 			continue
 		}
@@ -286,12 +287,12 @@ func (e *engine) completeResponder(now time.Time, j keyingJob) {
 	s.fsid = j.isid
 	s.farAddr = j.from
 	s.farCert = cert
-	s.skic = j.skic
+	s.skicSum = skicDigest(j.skic)
 	s.est = est
 	s.cipher = cipher
 	ri := wire.RIKeying{ResponderSessionID: s.rsid, SKRC: skrc, Signature: []byte{flashcrypto.Signature}}.Append(nil)
-	s.riKeying = e.sealStartup(now, j.isid, ri, 0)
-	e.queueStartup(j.from, s.riKeying)
+	s.hs.riKeying = e.sealStartup(now, j.isid, ri, 0)
+	e.queueStartup(j.from, s.hs.riKeying)
 	s.setOpen(now)
 	e.stats.HandshakesAccepted++
 	for _, o := range losing {

@@ -281,8 +281,8 @@ func TestEarlyPacketsReplayed(t *testing.T) {
 	}
 	f.Write([]byte("before the RIKeying"), WriteOptions{})
 	p.b.flush(p.now, func(_ netip.AddrPort, b []byte) { p.a.receive(p.now, p.addrB, b) })
-	if len(sa.early) != 1 {
-		t.Fatalf("%d early packets kept", len(sa.early))
+	if len(sa.hs.early) != 1 {
+		t.Fatalf("%d early packets kept", len(sa.hs.early))
 	}
 	p.a.receive(p.now, p.addrB, held[0])
 	if sa.state != stateOpen {
@@ -307,8 +307,8 @@ func TestEarlyPacketsReplayed(t *testing.T) {
 		junk[0], junk[1], junk[2], junk[3] = byte(w0>>24), byte(w0>>16), byte(w0>>8), byte(w0)
 		q.a.receive(q.now, q.addrB, junk)
 	}
-	if len(s2.early) != MaxEarlyPackets || q.a.stats.Dropped[DropEarlyOverflow] != 3 {
-		t.Fatalf("kept %d, overflow %d", len(s2.early), q.a.stats.Dropped[DropEarlyOverflow])
+	if len(s2.hs.early) != MaxEarlyPackets || q.a.stats.Dropped[DropEarlyOverflow] != 3 {
+		t.Fatalf("kept %d, overflow %d", len(s2.hs.early), q.a.stats.Dropped[DropEarlyOverflow])
 	}
 }
 

@@ -53,3 +53,10 @@ func (r *ring[T]) grow() {
 	}
 	r.buf, r.head = buf, 0
 }
+
+// trim releases the storage of an empty ring; push allocates it again.
+func (r *ring[T]) trim() {
+	if r.n == 0 {
+		r.buf, r.head = nil, 0
+	}
+}
