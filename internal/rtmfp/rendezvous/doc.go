@@ -37,15 +37,16 @@
 // Each listening socket has one rtmfp.Endpoint (its reader and loop
 // goroutines) and one accept goroutine. Each accepted session has one
 // goroutine that waits for the NetConnection control flow and then reads
-// it; after a quiet spell the peer is parked: its goroutine ends and a
-// single poller watches every parked control flow, starting a goroutine
-// again when a message arrives or the session ends (park.go), so an idle
-// peer costs no stack. Another goroutine, started only after createStream,
+// it; after a quiet spell the peer is parked: its goroutine ends and the
+// control flow's readiness function (rtmfp.RecvFlow.SetReadyFunc) hands
+// the peer to a single dispatcher goroutine when a message arrives or the
+// session ends, which starts a goroutine for it again (park.go), so an idle
+// peer costs no stack and no polling. Another goroutine, started only after createStream,
 // takes the client's NetStream flows, each read by a goroutine of its own
 // that answers publish and play (this server relays no media). One janitor
 // goroutine runs the periodic work: closing sessions that never connect,
-// refreshing verified addresses after mobility, pruning the per-source
-// tables. Introductions run
+// applying the address changes the transport reported
+// (rtmfp.Session.SetFarAddrFunc), pruning the per-source tables. Introductions run
 // in the transport's unmatched-IHello hook, on the endpoint's loop
 // goroutine. The peer table and the counters are guarded by one mutex; the
 // guard has its own. Shutdown closes every session in order, waits for the

@@ -36,10 +36,16 @@ type Server struct {
 	sessions  map[*rtmfp.Session]*peer     // every accepted session
 	peers     map[flashcrypto.PeerID]*peer // connected peers by peer ID
 	reachable int                          // peers in peers with peerInfo
-	parked    map[*peer]int                // peers without a goroutine, by poll slice (park.go)
-	parkSlot  int                          // the slice of the next parked peer
-	pollDone  chan struct{}                // closed when the poller ended
+	parked    map[*peer]struct{}           // peers without a goroutine (park.go)
+	pollDone  chan struct{}                // closed when the dispatcher ended
 	closing   bool
+
+	// Queues filled under the transport's lock (park.go); readyMu is a
+	// leaf lock.
+	readyMu  sync.Mutex
+	readyQ   []*peer       // parked peers whose control flow became readable
+	movedQ   []moved       // far address changes
+	readySig chan struct{} // readyQ is not empty
 }
 
 // New returns a server for cfg. It serves nothing until Serve is given a
@@ -52,14 +58,15 @@ func New(cfg Config) (*Server, error) {
 		cfg:      cfg,
 		sessions: make(map[*rtmfp.Session]*peer),
 		peers:    make(map[flashcrypto.PeerID]*peer),
-		parked:   make(map[*peer]int),
+		parked:   make(map[*peer]struct{}),
 		pollDone: make(chan struct{}),
+		readySig: make(chan struct{}, 1),
 	}
 	s.lim = newLimiter(cfg.Limits, cfg.Now, &s.ctr)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.wg.Add(1)
 	go s.janitor()
-	go s.poll()
+	go s.dispatch()
 	return s, nil
 }
 
@@ -84,10 +91,13 @@ func (s *Server) Serve(conn net.PacketConn) error {
 		KeepalivePeriod: s.cfg.KeepalivePeriod,
 		RetransmitLimit: s.cfg.RetransmitLimit,
 		IdleLimit:       s.cfg.IdleLimit,
-		// Each session holds a queue of this many unaccepted flows: a
-		// client needs one (its NetConnection), so the default 16 is
-		// plenty, and a small queue is memory saved per peer.
-		AcceptQueue: 16,
+		// Sessions opened while the accept loop is busy wait here.
+		AcceptQueue: 64,
+		// Each session (and each of our control flows) holds a queue of
+		// this many unaccepted flows: a client needs one for its
+		// NetConnection and a few per NetStream, taken at once, and a
+		// small queue is memory saved per peer.
+		FlowAcceptQueue: 8,
 		// Clients send us commands of a few hundred bytes: a small
 		// window bounds what one client can make us buffer.
 		RecvBufferCapacity: recvWindow,
@@ -145,7 +155,10 @@ func (s *Server) Addrs() []netip.AddrPort {
 // addSession registers an accepted session; it returns nil when the server
 // is shutting down (the session is then closed).
 func (s *Server) addSession(ep *rtmfp.Endpoint, sess *rtmfp.Session) *peer {
-	p := &peer{ep: ep, sess: sess, done: sess.Done(), id: sess.FarPeerID(), addr: sess.FarAddr(), opened: s.cfg.Now()}
+	p := &peer{ep: ep, sess: sess, done: sess.Done(), id: sess.FarPeerID(), opened: s.cfg.Now()}
+	// Registered before the address is read, so no move is missed.
+	sess.SetFarAddrFunc(func(a netip.AddrPort) { s.notePush(p, a) })
+	p.addr = sess.FarAddr()
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
@@ -203,28 +216,19 @@ func (s *Server) janitor() {
 }
 
 // sweep closes sessions that have not connected in time, follows peers
-// that moved, and prunes the limiter's tables.
+// that moved (as the transport reported them), and prunes the limiter's
+// tables.
 func (s *Server) sweep(now time.Time) {
 	var stale []*peer
 	s.mu.Lock()
-	ps := make([]*peer, 0, len(s.sessions))
 	for _, p := range s.sessions {
-		ps = append(ps, p)
 		if !p.connected && !p.closing && now.Sub(p.opened) >= s.cfg.ConnectTimeout {
 			p.closing = true
 			stale = append(stale, p)
 		}
 	}
 	s.mu.Unlock()
-	for _, p := range ps {
-		a := p.sess.FarAddr() // takes the transport's lock: not under s.mu
-		s.mu.Lock()
-		if _, live := s.sessions[p.sess]; live && a.IsValid() && a != p.addr {
-			s.lim.moveSession(p.addr, a)
-			p.addr = a
-		}
-		s.mu.Unlock()
-	}
+	s.applyMoves()
 	for _, p := range stale {
 		s.ctr.drop(DropConnectTimeout)
 		s.cfg.Logger.Info("connect timeout", "peer_id", p.id.String(), "addr", p.addr.String())
