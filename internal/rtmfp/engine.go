@@ -82,6 +82,8 @@ type engine struct {
 
 	sessions map[wire.SessionID]*Session // by our receive session ID
 	byTag    map[string]*Session         // initiators in IHELLO_SENT or KEYING_SENT
+	byAddr   map[netip.AddrPort]*Session // open sessions by far address (one of each)
+	bySKIC   map[uint64]*Session         // responder sessions by SKIC digest (repeated IIKeying)
 	order    []*Session                  // open sessions in round-robin order
 	snap     []*Session                  // scratch for snapshot
 	heap     []*Session                  // sessions with a deadline, earliest first (sched.go)
@@ -131,6 +133,8 @@ func newEngine(cfg Config) (*engine, error) {
 		rand:      cfg.Rand,
 		sessions:  make(map[wire.SessionID]*Session),
 		byTag:     make(map[string]*Session),
+		byAddr:    make(map[netip.AddrPort]*Session),
+		bySKIC:    make(map[uint64]*Session),
 		rbuf:      make([]byte, 0, MaxDatagram+64),
 		pbuf:      make([]byte, 0, maxStartupPacket+64),
 		wbuf:      make([]byte, 0, MaxDatagram+64),
@@ -441,6 +445,7 @@ func (e *engine) otherSessionTC(now time.Time) bool {
 // addOpen puts an opened session into the scheduling order.
 func (e *engine) addOpen(s *Session) {
 	e.order = append(e.order, s)
+	e.indexAddr(s)
 	e.nextSeq++
 	s.seq = e.nextSeq
 	e.touch(s)
@@ -460,10 +465,37 @@ func (e *engine) remove(s *Session) {
 			break
 		}
 	}
+	e.unindexAddr(s)
+	if !s.isInitiator {
+		if k := skicKey(s.skicSum); e.bySKIC[k] == s {
+			delete(e.bySKIC, k)
+		}
+	}
 	e.heapRemove(s)
 	if e.tcLastS == s {
 		e.tcLast, e.tcPrev, e.tcLastS = e.tcPrev, time.Time{}, nil
 	}
+}
+
+// indexAddr and unindexAddr keep byAddr, which answers "an open session
+// at this address" without a scan; when two sessions share an address
+// (after a move) the first keeps the entry.
+func (e *engine) indexAddr(s *Session) {
+	if _, taken := e.byAddr[s.farAddr]; !taken {
+		e.byAddr[s.farAddr] = s
+	}
+}
+
+func (e *engine) unindexAddr(s *Session) {
+	if e.byAddr[s.farAddr] == s {
+		delete(e.byAddr, s.farAddr)
+	}
+}
+
+// skicKey is the bySKIC key of a SKIC digest.
+func skicKey(d [16]byte) uint64 {
+	return uint64(d[0]) | uint64(d[1])<<8 | uint64(d[2])<<16 | uint64(d[3])<<24 |
+		uint64(d[4])<<32 | uint64(d[5])<<40 | uint64(d[6])<<48 | uint64(d[7])<<56
 }
 
 // findOpen returns an open session whose far certificate the EPD selects.

@@ -222,3 +222,65 @@ func TestFlowAcceptQueue(t *testing.T) {
 		t.Fatalf("default flow accept queue %d %v, want 5", c.FlowAcceptQueue, err)
 	}
 }
+
+// TestResponderIndexes: the responder finds a repeated IIKeying and an
+// open session at the initiator's address through its indexes: a late
+// copy of the IIKeying changes nothing, the same certificate from the same
+// address replaces the session (RFC 7425 §4.3.7), another certificate from
+// there is refused while it is open.
+func TestResponderIndexes(t *testing.T) {
+	p := newMemPair(t, rtmfptest.Identity(0), rtmfptest.Identity(1))
+	var toB [][]byte
+	p.onDeliverB = func(b []byte) { toB = append(toB, append([]byte(nil), b...)) }
+	sa, sb := p.connect(t)
+	p.onDeliverB = nil
+	// Some traffic, so that b has seen an authenticated packet and dropped
+	// its handshake state.
+	sf, err := sa.OpenFlow([]byte("x"), flow.PriorityImmediate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sf.Write([]byte("hello"), WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	p.pump()
+	if sb.hs != nil {
+		t.Fatal("responder kept its handshake state after the first packet")
+	}
+	for _, b := range toB { // every startup datagram again, IIKeying included
+		p.b.receive(p.now, p.addrA, b)
+		for p.b.work(p.now) {
+		}
+	}
+	p.pump()
+	if sb.err != nil || len(p.b.order) != 1 || len(p.b.accepted) != 0 || p.b.stats.HandshakesAccepted != 1 {
+		t.Fatalf("late IIKeying: err %v, %d open, %d accepted", sb.err, len(p.b.order), p.b.stats.HandshakesAccepted)
+	}
+	handshakeFrom := func(id int) *Session {
+		var err error
+		p.a, err = newEngine(Config{Identity: rtmfptest.Identity(id), Rand: rtmfptest.Rand(byte(10 + id)), Now: func() time.Time { return p.now }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		epdRaw := flashcrypto.CanonicalEPD(p.b.id.PeerID())
+		epd, _ := flashcrypto.ParseEPD(epdRaw)
+		s, err := p.a.startInitiator(p.now, epdRaw, epd, []netip.AddrPort{p.addrB})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.pump()
+		return s
+	}
+	// Another certificate from the same address: refused.
+	drops := p.b.stats.Dropped[DropHandshake]
+	if s := handshakeFrom(2); s.state == stateOpen || p.b.stats.Dropped[DropHandshake] == drops || sb.err != nil {
+		t.Fatalf("other certificate: state %d, drops %d -> %d, old session err %v", s.state, drops, p.b.stats.Dropped[DropHandshake], sb.err)
+	}
+	// The same certificate (a restarted peer): replaces the session.
+	if s := handshakeFrom(0); s.state != stateOpen || sb.err != ErrReplaced || len(p.b.order) != 1 || p.b.order[0] == sb {
+		t.Fatalf("same certificate: state %d, old session err %v, %d open", s.state, sb.err, len(p.b.order))
+	}
+	if len(p.b.byAddr) != 1 || p.b.byAddr[p.addrA] != p.b.order[0] || len(p.b.bySKIC) != 1 {
+		t.Fatalf("indexes: %d by address, %d by SKIC", len(p.b.byAddr), len(p.b.bySKIC))
+	}
+}

@@ -653,7 +653,9 @@ func (s *Session) onMobilityReply(now time.Time, from netip.AddrPort, p []byte) 
 		return
 	}
 	if from != s.farAddr {
+		s.e.unindexAddr(s)
 		s.farAddr = from
+		s.e.indexAddr(s)
 		s.cc.ResetBaseRTT()
 		if s.onMove != nil {
 			s.onMove(from)

@@ -207,14 +207,12 @@ func (e *engine) onIIKeying(now time.Time, from netip.AddrPort, c wire.IIKeying,
 	// The same IIKeying again: its RIKeying was lost. Retransmit the stored
 	// one; this is the only time RIKeying is resent (digest §6).
 	sum := skicDigest(c.SKIC)
-	for _, s := range e.order {
-		if !s.isInitiator && s.farAddr == from && s.fsid == c.InitiatorSessionID && s.skicSum == sum {
-			if s.hs != nil && s.hs.riKeying != nil {
-				e.stats.RIKeyingRetransmits++
-				e.queueStartup(from, s.hs.riKeying)
-			}
-			return
+	if s := e.bySKIC[skicKey(sum)]; s != nil && s.farAddr == from && s.fsid == c.InitiatorSessionID && s.skicSum == sum {
+		if s.hs != nil && s.hs.riKeying != nil {
+			e.stats.RIKeyingRetransmits++
+			e.queueStartup(from, s.hs.riKeying)
 		}
+		return
 	}
 	for _, j := range e.keyingQ {
 		if j.from == from && j.isid == c.InitiatorSessionID && bytes.Equal(j.skic, c.SKIC) {
@@ -261,14 +259,12 @@ func (e *engine) completeResponder(now time.Time, j keyingJob) {
 	// An open session with this far end at this address is replaced only
 	// by the very same certificate (RFC 7425 §4.3.7).
 	var replaced *Session
-	for _, o := range e.order {
-		if o.farAddr == j.from && o.state == stateOpen && o.farCert != nil {
-			if !cert.Overrides(o.farCert) {
-				e.drop(DropHandshake)
-				return
-			}
-			replaced = o
+	if o := e.byAddr[j.from]; o != nil && o.state == stateOpen && o.farCert != nil {
+		if !cert.Overrides(o.farCert) {
+			e.drop(DropHandshake)
+			return
 		}
+		replaced = o
 	}
 	skrc, est, err := flashcrypto.Respond(e.id, cert, j.skic, e.policy, e.rand)
 	if err != nil {
@@ -288,6 +284,7 @@ func (e *engine) completeResponder(now time.Time, j keyingJob) {
 	s.farAddr = j.from
 	s.farCert = cert
 	s.skicSum = skicDigest(j.skic)
+	e.bySKIC[skicKey(s.skicSum)] = s
 	s.est = est
 	s.cipher = cipher
 	ri := wire.RIKeying{ResponderSessionID: s.rsid, SKRC: skrc, Signature: []byte{flashcrypto.Signature}}.Append(nil)
