@@ -8,12 +8,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"fyne.io/fyne/v2/app"
 
 	"camchat/assets"
 	"camchat/internal/gui"
+	_ "camchat/internal/locale" // before Fyne reads the locale
 )
 
 const usage = `camchat: private video calls for up to five people, peer to peer over RTMFP.
@@ -58,21 +58,7 @@ func run(args []string, stdout, stderr io.Writer, open func()) int {
 }
 
 func openApp() {
-	plainLocale()
 	app.SetMetadata(assets.Metadata())
 	a := app.NewWithID(assets.AppID)
 	gui.NewMainWindow(a).ShowAndRun()
-}
-
-// plainLocale replaces the POSIX "C" locale, which Fyne cannot parse and
-// complains about at every start, with US English, the same texts it would
-// fall back to anyway.
-func plainLocale() {
-	for _, k := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
-		v := os.Getenv(k)
-		base, _, _ := strings.Cut(v, ".")
-		if base == "C" || base == "POSIX" {
-			os.Setenv(k, "en_US.UTF-8")
-		}
-	}
 }
