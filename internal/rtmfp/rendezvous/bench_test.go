@@ -48,6 +48,33 @@ func heap() (heapBytes, stackBytes uint64) {
 	return m.HeapAlloc, m.StackInuse
 }
 
+// udpRcvbufErrors is the host's count of UDP datagrams the kernel dropped
+// for a full socket receive buffer (Linux /proc/net/snmp), or -1.
+func udpRcvbufErrors() int64 {
+	b, err := os.ReadFile("/proc/net/snmp")
+	if err != nil {
+		return -1
+	}
+	var names []string
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 || f[0] != "Udp:" {
+			continue
+		}
+		if names == nil {
+			names = f
+			continue
+		}
+		for i, n := range names {
+			if n == "RcvbufErrors" && i < len(f) {
+				v, _ := strconv.ParseInt(f[i], 10, 64)
+				return v
+			}
+		}
+	}
+	return -1
+}
+
 // benchServer runs a server on loopback with the limits out of the way
 // (every client comes from 127.0.0.1) and idle-friendly timers.
 func benchServer(b *testing.B, groups []flashcrypto.Group) (*Server, netip.AddrPort) {
@@ -287,6 +314,7 @@ func introduceLoad(b *testing.B, srv *Server, addr netip.AddrPort, epds [][]byte
 	tag := make([]byte, 16)
 	intros := func() int { return int(atomic.LoadUint64(&srv.ctr.introductions)) }
 	base := intros()
+	kdrops := udpRcvbufErrors()
 	cpu0, t0 := cpuTime(), time.Now()
 	for sent := 0; sent < count; sent++ {
 		tag[0], tag[1], tag[2] = byte(sent), byte(sent>>8), byte(sent>>16)
@@ -311,7 +339,8 @@ func introduceLoad(b *testing.B, srv *Server, addr netip.AddrPort, epds [][]byte
 	if got < count {
 		// Lost before the server saw them (socket buffer or the
 		// transport's reader queue): reported, not hidden.
-		b.Logf("%d of %d IHellos introduced; drops %v; transport %v", got, count, srv.Stats().Dropped, srv.TransportStats())
+		b.Logf("%d of %d IHellos introduced; drops %v; transport %v; kernel UDP receive-buffer drops on the host +%d",
+			got, count, srv.Stats().Dropped, srv.TransportStats(), udpRcvbufErrors()-kdrops)
 	}
 	b.ReportMetric(100*float64(count-got)/float64(count), "intro-loss-%")
 	return got, wall, cpu

@@ -18,6 +18,13 @@ import (
 // pruning of the source tables).
 const janitorPeriod = time.Second
 
+// socketReadBuffer is the receive buffer asked of the kernel for each
+// listening socket (capped by the host, net.core.rmem_max on Linux). The
+// default (about 200 KiB, some 200 startup datagrams of kernel overhead
+// each) overflows in bursts of IHellos while the transport is busy with
+// handshakes; the transport's own queue holds 512 more.
+const socketReadBuffer = 4 << 20
+
 // recvWindow is the receive buffer of each flow a client opens to us.
 const recvWindow = 64 << 10
 
@@ -81,6 +88,9 @@ func (s *Server) Serve(conn net.PacketConn) error {
 	uc, ok := conn.(udpConn)
 	if !ok {
 		return fmt.Errorf("%w: %T is not a UDP socket", ErrConfig, conn)
+	}
+	if rb, ok := conn.(interface{ SetReadBuffer(int) error }); ok {
+		_ = rb.SetReadBuffer(socketReadBuffer) // best effort
 	}
 	var ep *rtmfp.Endpoint
 	ready := make(chan struct{})
