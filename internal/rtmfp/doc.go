@@ -75,6 +75,9 @@
 // Application
 // calls take the mutex briefly, change state and wake the loop; calls that
 // wait (Connect, Accept, AcceptFlow, Read, a Write on a full flow) wait on
-// channels, so they block durably under testing/synctest. Close stops both
-// goroutines and waits for them.
+// channels, so they block durably under testing/synctest. A server with many
+// idle peers need not park a goroutine in Read for each:
+// RecvFlow.SetReadyFunc reports when a flow becomes readable, and
+// Session.SetFarAddrFunc when a far end moved. Close stops both goroutines
+// and waits for them.
 package rtmfp

@@ -284,3 +284,34 @@ func TestResponderIndexes(t *testing.T) {
 		t.Fatalf("indexes: %d by address, %d by SKIC", len(p.b.byAddr), len(p.b.bySKIC))
 	}
 }
+
+// BenchmarkIdleLoopPass is one pass of the endpoint's loop (timeout, flush,
+// nextDeadline) over 10,000 idle sessions whose keepalives are spread over
+// the period, advancing 1 ms per pass: about one session is due each time,
+// so the cost must not depend on the other 9,999. (Nobody answers: after
+// its keepalive each session retransmits the Ping on its backed-off RTO;
+// the limits are set so that none gives up.)
+func BenchmarkIdleLoopPass(b *testing.B) {
+	now := time.Unix(1_000_000, 0)
+	e, err := newEngine(Config{Identity: rtmfptest.Identity(0), Rand: rtmfptest.Rand(1), Now: func() time.Time { return now },
+		RetransmitLimit: 1 << 62, IdleLimit: 1 << 62})
+	if err != nil {
+		b.Fatal(err)
+	}
+	const n = 10000
+	addIdleSessions(e, &now, n, DefaultKeepalivePeriod/n)
+	sent := 0
+	send := func(netip.AddrPort, []byte) { sent++ }
+	e.flush(now, send)
+	e.visits = 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		now = now.Add(time.Millisecond)
+		e.timeout(now)
+		e.flush(now, send)
+		_ = e.nextDeadline(now)
+	}
+	b.ReportMetric(float64(e.visits)/float64(b.N), "visits/pass")
+	b.ReportMetric(float64(sent)/float64(b.N), "pkts/pass")
+}
