@@ -64,20 +64,24 @@ type limiter struct {
 	mu       sync.Mutex
 	global   tokenBucket
 	ips      map[netip.Addr]*ipState
-	addrs    map[netip.AddrPort]*addrState
+	addrs    map[netip.AddrPort]*addrState // startup packets and sessions
+	seen     *seenTable                    // addresses heard from in session packets only
 	sessions int
 }
 
 func newLimiter(lim Limits, now func() time.Time, ctr *counters) *limiter {
 	return &limiter{lim: lim, now: now, ctr: ctr,
-		ips: make(map[netip.Addr]*ipState), addrs: make(map[netip.AddrPort]*addrState)}
+		ips: make(map[netip.Addr]*ipState), addrs: make(map[netip.AddrPort]*addrState),
+		seen: newSeenTable(maxSeenAddrs)}
 }
 
 // admit decides whether the transport sees a received datagram of n bytes
-// from from; sid is its session ID (RFC 7016 §2.2.1). Every datagram from
-// an unverified address adds to that address's receive budget; startup
-// packets (session ID 0: IHello, IIKeying) are further subject to the
-// session limits and the token buckets, before any decryption.
+// from from; startup is true for session ID 0 (RFC 7016 §2.2.1). Every
+// datagram from an unverified address adds to that address's receive
+// budget; startup packets (IHello, IIKeying) are further subject to the
+// session limits and the token buckets, before any decryption. Session
+// packets never create source-table entries: anyone can send them from any
+// address, and a full source table refuses new clients.
 func (l *limiter) admit(now time.Time, from netip.AddrPort, n int, startup bool) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -86,12 +90,13 @@ func (l *limiter) admit(now time.Time, from netip.AddrPort, n int, startup bool)
 	if !startup {
 		// Session packets pass (the transport authenticates them), but
 		// they still earn an unverified address its budget: the answer
-		// to a moved peer is a mobility check (RFC 7016 §3.5.4.2).
-		if a == nil && len(l.addrs) < l.lim.MaxSources {
-			a = &addrState{}
-			l.addrs[from] = a
+		// to a moved peer is a mobility check (RFC 7016 §3.5.4.2). An
+		// address not in the source table is accounted in the bounded
+		// seen table instead.
+		if a == nil {
+			a = l.seen.touch(from)
 		}
-		if a != nil && !verified {
+		if !verified {
 			l.account(now, a).recv += n
 		}
 		return true
@@ -155,6 +160,9 @@ func (l *limiter) allowSend(now time.Time, to netip.AddrPort, n int) bool {
 		return true
 	}
 	if a == nil {
+		a = l.seen.get(to)
+	}
+	if a == nil {
 		l.ctr.drop(DropAmplification)
 		return false
 	}
@@ -184,6 +192,7 @@ func (l *limiter) addSession(addr netip.AddrPort) {
 		a = &addrState{}
 		l.addrs[addr] = a
 	}
+	l.seen.remove(addr)
 	a.sessions++
 }
 
@@ -210,7 +219,7 @@ func (l *limiter) moveSession(from, to netip.AddrPort) {
 
 // prune forgets sources whose state no longer matters: no session, a full
 // bucket and an expired amplification window. It returns how many entries
-// remain.
+// remain in the source table (the seen table is not counted).
 func (l *limiter) prune(now time.Time) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -224,6 +233,7 @@ func (l *limiter) prune(now time.Time) int {
 			delete(l.addrs, k)
 		}
 	}
+	l.seen.removeIf(func(a *addrState) bool { return now.Sub(a.start) >= l.lim.AmplificationWindow })
 	return len(l.ips) + len(l.addrs)
 }
 

@@ -163,6 +163,73 @@ func TestSourceTable(t *testing.T) {
 	}
 }
 
+// TestGarbageCannotFillSourceTable: datagrams with a non-zero session ID
+// from as many spoofed sources as the source table holds (never decrypted)
+// create no source-table entries, so a genuine client's IHello right after
+// is admitted; they are accounted in the bounded seen table, which keeps
+// the most recent maxSeenAddrs addresses and never refuses anyone.
+func TestGarbageCannotFillSourceTable(t *testing.T) {
+	l, ctr := newTestLimiter(Limits{})
+	t0 := time.Unix(1000, 0)
+	spoofed := func(i int) netip.AddrPort {
+		return netip.AddrPortFrom(netip.AddrFrom4([4]byte{100, byte(i >> 16), byte(i >> 8), byte(i)}), 9)
+	}
+	for i := range DefaultLimits.MaxSources {
+		if !l.admit(t0, spoofed(i), 20, false) {
+			t.Fatal("session packet refused")
+		}
+	}
+	if len(l.addrs) != 0 || len(l.ips) != 0 || l.seen.len() != maxSeenAddrs {
+		t.Fatalf("after %d garbage datagrams: addrs %d ips %d seen %d, want 0 0 %d",
+			DefaultLimits.MaxSources, len(l.addrs), len(l.ips), l.seen.len(), maxSeenAddrs)
+	}
+	genuine := netip.MustParseAddrPort("198.51.100.7:5000")
+	if !l.admit(t0.Add(time.Second), genuine, 80, true) {
+		t.Fatal("genuine IHello refused after a garbage flood")
+	}
+	if got := ctr.dropped[DropSourcesFull].Load(); got != 0 {
+		t.Fatalf("sources-full drops %d, want 0", got)
+	}
+	if len(l.addrs) != 1 || len(l.ips) != 1 {
+		t.Fatalf("source table %d addrs %d ips, want 1 1", len(l.addrs), len(l.ips))
+	}
+	// The newest garbage source has a budget of 3×20 bytes; the oldest
+	// was evicted and gets nothing.
+	newest, oldest := spoofed(DefaultLimits.MaxSources-1), spoofed(0)
+	if !l.allowSend(t0, newest, 60) || l.allowSend(t0, newest, 1) || l.allowSend(t0, oldest, 1) {
+		t.Fatal("seen-table budget not exactly 3× what was received")
+	}
+	if got := ctr.dropped[DropAmplification].Load(); got != 2 {
+		t.Fatalf("amplification drops %d, want 2", got)
+	}
+	// The window ends: the janitor empties the seen table.
+	if n := l.prune(t0.Add(3 * time.Second)); n != 0 || l.seen.len() != 0 {
+		t.Fatalf("after prune: %d source entries, %d seen", n, l.seen.len())
+	}
+}
+
+// TestMovedPeerBudget: a peer that moved is heard from only in session
+// packets at its new address; that address gets a budget for the mobility
+// check from the seen table, and leaves it once the session moves there.
+func TestMovedPeerBudget(t *testing.T) {
+	l, _ := newTestLimiter(Limits{})
+	t0 := time.Unix(1000, 0)
+	old := netip.MustParseAddrPort("198.51.100.7:5000")
+	moved := netip.MustParseAddrPort("198.51.100.7:6000")
+	l.addSession(old)
+	l.admit(t0, moved, 100, false)
+	if l.seen.len() != 1 || len(l.addrs) != 1 {
+		t.Fatalf("seen %d addrs %d", l.seen.len(), len(l.addrs))
+	}
+	if !l.allowSend(t0, moved, 300) || l.allowSend(t0, moved, 1) {
+		t.Fatal("mobility check budget not 300 bytes")
+	}
+	l.moveSession(old, moved)
+	if l.seen.len() != 0 || !l.allowSend(t0, moved, 1<<20) {
+		t.Fatalf("after the move: seen %d", l.seen.len())
+	}
+}
+
 func BenchmarkAdmit(b *testing.B) {
 	l, _ := newTestLimiter(Limits{HandshakeRate: -1, HandshakeRatePerIP: -1})
 	t0 := time.Unix(1000, 0)
