@@ -75,6 +75,7 @@ func NewEndpoint(conn net.PacketConn, cfg Config) (*Endpoint, error) {
 	if a, ok := conn.LocalAddr().(*net.UDPAddr); ok {
 		ep.local = a.AddrPort()
 	}
+	e.localLoopback = ep.local.Addr().Unmap().IsLoopback()
 	ep.pool.New = func() any { b := make([]byte, MaxDatagram+1); return &b }
 	e.wake = ep.wake
 	ep.wg.Add(2)

@@ -90,8 +90,10 @@ type engine struct {
 	dirty    []*Session                  // sessions touched since the last flush (sched.go)
 	nextSeq  uint64                      // scheduling order of the next session that opens
 	visits   uint64                      // session visits by timeout and flush (tests count them)
-	nextSID  uint32
 	closed   bool
+	// localLoopback: our socket is bound to a loopback address, so loopback
+	// candidates and reply addresses are legitimate (usableAddr).
+	localLoopback bool
 
 	out       []outDatagram
 	keyingQ   []keyingJob
@@ -150,11 +152,6 @@ func newEngine(cfg Config) (*engine, error) {
 	if _, err := io.ReadFull(cfg.Rand, e.secret[:]); err != nil {
 		return nil, fmt.Errorf("rtmfp: randomness: %w", err)
 	}
-	var b [4]byte
-	if _, err := io.ReadFull(cfg.Rand, b[:]); err != nil {
-		return nil, fmt.Errorf("rtmfp: randomness: %w", err)
-	}
-	e.nextSID = uint32(b[0])<<16 | uint32(b[1])<<8 | uint32(b[2])
 	return e, nil
 }
 
@@ -181,16 +178,22 @@ func (e *engine) fromEpoch(t epochTime) time.Time {
 // timestamp is our header timestamp at now (RFC 7016 §2.2.4).
 func (e *engine) timestamp(now time.Time) cc.Timestamp { return cc.TimestampAt(now.Sub(e.epoch)) }
 
-// newSID picks an unused non-zero receive session ID.
-func (e *engine) newSID() wire.SessionID {
+// newSID picks an unused non-zero receive session ID, 32 random bits from
+// Config.Rand. It must not be predictable: a default-key RIKeying or Cookie
+// Change is addressed by it alone (RFC 7016 §3.5.1.1), so a guessable ID
+// would let an off-path sender answer our handshakes.
+func (e *engine) newSID() (wire.SessionID, error) {
+	var b [4]byte
 	for {
-		e.nextSID++
-		sid := wire.SessionID(e.nextSID)
-		if sid == 0 {
+		if _, err := io.ReadFull(e.rand, b[:]); err != nil {
+			return 0, fmt.Errorf("rtmfp: randomness: %w", err)
+		}
+		sid := wire.SessionID(uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]))
+		if sid == wire.StartupSessionID {
 			continue
 		}
 		if _, used := e.sessions[sid]; !used {
-			return sid
+			return sid, nil
 		}
 	}
 }

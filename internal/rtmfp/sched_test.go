@@ -19,7 +19,10 @@ import (
 func addIdleSessions(e *engine, now *time.Time, n int, step time.Duration) []*Session {
 	ss := make([]*Session, n)
 	for i := range ss {
-		s := e.newSession(*now, false)
+		s, err := e.newSession(*now, false)
+		if err != nil {
+			panic(err)
+		}
 		s.fsid = wire.SessionID(i + 1)
 		s.farAddr = netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)}), 1935)
 		s.cipher = flashcrypto.NewDefaultCipher()

@@ -33,6 +33,13 @@ const (
 	pingMobility = 'M'
 	// maxControl bounds the control chunks queued between flushes.
 	maxControl = 4096
+	// fiHelloRate and fiHelloBurst bound the FIHellos per second a session
+	// gets answered (RFC 7016 §3.5.1.4): each answer goes to an address the
+	// far end names, so an authenticated but hostile far end must not turn
+	// us into a reflector. Honest forwarders relay one per IHello
+	// retransmission of each initiator, far below this.
+	fiHelloRate  = 4
+	fiHelloBurst = 8
 	// flowTrimDelay: flows quiet this long give back their queue storage
 	// (flow.Sender.Trim), so that an idle session is small; a busy one
 	// keeps it and does not allocate.
@@ -140,6 +147,7 @@ type Session struct {
 	closeNext    time.Time
 	control      []byte // control chunks waiting for the next packet
 	fiMode       FIHelloMode
+	fiHello      tokenBucket // FIHello answers (fiHelloRate)
 
 	// Address mobility (RFC 7016 §3.5.4.2).
 	mobAddr   netip.AddrPort // where a check is to be sent
@@ -157,27 +165,35 @@ type Session struct {
 	dirty bool      // in the engine's dirty list
 }
 
-func (e *engine) newSession(now time.Time, initiator bool) *Session {
+func (e *engine) newSession(now time.Time, initiator bool) (*Session, error) {
+	sid, err := e.newSID()
+	if err != nil {
+		return nil, err
+	}
 	s := &Session{
 		e:           e,
 		isInitiator: initiator,
-		rsid:        e.newSID(),
+		rsid:        sid,
 		hs:          &handshake{started: now},
 		opened:      make(chan struct{}),
 		done:        make(chan struct{}),
 		fiMode:      e.cfg.FIHelloMode,
 		keepalive:   e.keepalive,
 		hidx:        -1,
+		fiHello:     tokenBucket{rate: fiHelloRate, burst: fiHelloBurst},
 	}
 	s.flows.init(e.cfg.FlowAcceptQueue)
 	e.sessions[s.rsid] = s
 	e.touch(s)
-	return s
+	return s, nil
 }
 
 // startInitiator begins a handshake to epd at addrs (RFC 7016 §3.5.1.1).
 func (e *engine) startInitiator(now time.Time, epdRaw []byte, epd flashcrypto.EPD, addrs []netip.AddrPort) (*Session, error) {
-	s := e.newSession(now, true)
+	s, err := e.newSession(now, true)
+	if err != nil {
+		return nil, err
+	}
 	s.state = stateIHelloSent
 	s.hs.epd, s.hs.epdRaw = epd, bytes.Clone(epdRaw)
 	var tag [tagLen]byte
@@ -189,15 +205,22 @@ func (e *engine) startInitiator(now time.Time, epdRaw []byte, epd flashcrypto.EP
 	e.byTag[s.hs.tag] = s
 	e.stats.HandshakesInitiated++
 	for _, a := range addrs {
-		s.addCandidate(now, a)
+		s.addCandidate(now, a, netip.AddrPort{})
 	}
 	return s, nil
 }
 
 // addCandidate adds an address to try, at most MaxCandidates, and sends it
-// an IHello at once.
-func (s *Session) addCandidate(now time.Time, a netip.AddrPort) {
+// an IHello at once. informant is who told us the address (a Redirect's
+// source); for the application's own addresses it is the zero AddrPort and
+// only validity is checked. An address from the network must pass
+// usableAddr, so a Redirect cannot aim our IHellos at third parties.
+func (s *Session) addCandidate(now time.Time, a, informant netip.AddrPort) {
 	if !a.IsValid() || len(s.hs.candidates) >= MaxCandidates {
+		return
+	}
+	if informant.IsValid() && !s.e.usableAddr(a, informant) {
+		s.e.drop(DropBadAddress)
 		return
 	}
 	for _, c := range s.hs.candidates {
@@ -457,6 +480,14 @@ func (s *Session) receiveKeying(now time.Time, from netip.AddrPort, plain []byte
 		e.drop(DropBadMode)
 		return
 	}
+	// RIKeying and Cookie Change are sealed with the public default key and
+	// name the session only by our session ID: accept them only from the
+	// address our IIKeying went to, so that an off-path sender cannot open
+	// or redirect the handshake (RFC 7016 §3.5.1.1 leaves this check to us).
+	if from != s.farAddr {
+		e.drop(DropHandshake)
+		return
+	}
 	r := wire.NewChunkReader(plain[n:])
 	for t, p, ok := r.Next(); ok; t, p, ok = r.Next() {
 		switch t {
@@ -489,7 +520,6 @@ func (s *Session) receiveKeying(now time.Time, from netip.AddrPort, plain []byte
 				return
 			}
 			s.est, s.cipher, s.fsid = est, cipher, c.ResponderSessionID
-			s.farAddr = from
 			early := s.hs.early
 			s.setOpen(now)
 			e.stats.HandshakesCompleted++
@@ -501,6 +531,22 @@ func (s *Session) receiveKeying(now time.Time, from netip.AddrPort, plain []byte
 	}
 }
 
+// onFIHello answers a forwarded IHello (RFC 7016 §3.5.1.4) within the
+// session's FIHello budget, and only to a reply address usableAddr accepts.
+func (s *Session) onFIHello(now time.Time, from netip.AddrPort, c wire.FIHello) {
+	e := s.e
+	to := c.ReplyAddress.AddrPort
+	if !e.usableAddr(to, from) {
+		e.drop(DropBadAddress)
+		return
+	}
+	if !s.fiHello.take(now, 1) {
+		e.drop(DropRateLimited)
+		return
+	}
+	e.onIHello(now, from, to, c.EPD, c.Tag, 0, s)
+}
+
 // processChunks handles the chunks of an authenticated session packet.
 func (s *Session) processChunks(now time.Time, from netip.AddrPort, body []byte) {
 	e := s.e
@@ -508,6 +554,7 @@ func (s *Session) processChunks(now time.Time, from netip.AddrPort, body []byte)
 	s.flows.beginPacket()
 	var prev wire.UserData
 	havePrev := false
+	seenFIHello := false
 	for t, p, ok := r.Next(); ok; t, p, ok = r.Next() {
 		if t != wire.ChunkNextUserData {
 			havePrev = false
@@ -582,13 +629,18 @@ func (s *Session) processChunks(now time.Time, from netip.AddrPort, body []byte)
 				s.onFlowException(c.FlowID, c.Code)
 			}
 		case wire.ChunkFIHello:
+			if seenFIHello { // only the first FIHello of a packet counts
+				e.drop(DropRateLimited)
+				continue
+			}
+			seenFIHello = true
 			c, err := wire.ParseFIHello(p)
 			if err != nil {
 				e.drop(DropMalformed)
 				continue
 			}
 			if s.fiMode != FIHelloIgnore && s.state == stateOpen {
-				e.onIHello(now, from, c.ReplyAddress.AddrPort, c.EPD, c.Tag, 0, s)
+				s.onFIHello(now, from, c)
 			}
 		case wire.ChunkSessionClose:
 			switch s.state {

@@ -30,7 +30,7 @@ func (e *engine) receiveStartup(now time.Time, from netip.AddrPort, pkt []byte) 
 		return
 	}
 	r := wire.NewChunkReader(plain[n:])
-	seenIHello := false
+	seenIHello, seenIIKeying := false, false
 	for t, p, ok := r.Next(); ok; t, p, ok = r.Next() {
 		switch t {
 		case wire.ChunkIHello:
@@ -59,6 +59,14 @@ func (e *engine) receiveStartup(now time.Time, from netip.AddrPort, pkt []byte) 
 			}
 			e.onRedirect(now, from, c)
 		case wire.ChunkIIKeying:
+			// Only the first IIKeying of a packet counts, as for IHello:
+			// each may be answered (Cookie Change), and a spoofed datagram
+			// must not fan out into many answers.
+			if seenIIKeying {
+				e.drop(DropRateLimited)
+				continue
+			}
+			seenIIKeying = true
 			c, err := wire.ParseIIKeying(p)
 			if err != nil {
 				e.drop(DropMalformed)
@@ -101,9 +109,17 @@ func (e *engine) onIHello(now time.Time, from, replyTo netip.AddrPort, epdRaw, t
 	}
 	b := e.sealStartup(now, wire.StartupSessionID, chunk, 0)
 	if via != nil {
-		// Forwarded by an authenticated session: the far end vouches for it,
-		// so the amplification bound applies to the forwarder's session, not
-		// to this answer.
+		// Forwarded by an authenticated session, which onFIHello already
+		// rate-limited; its bytes are also charged to the endpoint's
+		// over-answer budget, when there is one, so that all sessions
+		// together cannot reflect more than that to third parties.
+		if e.overAnswer.rate > 0 {
+			if !e.overAnswer.take(now, float64(len(b))) {
+				e.drop(DropAmplification)
+				return
+			}
+			e.stats.OverAnswers++
+		}
 		e.queueStartup(replyTo, b)
 		return
 	}
@@ -176,11 +192,11 @@ func (e *engine) onRedirect(now time.Time, from netip.AddrPort, c wire.Redirect)
 	e.stats.Redirects++
 	e.touch(s)
 	if len(c.Addresses) == 0 {
-		s.addCandidate(now, from)
+		s.addCandidate(now, from, from)
 		return
 	}
 	for _, a := range c.Addresses {
-		s.addCandidate(now, a.AddrPort)
+		s.addCandidate(now, a.AddrPort, from)
 	}
 }
 
@@ -279,7 +295,11 @@ func (e *engine) completeResponder(now time.Time, j keyingJob) {
 	if replaced != nil {
 		replaced.abort(now, ErrReplaced, false)
 	}
-	s := e.newSession(now, false)
+	s, err := e.newSession(now, false)
+	if err != nil {
+		e.drop(DropHandshake)
+		return
+	}
 	s.fsid = j.isid
 	s.farAddr = j.from
 	s.farCert = cert

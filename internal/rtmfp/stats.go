@@ -29,6 +29,8 @@ const (
 	DropHandshake                        // handshake chunk that matches nothing, or keying failed
 	DropEarlyOverflow                    // undecryptable early packet beyond the 18 kept
 	DropAmplification                    // answer would exceed 3× the unauthenticated request
+	DropBadAddress                       // FIHello reply address or Redirect candidate we must not send to
+	DropTooManyFlows                     // new receive flow beyond the session's MaxRecvFlows
 	NumDropReasons
 )
 
@@ -36,6 +38,7 @@ var dropNames = [NumDropReasons]string{
 	"too short", "too long", "bad length", "unknown session", "decrypt/HMAC",
 	"replay", "checksum", "bad mode", "malformed", "rate limited",
 	"queue full", "bad cookie", "handshake", "early overflow", "amplification",
+	"bad address", "too many flows",
 }
 
 func (r DropReason) String() string {
