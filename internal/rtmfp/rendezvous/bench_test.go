@@ -85,7 +85,7 @@ func benchServer(b *testing.B, groups []flashcrypto.Group) (*Server, netip.AddrP
 	c := listenUDP(b)
 	srv := startServer(b, c, Config{Identity: id, Rand: rand.Reader,
 		KeepalivePeriod: time.Minute, RetransmitLimit: 2 * time.Minute, ConnectTimeout: time.Minute,
-		Limits: Limits{MaxSessionsPerIP: -1, HandshakeRate: -1, HandshakeRatePerIP: -1}})
+		Limits: Limits{MaxSessionsPerIP: -1, HandshakeRate: -1, HandshakeRatePerIP: -1, IntroductionRate: -1}})
 	return srv, c.LocalAddr().(*net.UDPAddr).AddrPort()
 }
 
@@ -243,7 +243,9 @@ func scaleClient(addr netip.AddrPort, g flashcrypto.Group, i int, eps []*rtmfp.E
 	if err != nil {
 		return err
 	}
-	id, err := flashcrypto.NewEphemeralIdentity(rand.Reader, []flashcrypto.Group{g}, flashcrypto.CertOptions{})
+	// Clients have static keys (digest §4): the server introduces no
+	// other kind, and refuses their setPeerInfo.
+	id, err := flashcrypto.NewStaticIdentity(rand.Reader, []flashcrypto.Group{g}, flashcrypto.CertOptions{})
 	if err != nil {
 		return err
 	}

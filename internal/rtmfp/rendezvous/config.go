@@ -84,6 +84,16 @@ type Limits struct {
 	// may be sent (default 2 s).
 	AmplificationWindow time.Duration
 
+	// IntroductionRate and IntroductionBurst are the token bucket of
+	// introductions to one target peer, per second. An introduction makes
+	// the target send an RHello to the initiator's address as the server
+	// saw it (RFC 7016 §3.5.1.5), which a spoofed IHello chooses: the
+	// bucket bounds how fast anyone can aim a client's RHellos at a
+	// victim. A legitimate initiator retransmits its IHello at 0, 1, 3.5,
+	// 7.5 s…, so a room's peers stay far below it.
+	IntroductionRate  float64
+	IntroductionBurst float64
+
 	// MaxSources bounds the per-source tables (source IPs and addresses
 	// tracked at once); when full, startup packets from new sources are
 	// dropped until entries expire.
@@ -99,6 +109,8 @@ var DefaultLimits = Limits{
 	HandshakeBurst:      8000,
 	HandshakeRatePerIP:  50,
 	HandshakeBurstPerIP: 100,
+	IntroductionRate:    10,
+	IntroductionBurst:   20,
 	AmplificationWindow: 2 * time.Second,
 	MaxSources:          100000,
 }
@@ -125,6 +137,8 @@ func (l Limits) withDefaults() Limits {
 	pickF(&l.HandshakeBurst, d.HandshakeBurst)
 	pickF(&l.HandshakeRatePerIP, d.HandshakeRatePerIP)
 	pickF(&l.HandshakeBurstPerIP, d.HandshakeBurstPerIP)
+	pickF(&l.IntroductionRate, d.IntroductionRate)
+	pickF(&l.IntroductionBurst, d.IntroductionBurst)
 	pickI(&l.MaxSources, d.MaxSources)
 	if l.AmplificationWindow == 0 {
 		l.AmplificationWindow = d.AmplificationWindow

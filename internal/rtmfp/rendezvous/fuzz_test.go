@@ -58,7 +58,7 @@ func FuzzControlMessage(f *testing.F) {
 	f.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
 	connect := controlSeeds(f)[0]
 	f.Fuzz(func(t *testing.T, msg []byte) {
-		p := &peer{done: make(chan struct{})}
+		p := &peer{done: make(chan struct{}), static: true}
 		fc := &fakeControl{}
 		if err := srv.command(p, fc, connect); err != nil || !p.connected {
 			t.Fatalf("connect: %v", err)
@@ -98,7 +98,7 @@ func TestControlConversation(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Shutdown(context.Background())
-	p := &peer{done: make(chan struct{})}
+	p := &peer{done: make(chan struct{}), static: true}
 	fc := &fakeControl{}
 	seeds := controlSeeds(t)
 	// Before connect, anything else ends the session.

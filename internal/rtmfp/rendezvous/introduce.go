@@ -16,7 +16,9 @@ import (
 // listing the target's observed address and every address it reported, and
 // the target gets an FIHello carrying the initiator's observed address, so
 // that its RHello opens the initiator's NAT while the initiator's IHellos
-// open the target's. It runs on ep's loop goroutine.
+// open the target's. Introductions to one target are rate-limited
+// (Limits.IntroductionRate), since the initiator's address may be forged.
+// It runs on ep's loop goroutine.
 func (s *Server) introduce(ep *rtmfp.Endpoint, u rtmfp.UnmatchedIHello) {
 	if u.Via != nil {
 		// A client forwarded an IHello to us: we are nobody's target.
@@ -38,6 +40,11 @@ func (s *Server) introduce(ep *rtmfp.Endpoint, u rtmfp.UnmatchedIHello) {
 	if !t.connected || !t.peerInfo || t.closing {
 		s.mu.Unlock()
 		s.ctr.drop(DropTargetNotReady)
+		return
+	}
+	if !t.intros.allow(s.cfg.Now(), s.cfg.Limits.IntroductionRate, s.cfg.Limits.IntroductionBurst) {
+		s.mu.Unlock()
+		s.ctr.drop(DropIntroRate)
 		return
 	}
 	addrs := make([]wire.Address, 0, 1+len(t.reported))

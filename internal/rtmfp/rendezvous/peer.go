@@ -35,6 +35,15 @@ type peer struct {
 	done   <-chan struct{} // sess.Done()
 	id     flashcrypto.PeerID
 	opened time.Time
+	// static: the client's certificate holds its static DH key, so the
+	// handshake proved it owns its peer ID (RFC 7425 §4.3). An ephemeral
+	// certificate is just bytes anyone can replay to claim the same peer
+	// ID, so such a client may connect but is never introduced.
+	static bool
+	// loopback: the server's socket is on loopback, so every initiator is
+	// on this host and loopback addresses reported by clients are
+	// reachable rather than a way to aim initiators at their own host.
+	loopback bool
 
 	// Guarded by Server.mu (the introduction hook reads them).
 	addr      netip.AddrPort   // the far address as last observed
@@ -42,6 +51,7 @@ type peer struct {
 	peerInfo  bool             // setPeerInfo received
 	reported  []netip.AddrPort // setPeerInfo addresses
 	closing   bool             // the server is closing this session
+	intros    tokenBucket      // introductions to this peer (introduce.go)
 
 	// Owned by the peer's goroutine, or by the parking poller while the
 	// peer is parked (the hand-over goes through Server.parked).
@@ -268,21 +278,33 @@ func (s *Server) allowed(app string) bool {
 }
 
 // setPeerInfo records the addresses a client reports (RFC 7425 §5.3.5;
-// rtmfp-cpp tcserver onSetPeerInfoCommand): every "ip:port" that parses,
-// at most MaxReportedAddrs, without duplicates.
+// rtmfp-cpp tcserver onSetPeerInfoCommand): every "ip:port" that parses
+// and is reportable (peeraddr.go), at most MaxReportedAddrs, without
+// duplicates. It registers the client as an introduction target, which is
+// refused to a client with an ephemeral certificate: its peer ID is not
+// bound to a key, so another client could claim it.
 func (s *Server) setPeerInfo(p *peer, cmd tc.Command) {
 	strs, err := tc.ParseSetPeerInfo(cmd)
 	if err != nil {
 		s.ctr.drop(DropBadCommand)
 		return
 	}
+	if !p.static {
+		s.ctr.drop(DropEphemeralPeer)
+		s.cfg.Logger.Debug("setPeerInfo refused: ephemeral certificate", "peer_id", p.id.String())
+		return
+	}
 	var addrs []netip.AddrPort
 	for _, a := range strs {
 		ap, err := netip.ParseAddrPort(a)
-		if err != nil || ap.Port() == 0 || !ap.Addr().IsValid() {
+		if err != nil {
 			continue
 		}
 		ap = netip.AddrPortFrom(ap.Addr().Unmap().WithZone(""), ap.Port())
+		if !reportable(ap, p.loopback) {
+			s.ctr.drop(DropPeerAddr)
+			continue
+		}
 		if !slices.Contains(addrs, ap) && len(addrs) < MaxReportedAddrs {
 			addrs = append(addrs, ap)
 		}

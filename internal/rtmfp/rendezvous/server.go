@@ -165,7 +165,9 @@ func (s *Server) Addrs() []netip.AddrPort {
 // addSession registers an accepted session; it returns nil when the server
 // is shutting down (the session is then closed).
 func (s *Server) addSession(ep *rtmfp.Endpoint, sess *rtmfp.Session) *peer {
-	p := &peer{ep: ep, sess: sess, done: sess.Done(), id: sess.FarPeerID(), opened: s.cfg.Now()}
+	cert := sess.FarCertificate()
+	p := &peer{ep: ep, sess: sess, done: sess.Done(), id: sess.FarPeerID(), opened: s.cfg.Now(),
+		static: cert != nil && cert.IsStatic(), loopback: ep.LocalAddr().Addr().IsLoopback()}
 	// Registered before the address is read, so no move is missed.
 	sess.SetFarAddrFunc(func(a netip.AddrPort) { s.notePush(p, a) })
 	p.addr = sess.FarAddr()

@@ -19,6 +19,9 @@ const (
 	DropBadCommand                       // malformed or unexpected command on the control flow
 	DropStreamFlow                       // NetStream flow refused (no media is relayed)
 	DropConnectTimeout                   // session closed for not completing connect in time
+	DropIntroRate                        // IHello for a target over its introduction rate
+	DropEphemeralPeer                    // setPeerInfo from a client with an ephemeral certificate
+	DropPeerAddr                         // setPeerInfo address that no initiator should be sent to
 	NumDropReasons
 )
 
@@ -26,7 +29,7 @@ var dropNames = [NumDropReasons]string{
 	"rate_global", "rate_source", "sessions_global", "sessions_source",
 	"sources_full", "amplification", "unknown_target", "target_not_ready",
 	"no_fingerprint", "forwarded", "not_tc", "bad_command", "stream_flow",
-	"connect_timeout",
+	"connect_timeout", "intro_rate", "ephemeral_peer", "peer_addr",
 }
 
 // String is the reason's name as used in logs and metrics labels.
