@@ -30,7 +30,18 @@
 //     the bytes it received from that address in the current window, RHello,
 //     Cookie Change, RIKeying and Redirect alike. The transport's cookies
 //     keep the server stateless until a valid IIKeying (RFC 7016 §3.5.1.2).
+//     Session packets (non-zero session ID, unauthenticated until the
+//     transport decrypts them) earn an unverified address a budget in a
+//     small LRU table of their own and never an entry in the source table
+//     that decides startup admission, so garbage cannot lock clients out.
 //     Every drop is counted by reason.
+//   - Introductions: only a client whose certificate holds a static key
+//     (its peer ID is bound to it) may register with setPeerInfo and be
+//     found; reported addresses that name no single remote host
+//     (unspecified, multicast, broadcast, link-local; loopback unless the
+//     server is on loopback) are dropped; introductions to one target are
+//     rate-limited (Limits.IntroductionRate), since each makes the target
+//     send an RHello to an address a forged IHello may choose.
 //
 // # Scale
 //

@@ -25,7 +25,8 @@ const janitorPeriod = time.Second
 // handshakes; the transport's own queue holds 512 more.
 const socketReadBuffer = 4 << 20
 
-// recvWindow is the receive buffer of each flow a client opens to us.
+// recvWindow is the receive window of each flow a client opens to us (see
+// the note at RecvBufferCapacity in Serve on what it does not bound).
 const recvWindow = 64 << 10
 
 // Server is a rendezvous server: one Endpoint per socket, one peer table.
@@ -108,8 +109,15 @@ func (s *Server) Serve(conn net.PacketConn) error {
 		// NetConnection and a few per NetStream, taken at once, and a
 		// small queue is memory saved per peer.
 		FlowAcceptQueue: 8,
-		// Clients send us commands of a few hundred bytes: a small
-		// window bounds what one client can make us buffer.
+		// Clients send us commands of a few hundred bytes, so a small
+		// window is the flow control an honest client needs. It does not
+		// bound our memory by itself: a client that ignores the window
+		// can make each of its flows hold up to the transport's per-flow
+		// limit (flow.RecvConfig.MaxBuffered, derived from this
+		// capacity), and it has several flows: its NetConnection, up to
+		// FlowAcceptQueue waiting to be taken and up to maxStreamFlows
+		// NetStream flows, which we read as data arrives but whose
+		// out-of-order fragments stay until the gap is filled.
 		RecvBufferCapacity: recvWindow,
 		// Clients ask us to introduce them; we never answer FIHellos.
 		FIHelloMode: rtmfp.FIHelloIgnore,

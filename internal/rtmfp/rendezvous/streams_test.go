@@ -2,6 +2,7 @@ package rendezvous
 
 import (
 	"context"
+	"runtime"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -87,5 +88,61 @@ func TestNetStreamAnswers(t *testing.T) {
 		if got := srv.Stats().Dropped[DropStreamFlow]; got != 1 {
 			t.Fatalf("stream flow drops %d", got)
 		}
+	})
+}
+
+// TestRejectedStreamFlowsLeaveNoState: the server keeps nothing per
+// NetStream flow it refuses (the transport forgets the flow itself): after
+// 40 refused stream-0 flows, counted as 40 drops, no stream flow is being
+// served and no goroutine is left for them, and a proper NetStream flow
+// is still served.
+func TestRejectedStreamFlowsLeaveNoState(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n, srv, addr := publicWorld(t, Config{})
+		x := newClient(t, listenHost(t, n, "x", "198.51.100.7"), 0, nil)
+		cx, r := dial(t, x, addr, "chat")
+		mustConnect(t, r)
+		cx.register(t) // createStream: stream 1
+		srv.mu.Lock()
+		var p *peer
+		for _, q := range srv.sessions {
+			p = q
+		}
+		srv.mu.Unlock()
+		synctest.Wait()
+		base := runtime.NumGoroutine()
+		const refused = 40
+		for i := range refused {
+			bad, err := cx.ret.OpenReturnFlow(tc.FlowMetadata{StreamID: 0}.Append(nil), flow.PriorityImmediate)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _ = bad.Write([]byte{0x14, 0, 0, 0, 0}, rtmfp.WriteOptions{})
+			settle(t, 2*time.Second, "stream-0 flow not refused", func() bool {
+				_, rejected := bad.Exception()
+				return rejected
+			})
+			bad.Close()
+			if i == 0 {
+				synctest.Wait()
+				base = runtime.NumGoroutine()
+			}
+		}
+		synctest.Wait()
+		if got := srv.Stats().Dropped[DropStreamFlow]; got != refused {
+			t.Fatalf("stream flow drops %d, want %d", got, refused)
+		}
+		if run, g := p.streamRun.Load(), runtime.NumGoroutine(); run != 0 || g != base {
+			t.Fatalf("after %d refused flows: %d served, %d goroutines (was %d)", refused, run, g, base)
+		}
+		ns, err := cx.ret.OpenReturnFlow(tc.FlowMetadata{StreamID: 1}.Append(nil), flow.PriorityImmediate)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := tc.Publish{Name: "cam"}.Command().AppendMessage(nil, 0)
+		if _, err := ns.Write(b, rtmfp.WriteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		settle(t, 2*time.Second, "NetStream flow not served", func() bool { return p.streamRun.Load() == 1 })
 	})
 }
