@@ -232,7 +232,7 @@ func (rf *RecvFlow) Read(ctx context.Context) ([]byte, error) {
 func (rf *RecvFlow) Reject(code uint64) {
 	e := rf.s.e
 	e.mu.Lock()
-	rf.r.Reject(code)
+	rf.r.Reject(e.cfg.Now(), code)
 	e.touch(rf.s)
 	e.mu.Unlock()
 	e.wake()

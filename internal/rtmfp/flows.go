@@ -9,8 +9,21 @@ import (
 )
 
 // MaxMetadata is the largest flow metadata accepted (rtmfp-cpp refuses to
-// open flows with more than 512 bytes).
+// open flows with more than 512 bytes); a received flow with more is
+// rejected.
 const MaxMetadata = 512
+
+// MaxRecvFlows bounds the receive flows a session keeps (open, lingering or
+// rejected and still reporting it). Every packet's work loops over them, so
+// a far end that opens flows without end would otherwise grow our memory
+// and per-packet cost without bound; beyond the bound a new flow is
+// rejected without being stored, like one that finds the accept queue full.
+// A call needs a handful per peer.
+const MaxRecvFlows = 256
+
+// maxRejectQ bounds the exception reports for unstored flows waiting for
+// the next packet; more are dropped (the sender retransmits and asks again).
+const maxRejectQ = 64
 
 // minDataRoom is the least room worth starting a User Data chunk for.
 const minDataRoom = 32
@@ -373,14 +386,21 @@ func (s *Session) onUserData(now time.Time, c wire.UserData) {
 func (s *Session) newRecvFlow(now time.Time, c wire.UserData) *RecvFlow {
 	f := &s.flows
 	reject := func(code uint64) *RecvFlow {
-		f.rejectQ = append(f.rejectQ, wire.FlowException{FlowID: c.FlowID, Code: code})
+		if len(f.rejectQ) < maxRejectQ {
+			f.rejectQ = append(f.rejectQ, wire.FlowException{FlowID: c.FlowID, Code: code})
+		}
 		return nil
 	}
 	if !c.Flags.Options() && len(c.Options) == 0 {
 		return reject(0)
 	}
 	opts, err := wire.ParseFlowOptions(c.Options)
-	if err != nil || !opts.HasMetadata || opts.UnknownMandatory {
+	if err != nil || !opts.HasMetadata || opts.UnknownMandatory || len(opts.Metadata) > MaxMetadata {
+		s.e.drop(DropMalformed)
+		return reject(0)
+	}
+	if len(f.recv) >= MaxRecvFlows {
+		s.e.drop(DropTooManyFlows)
 		return reject(0)
 	}
 	var parent *SendFlow
@@ -394,7 +414,7 @@ func (s *Session) newRecvFlow(now time.Time, c wire.UserData) *RecvFlow {
 		s: s,
 		r: flow.NewReceiver(flow.RecvConfig{
 			ID:             c.FlowID,
-			Metadata:       append([]byte(nil), opts.Metadata...),
+			Metadata:       opts.Metadata, // NewReceiver copies it
 			Associated:     opts.HasReturnAssociation,
 			AssociatedID:   opts.ReturnAssociation,
 			BufferCapacity: s.e.cfg.RecvBufferCapacity,

@@ -83,8 +83,10 @@
 // lowest; the newest drive the sender's loss detection). An ack is due within
 // 200 ms, or immediately on the rules of RFC 7016 §3.6.3.2 as rtmfp-cpp applies
 // them (digest §10). Hostile or malformed input (FSN above the sequence
-// number, data after FIN, jumps too far ahead, too many ranges, too many bytes
-// buffered) is dropped and counted in RecvStats, never a panic. A FIN with no
+// number, data after FIN, jumps too far ahead, too many ranges, more memory
+// held than MaxBuffered, by default twice the window plus 64 KiB counting the
+// pooled buffers' real size) is dropped and counted in RecvStats, never a
+// panic. A FIN with no
 // gaps moves to CompleteLinger for 120 s, then Closed.
 //
 // # Exported API
@@ -128,7 +130,7 @@
 //	func (s *Sender) Stats() SendStats
 //
 //	const MaxFragment, MaxMessage, InitialPeerWindow, SendLinger, PersistInitial, PersistMax
-//	const DefaultBufferCapacity, FragmentOverhead, DelayedAck, RecvLinger, DefaultMaxRanges, MaxSeqAhead
+//	const DefaultBufferCapacity, FragmentOverhead, DelayedAck, RecvLinger, RejectLinger, DefaultMaxRanges, MaxSeqAhead
 //	var ErrClosed, ErrTooLarge
 //
 //	type Order uint8 // OrderSequence (default), OrderNetwork, OrderHold
@@ -148,11 +150,12 @@
 //	func (r *Receiver) Read() (msg []byte, ok bool)           // a fresh copy
 //	func (r *Receiver) AppendNext(dst []byte) (out []byte, ok bool)
 //	func (r *Receiver) Ready() int                           // whole messages waiting for Read
-//	func (r *Receiver) Buffered() int                        // bytes held, FragmentOverhead per fragment
+//	func (r *Receiver) Buffered() int                        // bytes held, FragmentOverhead per fragment (the window)
+//	func (r *Receiver) Held() int                            // pooled memory held (the MaxBuffered bound)
 //	func (r *Receiver) Complete() bool                       // FIN seen and every message read or discarded
 //	func (r *Receiver) SetOrder(o Order); Order() Order
 //	func (r *Receiver) SetBufferCapacity(n int); SetWindowLimit(n int)
-//	func (r *Receiver) Reject(code uint64)
+//	func (r *Receiver) Reject(now time.Time, code uint64)
 //	func (r *Receiver) CumulativeAck() wire.SeqNum; ForwardSeq() wire.SeqNum
 //	func (r *Receiver) NextDeadline() time.Time              // linger end; zero = none
 //	func (r *Receiver) OnDeadline(now time.Time)

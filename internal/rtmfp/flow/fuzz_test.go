@@ -123,7 +123,7 @@ func fuzzReceiver(t *testing.T, data []byte) {
 			case 7:
 				switch in.byte() % 5 {
 				case 0:
-					r.Reject(in.vlu())
+					r.Reject(at(0), in.vlu())
 				case 1:
 					r.OnBufferProbe(now)
 				case 2:

@@ -51,7 +51,7 @@ func TestGoldenBytes(t *testing.T) {
 	r2 := NewReceiver(RecvConfig{ID: 9})
 	r2.OnData(at(0), 1, 0, whole, nil)
 	r2.OnData(at(0), 3, 0, whole, nil)
-	r2.Reject(0x21)
+	r2.Reject(at(0), 0x21)
 	got = r2.AppendAck(nil, packetBudget)
 	want = []byte{
 		0x5e, 0x00, 0x02, 0x09, 0x21, // Flow Exception Report: flow 9, code 0x21

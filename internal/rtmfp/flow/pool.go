@@ -46,6 +46,16 @@ func getBuf(n int) *[]byte {
 	return &b
 }
 
+// bufCap is the capacity getBuf(n) returns: the memory a buffer of n bytes
+// really holds, which the receiver's memory bound counts.
+func bufCap(n int) int {
+	c := poolClass(n)
+	if c < 0 {
+		return n
+	}
+	return 1 << (c + minPoolShift)
+}
+
 // putBuf returns a buffer obtained from getBuf. nil is ignored.
 func putBuf(p *[]byte) {
 	if p == nil {

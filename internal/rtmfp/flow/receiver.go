@@ -24,6 +24,12 @@ const (
 	// before its ID is forgotten (rtmfp-cpp RF_COMPLETE_LINGER_PERIOD, the
 	// maximum segment lifetime).
 	RecvLinger = 120 * time.Second
+	// RejectLinger is how long a rejected receive flow keeps answering
+	// with its exception report before its ID is forgotten, enough for the
+	// sender to hear of it and for fragments in flight to drain. A sender
+	// that never sends FIN cannot keep a rejected flow alive past it; what
+	// it sends later is refused as data for an unknown flow.
+	RejectLinger = 10 * time.Second
 	// DefaultMaxRanges caps the received-sequence ranges (gaps + 1) a
 	// receive flow keeps; fragments that would need more are dropped and
 	// counted. An honest sender rarely has more than a few dozen holes.
@@ -52,7 +58,7 @@ type RecvState uint8
 // Receive flow states.
 const (
 	RecvOpen           RecvState = iota
-	RecvRejected                 // Reject was called; every ack is preceded by an exception report
+	RecvRejected                 // Reject was called; every ack is preceded by an exception report, for RejectLinger
 	RecvCompleteLinger           // FIN seen with no gaps; still acknowledging for RecvLinger
 	RecvClosed                   // the session may forget the flow ID
 )
@@ -83,10 +89,13 @@ type RecvConfig struct {
 	BufferCapacity int
 	// WindowLimit caps the advertised window; 0 means no limit.
 	WindowLimit int
-	// MaxBuffered is the most bytes (data plus FragmentOverhead per
-	// fragment) held before fragments are dropped; 0 selects
-	// 4·BufferCapacity + 1 MiB. It bounds what a sender that ignores the
-	// window can make the receiver hold, and so the largest message.
+	// MaxBuffered is the most memory held (the pooled buffers' capacity
+	// plus FragmentOverhead per fragment and message) before fragments are
+	// dropped; 0 selects 2·BufferCapacity + DefaultBufferCapacity, following
+	// SetBufferCapacity. It bounds what a sender that ignores the window can
+	// make the receiver hold, and so the largest message. Twice the window
+	// is what an honest sender filling the window can take, since a pooled
+	// buffer is less than twice its data.
 	MaxBuffered int
 	// MaxRanges caps the received-sequence ranges; 0 selects
 	// DefaultMaxRanges.
@@ -145,7 +154,8 @@ type Receiver struct {
 	frags    []rfrag // undelivered fragments, ascending; frags[fh:] are live
 	fh       int
 	ready    ring[readyMsg]
-	buffered int // FragmentOverhead + data per fragment and per ready message
+	buffered int // FragmentOverhead + data per fragment and per ready message (the window)
+	held     int // FragmentOverhead + pooled buffer capacity, likewise (the memory bound)
 
 	// runStart..runLast: the front begin fragment and the last fragment
 	// known contiguous after it (see tryDelivery).
@@ -164,6 +174,7 @@ type Receiver struct {
 	lastNow     time.Time
 
 	exceptionCode uint64
+	reported      bool // the exception report went out at least once
 	lingerEnd     time.Time
 
 	stats RecvStats
@@ -207,7 +218,7 @@ func (r *Receiver) maxHeld() int {
 	if r.maxBuffered > 0 {
 		return r.maxBuffered
 	}
-	return 4*r.capacity + 1<<20
+	return 2*r.capacity + DefaultBufferCapacity
 }
 
 // ID returns the flow ID.
@@ -235,6 +246,10 @@ func (r *Receiver) ForwardSeq() wire.SeqNum { return r.fsn }
 // Buffered returns the bytes held: fragments and messages not yet read, each
 // with FragmentOverhead.
 func (r *Receiver) Buffered() int { return r.buffered }
+
+// Held returns the memory the buffered fragments and messages take: their
+// pooled buffers' capacity, each with FragmentOverhead. MaxBuffered bounds it.
+func (r *Receiver) Held() int { return r.held }
 
 // OnData applies one User Data or Next User Data chunk: sequence number seq,
 // forward sequence number fsn, flags and data as the session decoded them. It
@@ -266,7 +281,7 @@ func (r *Receiver) OnData(now time.Time, seq, fsn wire.SeqNum, flags wire.UserDa
 	fresh := !r.set.contains(seq)
 	abandoned := flags.Abandoned()
 	keep := fresh && !abandoned && r.state == RecvOpen && seq > max(fsn, r.set.cum())
-	if keep && r.buffered+len(data)+FragmentOverhead > r.maxHeld() {
+	if keep && r.held+bufCap(len(data))+FragmentOverhead > r.maxHeld() {
 		r.stats.DroppedBuffer++
 		return false
 	}
@@ -352,17 +367,20 @@ func (r *Receiver) AckDeadline() time.Time {
 	return r.ackSince.Add(DelayedAck)
 }
 
-// Reject refuses the flow (RFC 7016 §3.6.3.7): buffered data is dropped,
-// nothing more is delivered, and every ack is preceded by a Flow Exception
-// Report carrying code.
-func (r *Receiver) Reject(code uint64) {
+// Reject refuses the flow at now (RFC 7016 §3.6.3.7): buffered data is
+// dropped, nothing more is delivered, and every ack is preceded by a Flow
+// Exception Report carrying code. RejectLinger after the report first went
+// out, the flow closes and the session may forget it.
+func (r *Receiver) Reject(now time.Time, code uint64) {
 	if r.state != RecvOpen {
 		return
 	}
+	r.lastNow = now
 	r.state = RecvRejected
 	r.exceptionCode = code
+	r.lingerEnd = now.Add(RejectLinger)
 	r.dropBuffered()
-	r.scheduleAck(r.lastNow, true)
+	r.scheduleAck(now, true)
 }
 
 func (r *Receiver) dropBuffered() {
@@ -375,7 +393,7 @@ func (r *Receiver) dropBuffered() {
 		putBuf(r.ready.front().buf)
 		r.ready.popFront()
 	}
-	r.buffered = 0
+	r.buffered, r.held = 0, 0
 }
 
 // SetOrder changes the delivery order; leaving OrderHold delivers what
@@ -415,20 +433,28 @@ func (r *Receiver) Complete() bool {
 	return r.finSeen && r.set.cum() >= r.finalSeq && r.fh == len(r.frags) && r.ready.len() == 0
 }
 
-// NextDeadline returns the end of the linger, or zero.
+// NextDeadline returns the end of the linger (complete or rejected), or zero.
 func (r *Receiver) NextDeadline() time.Time {
-	if r.state == RecvCompleteLinger {
+	if r.state == RecvCompleteLinger || r.state == RecvRejected {
 		return r.lingerEnd
 	}
 	return time.Time{}
 }
 
-// OnDeadline closes a lingering flow whose time has come.
+// OnDeadline closes a lingering flow (complete or rejected) whose time has
+// come.
 func (r *Receiver) OnDeadline(now time.Time) {
-	if r.state == RecvCompleteLinger && !now.Before(r.lingerEnd) {
-		r.state = RecvClosed
-		r.shouldAck, r.ackNow = false, false
+	if r.state != RecvCompleteLinger && r.state != RecvRejected || now.Before(r.lingerEnd) {
+		return
 	}
+	if r.state == RecvRejected && !r.reported {
+		// The report has not gone out yet (no room in any packet so
+		// far): linger on from now rather than vanish unannounced.
+		r.lingerEnd = now.Add(RejectLinger)
+		return
+	}
+	r.state = RecvClosed
+	r.shouldAck, r.ackNow = false, false
 }
 
 // insert buffers a fresh fragment and returns its index, or -1.
@@ -451,5 +477,6 @@ func (r *Receiver) insert(seq wire.SeqNum, fra wire.Fragment, data []byte) int {
 	copy(r.frags[at+1:], r.frags[at:])
 	r.frags[at] = rfrag{seq: seq, fra: fra, buf: buf}
 	r.buffered += len(data) + FragmentOverhead
+	r.held += cap(*buf) + FragmentOverhead
 	return at
 }

@@ -103,7 +103,7 @@ func TestReceiverImmediateAckRules(t *testing.T) {
 	})
 	t.Run("not open", func(t *testing.T) {
 		r := newOpen()
-		r.Reject(0)
+		r.Reject(at(0), 0)
 		settle(t, r)
 		if !r.OnData(at(10), 2, 1, whole, nil) {
 			t.Fatal("chunk on a rejected flow not acknowledged at once")
@@ -283,7 +283,7 @@ func TestReceiverAckTruncationKeepsNewest(t *testing.T) {
 		t.Fatal("ack no longer due after it did not fit")
 	}
 	// The rejected flow's exception report must fit too.
-	r.Reject(3)
+	r.Reject(at(0), 3)
 	if out := r.AppendAck(nil, hdr+1); len(out) != 0 {
 		t.Fatal("exception without its ack")
 	}
@@ -341,10 +341,11 @@ func checkReceiver(t testing.TB, r *Receiver) {
 			t.Fatalf("set not ascending and disjoint: %v", rs)
 		}
 	}
-	held := 0
+	held, mem := 0, 0
 	for i := r.fh; i < len(r.frags); i++ {
 		f := r.frags[i]
 		held += len(f.data()) + FragmentOverhead
+		mem += cap(*f.buf) + FragmentOverhead
 		if i > r.fh && f.seq <= r.frags[i-1].seq {
 			t.Fatalf("fragments out of order at %d", i)
 		}
@@ -354,9 +355,47 @@ func checkReceiver(t testing.TB, r *Receiver) {
 	}
 	for i := 0; i < r.ready.len(); i++ {
 		held += len(*r.ready.at(i).buf) + FragmentOverhead
+		mem += cap(*r.ready.at(i).buf) + FragmentOverhead
+	}
+	if mem != r.held {
+		t.Fatalf("held %d, counted %d", r.held, mem)
 	}
 	if held != r.buffered || held > r.maxHeld()+FragmentOverhead {
 		t.Fatalf("buffered %d, counted %d (max %d)", r.buffered, held, r.maxHeld())
+	}
+}
+
+// A sender that ignores the window fills a hole-fronted flow with fragments
+// just above a pool size class: the memory held, counted in pooled buffer
+// capacity, stays within twice the window plus DefaultBufferCapacity, and
+// the rest is dropped and counted. (Before, 4·window + 1 MiB counted in data
+// bytes: 1.3 MB held with a 64 KiB window.)
+func TestReceiverMemoryBound(t *testing.T) {
+	const window = 64 << 10
+	r := NewReceiver(RecvConfig{ID: 1, BufferCapacity: window})
+	data := make([]byte, 1025) // pooled in 2048-byte buffers
+	for seq := wire.SeqNum(2); seq < 2000; seq++ {
+		r.OnData(at(0), seq, 0, wire.UserDataFlags(0).WithFragment(wire.FragmentMiddle), data)
+	}
+	limit := 2*window + DefaultBufferCapacity
+	kept := limit / (2048 + FragmentOverhead)
+	if r.Held() > limit || r.Held() != kept*(2048+FragmentOverhead) {
+		t.Fatalf("held %d bytes, want %d (limit %d)", r.Held(), kept*(2048+FragmentOverhead), limit)
+	}
+	if st := r.Stats(); st.DroppedBuffer != uint64(1998-kept) {
+		t.Fatalf("dropped %d fragments, want %d", st.DroppedBuffer, 1998-kept)
+	}
+	checkReceiver(t, r)
+	// The bound follows the buffer capacity.
+	r.SetBufferCapacity(2 * window)
+	r.OnData(at(0), 2000, 0, wire.UserDataFlags(0).WithFragment(wire.FragmentMiddle), data)
+	if r.Stats().DroppedBuffer != uint64(1998-kept) {
+		t.Fatal("fragment dropped after the capacity grew")
+	}
+	// Reject gives everything back.
+	r.Reject(at(0), 0)
+	if r.Held() != 0 || r.Buffered() != 0 {
+		t.Fatalf("after Reject: held %d, buffered %d", r.Held(), r.Buffered())
 	}
 }
 

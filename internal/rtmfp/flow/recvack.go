@@ -56,6 +56,9 @@ func (r *Receiver) AppendAck(dst []byte, budget int) []byte {
 		r.stats.Truncated++
 	}
 	r.stats.AcksSent++
+	if r.state == RecvRejected {
+		r.reported = true
+	}
 	r.shouldAck, r.ackNow, r.dataPackets = false, false, 0
 	r.prevBlocks = blocks
 	return dst

@@ -458,7 +458,7 @@ func TestSenderRejected(t *testing.T) {
 	b, _ := s.Write(at(0), msgOf(10, 0), WriteOptions{})
 	p1, _, _ := s.AppendData(nil, at(0), 1, packetBudget)
 	feed(t, r, at(20), p1)
-	r.Reject(7)
+	r.Reject(at(0), 7)
 	if r.State() != RecvRejected {
 		t.Fatal("not rejected")
 	}
