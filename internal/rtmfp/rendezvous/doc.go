@@ -47,9 +47,10 @@
 //
 // BenchmarkScale (go test -run '^$' -bench Scale -benchtime=1x; the
 // synthetic clients run in a separate process, RENDEZVOUS_BENCH_CLIENTS
-// overrides their number) measures an idle connected peer at about 9.4 KB
-// of server memory with 10,000 peers (session, keys and the two flows of
-// the NetConnection; the transport trims idle flow buffers), handshakes at
+// overrides their number; clients have static keys) measures an idle
+// connected peer at about 9.5 KB of server memory with 10,000 peers
+// (session, certificate, keys and the two flows of the NetConnection; the
+// transport trims idle flow buffers), handshakes at
 // about 2,500 (group 2) and 1,000 (group 14) per CPU-second, introductions
 // at over 40,000 per second, and the idle peers' keepalives at well under
 // 1% of a CPU: the transport's loop only visits sessions that are due or

@@ -240,3 +240,15 @@ func BenchmarkAdmit(b *testing.B) {
 		l.allowSend(t0, from, 100)
 	}
 }
+
+// BenchmarkAdmitGarbage is the cost of a session packet from a new
+// address each time, as in a flood of spoofed garbage: every call creates
+// a seen-table entry and, once the table is full, evicts the oldest.
+func BenchmarkAdmitGarbage(b *testing.B) {
+	l, _ := newTestLimiter(Limits{})
+	t0 := time.Unix(1000, 0)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		l.admit(t0, netip.AddrPortFrom(netip.AddrFrom4([4]byte{100, byte(i >> 16), byte(i >> 8), byte(i)}), 9), 20, false)
+	}
+}

@@ -50,9 +50,15 @@ func (t *seenTable) touch(a netip.AddrPort) *addrState {
 		return &e.Value.(*seenEntry).st
 	}
 	if t.order.Len() >= t.max {
+		// Full: the oldest entry becomes a's, without allocating (a
+		// flood of garbage from new addresses lands here).
 		old := t.order.Back()
-		delete(t.byKey, old.Value.(*seenEntry).key)
-		t.order.Remove(old)
+		s := old.Value.(*seenEntry)
+		delete(t.byKey, s.key)
+		*s = seenEntry{key: a}
+		t.byKey[a] = old
+		t.order.MoveToFront(old)
+		return &s.st
 	}
 	e := t.order.PushFront(&seenEntry{key: a})
 	t.byKey[a] = e
