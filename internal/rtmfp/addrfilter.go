@@ -10,7 +10,9 @@ import "net/netip"
 // multicast, the IPv4 limited broadcast, port 0 and loopback services of our
 // own host are refused. Loopback is allowed when our own socket is on
 // loopback (everything is local then) or when the informant that told us the
-// address is itself on loopback (a local process can reach loopback anyway).
+// address is itself on loopback (a local process can reach loopback anyway);
+// link-local unicast likewise only when our socket or the informant is
+// link-local (on the same link).
 func (e *engine) usableAddr(a, informant netip.AddrPort) bool {
 	if !a.IsValid() || a.Port() == 0 {
 		return false
@@ -23,6 +25,8 @@ func (e *engine) usableAddr(a, informant netip.AddrPort) bool {
 		return false
 	case ip.IsLoopback():
 		return e.localLoopback || informant.Addr().Unmap().IsLoopback()
+	case ip.IsLinkLocalUnicast():
+		return e.localLinkLocal || informant.Addr().Unmap().IsLinkLocalUnicast()
 	}
 	return true
 }

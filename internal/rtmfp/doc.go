@@ -32,6 +32,11 @@
 //     session to the same far end is reused and a concurrent attempt absorbed;
 //     IIKeying on the same schedule; one Cookie Change; RIKeying opens the
 //     session; up to 18 early packets are replayed; Redirects add candidates.
+//     Our receive session IDs are 32 random bits, and RIKeying and Cookie
+//     Change are taken only from the address our IIKeying went to, so an
+//     off-path sender cannot complete our handshakes; Redirect candidates
+//     that are unspecified, multicast, broadcast, port 0, loopback or
+//     link-local (unless we or the informant are there) are dropped.
 //   - Handshake, responder (§3.5.1.2–§3.5.1.6): stateless until a valid
 //     IIKeying (cookies from flashcrypto.CookieJar, Cookie Change when the
 //     initiator's address changed); a repeated IIKeying gets the stored
@@ -39,8 +44,12 @@
 //     wait for their public-key computation; unmatched IHellos go to
 //     Config.OnUnmatchedIHello (Endpoint.Redirect and Session.ForwardIHello
 //     then introduce the initiator); forwarded IHellos are answered per
-//     FIHelloMode. No answer to an unauthenticated datagram is more than three
-//     times its size (our IHellos are padded so any responder can answer).
+//     FIHelloMode, one per packet, at most 4 a second (burst 8) per session,
+//     charged to the over-answer budget and never to an address a Redirect
+//     candidate could not be. Only the first IHello and the first IIKeying of
+//     a packet count. No answer to an unauthenticated datagram is more than
+//     three times its size (our IHellos are padded so any responder can
+//     answer).
 //   - Packet protection per RFC 7425 §4 through flashcrypto; HMAC and session
 //     sequence numbers are negotiated (on between camchat peers, optional for
 //     Flash-era peers).
@@ -48,7 +57,11 @@
 //     (the responder waits one MRTO more), retransmit and idle limits, orderly
 //     close (Close Request every 5 s for at most 90 s; far close linger 19 s)
 //     and abort, address mobility by Ping 'M' checks.
-//   - Flows (§3.6) through package flow, packets assembled with immediate
+//   - Flows (§3.6) through package flow: at most MaxRecvFlows (256) receive
+//     flows per session, metadata at most MaxMetadata (512) bytes, a rejected
+//     flow forgotten flow.RejectLinger (10 s) after its exception report,
+//     each flow's memory at most twice its window plus 64 KiB; packets
+//     assembled with immediate
 //     acknowledgements first, then data by priority: eight strict levels, round
 //     robin within a level, across all sessions of the endpoint; TC on packets
 //     with time-critical data, TCR when another session received TC within

@@ -76,6 +76,7 @@ func NewEndpoint(conn net.PacketConn, cfg Config) (*Endpoint, error) {
 		ep.local = a.AddrPort()
 	}
 	e.localLoopback = ep.local.Addr().Unmap().IsLoopback()
+	e.localLinkLocal = ep.local.Addr().Unmap().IsLinkLocalUnicast()
 	ep.pool.New = func() any { b := make([]byte, MaxDatagram+1); return &b }
 	e.wake = ep.wake
 	ep.wg.Add(2)

@@ -94,6 +94,8 @@ type engine struct {
 	// localLoopback: our socket is bound to a loopback address, so loopback
 	// candidates and reply addresses are legitimate (usableAddr).
 	localLoopback bool
+	// localLinkLocal: our socket is bound to a link-local address.
+	localLinkLocal bool
 
 	out       []outDatagram
 	keyingQ   []keyingJob

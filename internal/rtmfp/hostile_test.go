@@ -121,7 +121,7 @@ func TestFIHelloChargedToOverAnswerBudget(t *testing.T) {
 // Reply addresses we must not send to are dropped and counted; loopback is
 // allowed when our own socket is on loopback.
 func TestFIHelloReplyAddressFiltered(t *testing.T) {
-	bad := []string{"127.0.0.1:22", "0.0.0.0:9", "224.0.0.1:9", "255.255.255.255:9", "[ff02::1]:9", "[::]:9", "[::1]:22", "[::ffff:127.0.0.1]:22", "192.0.2.1:0"}
+	bad := []string{"127.0.0.1:22", "169.254.1.1:80", "[fe80::1]:80", "0.0.0.0:9", "224.0.0.1:9", "255.255.255.255:9", "[ff02::1]:9", "[::]:9", "[::1]:22", "[::ffff:127.0.0.1]:22", "192.0.2.1:0"}
 	p := newMemPair(t, rtmfptest.Identity(0), rtmfptest.Identity(1))
 	p.connect(t)
 	p.sb.fiMode = FIHelloSendRHello
@@ -192,7 +192,8 @@ func TestRedirectCandidatesFiltered(t *testing.T) {
 		loop := netip.MustParseAddrPort("127.0.0.1:22")
 		bad := []netip.AddrPort{netip.MustParseAddrPort("255.255.255.255:9"),
 			netip.MustParseAddrPort("224.0.0.1:9"), netip.MustParseAddrPort("0.0.0.0:9"),
-			netip.MustParseAddrPort("[ff02::1]:9"), netip.MustParseAddrPort("192.0.2.7:0")}
+			netip.MustParseAddrPort("[ff02::1]:9"), netip.MustParseAddrPort("192.0.2.7:0"),
+			netip.MustParseAddrPort("169.254.1.1:80")}
 		good := netip.MustParseAddrPort("192.0.2.1:1935")
 		addrs := []wire.Address{{AddrPort: loop}, {AddrPort: good}}
 		for _, a := range bad {
