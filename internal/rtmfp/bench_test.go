@@ -163,12 +163,13 @@ func BenchmarkResponderHandshake(b *testing.B) {
 // acknowledgements).
 func BenchmarkSteadyStateDataPath(b *testing.B) {
 	p := newMemPair(b, rtmfptest.Identity(0), rtmfptest.Identity(1))
+	const msgSize = 4 << 20
+	p.b.cfg.MaxRecvMessage = msgSize // larger than the 1 MiB window
 	sa, sb := p.connect(b)
 	f, err := sa.OpenFlow([]byte("bulk"), flow.PriorityBulk)
 	if err != nil {
 		b.Fatal(err)
 	}
-	const msgSize = 4 << 20
 	msg := make([]byte, msgSize)
 	var rf *RecvFlow
 	buf := make([]byte, 0, msgSize)

@@ -98,6 +98,13 @@ type Config struct {
 	// RecvBufferCapacity is each receive flow's buffer in bytes (the window
 	// advertised to the sender); 0 means 1 MiB.
 	RecvBufferCapacity int
+	// MaxRecvMessage is the largest message a receive flow must be able to
+	// reassemble; 0 means RecvBufferCapacity. With the window it bounds
+	// the memory one receive flow may hold, whatever its sender does:
+	// 2·(RecvBufferCapacity + MaxRecvMessage) of pooled buffers (a pooled
+	// buffer is less than twice its data). A larger message can never
+	// complete.
+	MaxRecvMessage int
 	// AcceptQueue bounds the sessions waiting for Accept; beyond it new
 	// ones are refused. 0 means 16. It also bounds the flows of each
 	// session waiting for AcceptFlow or AcceptReturn unless FlowAcceptQueue
@@ -158,6 +165,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.RecvBufferCapacity <= 0 {
 		cfg.RecvBufferCapacity = 1 << 20
+	}
+	if cfg.MaxRecvMessage <= 0 {
+		cfg.MaxRecvMessage = cfg.RecvBufferCapacity
 	}
 	if cfg.AcceptQueue <= 0 {
 		cfg.AcceptQueue = 16

@@ -60,7 +60,7 @@
 //   - Flows (§3.6) through package flow: at most MaxRecvFlows (256) receive
 //     flows per session, metadata at most MaxMetadata (512) bytes, a rejected
 //     flow forgotten flow.RejectLinger (10 s) after its exception report,
-//     each flow's memory at most twice its window plus 64 KiB; packets
+//     each flow's memory at most 2·(window + Config.MaxRecvMessage); packets
 //     assembled with immediate
 //     acknowledgements first, then data by priority: eight strict levels, round
 //     robin within a level, across all sessions of the endpoint; TC on packets

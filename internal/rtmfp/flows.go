@@ -418,6 +418,10 @@ func (s *Session) newRecvFlow(now time.Time, c wire.UserData) *RecvFlow {
 			Associated:     opts.HasReturnAssociation,
 			AssociatedID:   opts.ReturnAssociation,
 			BufferCapacity: s.e.cfg.RecvBufferCapacity,
+			// An honest sender keeps at most the window in flight, plus
+			// one message larger than it trickling in (flow's one-block
+			// minimum window); pooled buffers can take twice the data.
+			MaxBuffered: 2 * (s.e.cfg.RecvBufferCapacity + s.e.cfg.MaxRecvMessage),
 		}),
 		notify: make(chan struct{}, 1),
 		parent: parent,

@@ -114,7 +114,7 @@ func TestRecvFlowMetadataCapped(t *testing.T) {
 }
 
 // Flows nobody accepts, filled behind a hole by a sender that ignores the
-// window, hold at most twice the window plus 64 KiB each, counted in pooled
+// window, hold at most 2·(window + MaxRecvMessage) each, counted in pooled
 // buffer memory (review finding 4: 1.3 MB per flow with a 64 KiB window).
 func TestUnacceptedFlowMemoryBounded(t *testing.T) {
 	p := newMemPair(t, rtmfptest.Identity(0), rtmfptest.Identity(1))
@@ -140,7 +140,7 @@ func TestUnacceptedFlowMemoryBounded(t *testing.T) {
 			p.now = p.now.Add(time.Millisecond)
 		}
 	}
-	const limit = 2*window + flow.DefaultBufferCapacity
+	const limit = 2 * (window + window) // MaxRecvMessage defaults to the window
 	total := 0
 	for id, rf := range p.sb.flows.recv {
 		h := rf.r.Held()
