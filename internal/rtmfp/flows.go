@@ -397,10 +397,12 @@ func (s *Session) newRecvFlow(now time.Time, c wire.UserData) *RecvFlow {
 	opts, err := wire.ParseFlowOptions(c.Options)
 	if err != nil || !opts.HasMetadata || opts.UnknownMandatory || len(opts.Metadata) > MaxMetadata {
 		s.e.drop(DropMalformed)
+		s.stats.Dropped[DropMalformed]++
 		return reject(0)
 	}
 	if len(f.recv) >= MaxRecvFlows {
 		s.e.drop(DropTooManyFlows)
+		s.stats.Dropped[DropTooManyFlows]++
 		return reject(0)
 	}
 	var parent *SendFlow

@@ -69,8 +69,8 @@ func TestFIHelloAnswersBounded(t *testing.T) {
 	if pkts != 1 {
 		t.Fatalf("one datagram of %d FIHellos: %d answers, want 1", n, pkts)
 	}
-	if got := p.b.stats.Dropped[DropRateLimited]; got != uint64(n-1) {
-		t.Errorf("rate-limited drops %d, want %d", got, n-1)
+	if got, sg := p.b.stats.Dropped[DropRateLimited], p.sb.stats.Dropped[DropRateLimited]; got != uint64(n-1) || sg != got {
+		t.Errorf("rate-limited drops %d (session %d), want %d", got, sg, n-1)
 	}
 	if p.b.stats.OverAnswers != 1 {
 		t.Errorf("over-answers %d, want 1", p.b.stats.OverAnswers)
@@ -230,6 +230,14 @@ func TestRedirectCandidatesFiltered(t *testing.T) {
 	}
 }
 
+// earlyDatagram is a datagram to s's session ID that the default key does not
+// open (an early session packet, as far as s can tell).
+func earlyDatagram(s *Session, body []byte) []byte {
+	dg := append(make([]byte, 4), body...)
+	_ = wire.PutScrambledSessionID(dg, s.rsid)
+	return dg
+}
+
 func btoi(b bool) int {
 	if b {
 		return 1
@@ -301,8 +309,15 @@ func TestRIKeyingOnlyFromKeyingAddress(t *testing.T) {
 	if s.state != stateKeyingSent || s.farAddr != p.addrB || s.hs.cookieChanged {
 		t.Fatalf("after forged RIKeying and Cookie Change: state %d farAddr %v cookie changed %v", s.state, s.farAddr, s.hs.cookieChanged)
 	}
-	if got := p.a.stats.Dropped[DropHandshake] - drops; got != 2 {
-		t.Fatalf("handshake drops %d, want 2", got)
+	// Nor can it fill the early-packet slots.
+	for i := 0; i < MaxEarlyPackets; i++ {
+		p.a.receive(p.now, attacker, earlyDatagram(s, make([]byte, 64)))
+	}
+	if len(s.hs.early) != 0 {
+		t.Fatalf("%d early packets kept from %v", len(s.hs.early), attacker)
+	}
+	if got := p.a.stats.Dropped[DropHandshake] - drops; got != 2+MaxEarlyPackets {
+		t.Fatalf("handshake drops %d, want %d", got, 2+MaxEarlyPackets)
 	}
 	p.pump()
 	if s.state != stateOpen || s.farAddr != p.addrB {

@@ -70,8 +70,8 @@ func TestRejectedFlowsBounded(t *testing.T) {
 	if len(p.sb.flows.recv) != MaxRecvFlows || accepted != MaxRecvFlows {
 		t.Fatalf("%d flows kept, %d offered to the application; want %d", len(p.sb.flows.recv), accepted, MaxRecvFlows)
 	}
-	if got := p.b.stats.Dropped[DropTooManyFlows]; got != N-MaxRecvFlows {
-		t.Fatalf("too-many-flows drops %d, want %d", got, N-MaxRecvFlows)
+	if got, sg := p.b.stats.Dropped[DropTooManyFlows], p.sb.stats.Dropped[DropTooManyFlows]; got != N-MaxRecvFlows || sg != got {
+		t.Fatalf("too-many-flows drops %d (session %d), want %d", got, sg, N-MaxRecvFlows)
 	}
 	if exceptions != N {
 		t.Fatalf("%d exception reports, want one per flow (%d)", exceptions, N)

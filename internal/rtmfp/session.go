@@ -405,6 +405,12 @@ func (s *Session) receive(now time.Time, from netip.AddrPort, pkt []byte) {
 	case stateKeyingSent:
 		// RIKeying and Cookie Change come with the default key to our ID
 		// (RFC 7425 §4.1); anything else is an early session packet.
+		if from != s.farAddr {
+			// Only the address our IIKeying went to may answer it (see
+			// receiveKeying); nor may others fill the early-packet slots.
+			e.drop(DropHandshake)
+			return
+		}
 		plain, err := e.defCipher.Open(e.rbuf[:0], pkt[wire.SessionIDLength:])
 		if err != nil {
 			if len(s.hs.early) >= MaxEarlyPackets {
@@ -481,13 +487,10 @@ func (s *Session) receiveKeying(now time.Time, from netip.AddrPort, plain []byte
 		return
 	}
 	// RIKeying and Cookie Change are sealed with the public default key and
-	// name the session only by our session ID: accept them only from the
-	// address our IIKeying went to, so that an off-path sender cannot open
-	// or redirect the handshake (RFC 7016 §3.5.1.1 leaves this check to us).
-	if from != s.farAddr {
-		e.drop(DropHandshake)
-		return
-	}
+	// name the session only by our session ID: they are accepted only from
+	// the address our IIKeying went to (receive checks it), so that an
+	// off-path sender cannot open or redirect the handshake (RFC 7016
+	// §3.5.1.1 leaves this check to us).
 	r := wire.NewChunkReader(plain[n:])
 	for t, p, ok := r.Next(); ok; t, p, ok = r.Next() {
 		switch t {
@@ -538,10 +541,12 @@ func (s *Session) onFIHello(now time.Time, from netip.AddrPort, c wire.FIHello) 
 	to := c.ReplyAddress.AddrPort
 	if !e.usableAddr(to, from) {
 		e.drop(DropBadAddress)
+		s.stats.Dropped[DropBadAddress]++
 		return
 	}
 	if !s.fiHello.take(now, 1) {
 		e.drop(DropRateLimited)
+		s.stats.Dropped[DropRateLimited]++
 		return
 	}
 	e.onIHello(now, from, to, c.EPD, c.Tag, 0, s)
@@ -631,6 +636,7 @@ func (s *Session) processChunks(now time.Time, from netip.AddrPort, body []byte)
 		case wire.ChunkFIHello:
 			if seenFIHello { // only the first FIHello of a packet counts
 				e.drop(DropRateLimited)
+				s.stats.Dropped[DropRateLimited]++
 				continue
 			}
 			seenFIHello = true

@@ -299,7 +299,7 @@ func TestEarlyPacketsReplayed(t *testing.T) {
 	// More than MaxEarlyPackets are not kept.
 	q := newMemPair(t, rtmfptest.Identity(0), rtmfptest.Identity(1))
 	s2, _ := q.a.startInitiator(q.now, epdRaw, epd, []netip.AddrPort{q.addrB})
-	s2.state = stateKeyingSent
+	s2.state, s2.farAddr = stateKeyingSent, q.addrB // as onRHello leaves it
 	for i := 0; i < MaxEarlyPackets+3; i++ {
 		junk := make([]byte, 36)
 		junk[20] = byte(i)
