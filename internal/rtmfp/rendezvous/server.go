@@ -95,6 +95,7 @@ func (s *Server) Serve(conn net.PacketConn) error {
 	}
 	var ep *rtmfp.Endpoint
 	ready := make(chan struct{})
+	const maxCommand = 8 << 10
 	ecfg := rtmfp.Config{
 		Identity:        s.cfg.Identity,
 		Now:             s.cfg.Now,
@@ -119,6 +120,10 @@ func (s *Server) Serve(conn net.PacketConn) error {
 		// NetStream flows, which we read as data arrives but whose
 		// out-of-order fragments stay until the gap is filled.
 		RecvBufferCapacity: recvWindow,
+		// The largest command a client sends us (connect with its
+		// capabilities, setPeerInfo with 16 addresses) is far below this,
+		// and it sets the per-flow limit above: 2·(window + this).
+		MaxRecvMessage: maxCommand,
 		// Clients ask us to introduce them; we never answer FIHellos.
 		FIHelloMode: rtmfp.FIHelloIgnore,
 		OnUnmatchedIHello: func(u rtmfp.UnmatchedIHello) {
