@@ -52,6 +52,16 @@ func (sc *serverScene) config() ConnConfig {
 	}
 }
 
+// dial connects the scene's client to its server.
+func (sc *serverScene) dial(t *testing.T) *NetConnection {
+	t.Helper()
+	nc, err := Dial(sc.ctx, sc.client.ep, sc.config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return nc
+}
+
 // nextEvent returns the next connection event.
 func nextEvent(t *testing.T, nc *NetConnection) ConnEvent {
 	t.Helper()
@@ -71,10 +81,7 @@ func TestNetConnectionConnect(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		sc := newServerScene(t, nil)
 		start := time.Now()
-		nc, err := Dial(sc.ctx, sc.client.ep, sc.config())
-		if err != nil {
-			t.Fatal(err)
-		}
+		nc := sc.dial(t)
 		defer nc.Close()
 		// Handshake (IHello/RHello/IIKeying/RIKeying, 2 RTT) and connect
 		// with its answer (1 RTT) over 20 ms links.
@@ -183,10 +190,7 @@ func TestNetConnectionKeepalive(t *testing.T) {
 func TestNetConnectionCloseNotifiesClosed(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		sc := newServerScene(t, nil)
-		nc, err := Dial(sc.ctx, sc.client.ep, sc.config())
-		if err != nil {
-			t.Fatal(err)
-		}
+		nc := sc.dial(t)
 		s := nc.Session()
 		nc.Close()
 		var codes []string
@@ -219,10 +223,7 @@ func TestNetConnectionCloseNotifiesClosed(t *testing.T) {
 func TestNetConnectionServerCloses(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		sc := newServerScene(t, nil)
-		nc, err := Dial(sc.ctx, sc.client.ep, sc.config())
-		if err != nil {
-			t.Fatal(err)
-		}
+		nc := sc.dial(t)
 		defer nc.Close()
 		if err := nc.Command("bye"); err != nil {
 			t.Fatal(err)
@@ -244,10 +245,7 @@ func TestNetConnectionServerCloses(t *testing.T) {
 func TestNetConnectionCalls(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		sc := newServerScene(t, nil)
-		nc, err := Dial(sc.ctx, sc.client.ep, sc.config())
-		if err != nil {
-			t.Fatal(err)
-		}
+		nc := sc.dial(t)
 		defer nc.Close()
 		// Transactions answered out of order still find their callers.
 		var wg sync.WaitGroup
@@ -273,10 +271,7 @@ func TestNetConnectionCalls(t *testing.T) {
 func TestNetConnectionAppShutdown(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		sc := newServerScene(t, nil)
-		nc, err := Dial(sc.ctx, sc.client.ep, sc.config())
-		if err != nil {
-			t.Fatal(err)
-		}
+		nc := sc.dial(t)
 		defer nc.Close()
 		nc.Command("shutdown")
 		var codes []string

@@ -28,10 +28,7 @@ func readStatus(t *testing.T, sc *serverScene, st *NetStream) StatusInfo {
 func TestNetStreamThroughServer(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		sc := newServerScene(t, nil)
-		nc, err := Dial(sc.ctx, sc.client.ep, sc.config())
-		if err != nil {
-			t.Fatal(err)
-		}
+		nc := sc.dial(t)
 		defer nc.Close()
 
 		pub, err := nc.CreateStream(sc.ctx)
@@ -140,10 +137,7 @@ func TestNetStreamThroughServer(t *testing.T) {
 func TestNetStreamsEndWithConnection(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		sc := newServerScene(t, nil)
-		nc, err := Dial(sc.ctx, sc.client.ep, sc.config())
-		if err != nil {
-			t.Fatal(err)
-		}
+		nc := sc.dial(t)
 		st, err := nc.CreateStream(sc.ctx)
 		if err != nil {
 			t.Fatal(err)
