@@ -140,6 +140,16 @@ func waitEvent(t *testing.T, w *watcher, limit time.Duration) (Event, time.Durat
 	return Event{}, 0
 }
 
+// noEvent fails if an event is waiting; what starts the failure message.
+func noEvent(t *testing.T, w *watcher, what string) {
+	t.Helper()
+	select {
+	case e := <-w.events:
+		t.Fatalf("%s %+v", what, e)
+	default:
+	}
+}
+
 func TestWatcherStalledDeviceSwitchesToDefault(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := newFakeSystem(t)
@@ -183,11 +193,7 @@ func TestWatcherStalledDeviceSwitchesToDefault(t *testing.T) {
 		if d := w.device(); d.ID != "aa" {
 			t.Fatalf("device after switch %+v", d)
 		}
-		select {
-		case e := <-w.events:
-			t.Fatalf("extra event %+v", e)
-		default:
-		}
+		noEvent(t, w, "extra event")
 	})
 }
 
@@ -213,11 +219,7 @@ func TestWatcherRemovedDeviceSwitchesToDefault(t *testing.T) {
 		}
 		// The default device is not looked up by ID, so no second event.
 		time.Sleep(3 * time.Second)
-		select {
-		case e := <-w.events:
-			t.Fatalf("extra event %+v", e)
-		default:
-		}
+		noEvent(t, w, "extra event")
 	})
 }
 
@@ -234,11 +236,7 @@ func TestWatcherStopNotification(t *testing.T) {
 		s.endpoint(0).stop <- struct{}{}
 		synctest.Wait()
 		time.Sleep(time.Second)
-		select {
-		case e := <-w.events:
-			t.Fatalf("event for a suspended but running device: %+v", e)
-		default:
-		}
+		noEvent(t, w, "event for a suspended but running device:")
 		// A real stop: the backend stopped the device.
 		e0 := s.endpoint(0)
 		e0.started.Store(false)
@@ -333,11 +331,7 @@ func TestWatcherSlowStartIsNotAStall(t *testing.T) {
 		}
 		defer w.stop()
 		time.Sleep(3 * time.Second)
-		select {
-		case e := <-w.events:
-			t.Fatalf("event for a slow start: %+v", e)
-		default:
-		}
+		noEvent(t, w, "event for a slow start:")
 		if got := s.progress.Load(); got < 90 {
 			t.Fatalf("%d callbacks, want the device running after its pause", got)
 		}
