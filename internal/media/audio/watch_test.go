@@ -127,6 +127,16 @@ func (s *fakeSystem) unplug(id DeviceID) {
 	s.mu.Unlock()
 }
 
+// start starts a watcher of device on the fake system.
+func (s *fakeSystem) start(t *testing.T, device DeviceID) *watcher {
+	t.Helper()
+	w, err := startWatcher(s.ops(), WatchConfig{}, device)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
 // waitEvent returns the next event and the virtual time it took.
 func waitEvent(t *testing.T, w *watcher, limit time.Duration) (Event, time.Duration) {
 	t.Helper()
@@ -153,10 +163,7 @@ func noEvent(t *testing.T, w *watcher, what string) {
 func TestWatcherStalledDeviceSwitchesToDefault(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := newFakeSystem(t)
-		w, err := startWatcher(s.ops(), WatchConfig{}, "bb")
-		if err != nil {
-			t.Fatal(err)
-		}
+		w := s.start(t, "bb")
 		defer w.stop()
 		if d := w.device(); d.Name != "USB Mic" || d.IsDefault {
 			t.Fatalf("device %+v, want USB Mic", d)
@@ -200,10 +207,7 @@ func TestWatcherStalledDeviceSwitchesToDefault(t *testing.T) {
 func TestWatcherRemovedDeviceSwitchesToDefault(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := newFakeSystem(t)
-		w, err := startWatcher(s.ops(), WatchConfig{}, "bb")
-		if err != nil {
-			t.Fatal(err)
-		}
+		w := s.start(t, "bb")
 		defer w.stop()
 		time.Sleep(2500 * time.Millisecond)
 		// PulseAudio moves the stream of a removed sink to the default:
@@ -226,10 +230,7 @@ func TestWatcherRemovedDeviceSwitchesToDefault(t *testing.T) {
 func TestWatcherStopNotification(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := newFakeSystem(t)
-		w, err := startWatcher(s.ops(), WatchConfig{}, DefaultDevice)
-		if err != nil {
-			t.Fatal(err)
-		}
+		w := s.start(t, DefaultDevice)
 		defer w.stop()
 		time.Sleep(time.Second)
 		// A suspend notification: the device still runs, nothing to do.
@@ -255,10 +256,7 @@ func TestWatcherStopNotification(t *testing.T) {
 func TestWatcherNoDeviceThenRecovery(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := newFakeSystem(t)
-		w, err := startWatcher(s.ops(), WatchConfig{}, "bb")
-		if err != nil {
-			t.Fatal(err)
-		}
+		w := s.start(t, "bb")
 		defer w.stop()
 		time.Sleep(time.Second)
 		s.unplug("aa")
@@ -293,10 +291,7 @@ func TestWatcherNoDeviceThenRecovery(t *testing.T) {
 func TestWatcherStopClosesDevice(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := newFakeSystem(t)
-		w, err := startWatcher(s.ops(), WatchConfig{}, DefaultDevice)
-		if err != nil {
-			t.Fatal(err)
-		}
+		w := s.start(t, DefaultDevice)
 		time.Sleep(100 * time.Millisecond)
 		w.stop()
 		if !s.endpoint(0).closed.Load() {
@@ -325,10 +320,7 @@ func TestWatcherSlowStartIsNotAStall(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := newFakeSystem(t)
 		s.pause = 2 * time.Second
-		w, err := startWatcher(s.ops(), WatchConfig{}, DefaultDevice)
-		if err != nil {
-			t.Fatal(err)
-		}
+		w := s.start(t, DefaultDevice)
 		defer w.stop()
 		time.Sleep(3 * time.Second)
 		noEvent(t, w, "event for a slow start:")
