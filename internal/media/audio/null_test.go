@@ -31,21 +31,29 @@ func openNull(t *testing.T) *Context {
 	return ctx
 }
 
-// TestNullDevicesRunAtNominalRate runs a null microphone and a null
-// speaker together and counts the 10 ms frames each delivers.
-func TestNullDevicesRunAtNominalRate(t *testing.T) {
+// openNullPair opens a null microphone and a null speaker that plays from
+// the returned queue; both close when the test ends.
+func openNullPair(t *testing.T) (*FrameQueue, *Capture, *Playback) {
+	t.Helper()
 	ctx := openNull(t)
 	q := NewFrameQueue(8)
 	capt, err := ctx.OpenCapture(CaptureConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer capt.Close()
+	t.Cleanup(func() { capt.Close() })
 	play, err := ctx.OpenPlayback(PlaybackConfig{Source: q})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer play.Close()
+	t.Cleanup(func() { play.Close() })
+	return q, capt, play
+}
+
+// TestNullDevicesRunAtNominalRate runs a null microphone and a null
+// speaker together and counts the 10 ms frames each delivers.
+func TestNullDevicesRunAtNominalRate(t *testing.T) {
+	q, capt, play := openNullPair(t)
 	if d := capt.Device(); d.Name != "NULL Capture Device" || !d.IsDefault {
 		t.Fatalf("capture device %+v", d)
 	}
@@ -158,18 +166,7 @@ func TestNullDevicesRunAtNominalRate(t *testing.T) {
 // testing.AllocsPerRun cannot see them; the process-wide count is an upper
 // bound that includes malgo's cgo callback path.
 func TestNullCallbacksDoNotAllocate(t *testing.T) {
-	ctx := openNull(t)
-	q := NewFrameQueue(8)
-	capt, err := ctx.OpenCapture(CaptureConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer capt.Close()
-	play, err := ctx.OpenPlayback(PlaybackConfig{Source: q})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer play.Close()
+	q, capt, play := openNullPair(t)
 	// Let both devices settle before counting.
 	for i := 0; i < 5; i++ {
 		capt.Release(<-capt.Frames())
