@@ -12,6 +12,23 @@ import (
 	"camchat/internal/rtmfp/tc"
 )
 
+// refusedStreamFlow opens a NetStream flow for stream 0 in return to the
+// server's control flow, sends it a message and waits for the server to
+// refuse it.
+func (cx *client) refusedStreamFlow(t *testing.T) *rtmfp.SendFlow {
+	t.Helper()
+	bad, err := cx.ret.OpenReturnFlow(tc.FlowMetadata{StreamID: 0}.Append(nil), flow.PriorityImmediate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = bad.Write([]byte{0x14, 0, 0, 0, 0}, rtmfp.WriteOptions{})
+	settle(t, 2*time.Second, "stream-0 flow not refused", func() bool {
+		_, rejected := bad.Exception()
+		return rejected
+	})
+	return bad
+}
+
 // TestNetStreamAnswers: after createStream, a Flash client's NetStream
 // flow (a return flow to the server's control flow) carrying publish is
 // answered with NetStream.Publish.Start, and play with
@@ -76,15 +93,7 @@ func TestNetStreamAnswers(t *testing.T) {
 			t.Fatalf("play answered %+v", info)
 		}
 		// A stream-0 flow in return to our control flow is refused.
-		bad, err := cx.ret.OpenReturnFlow(tc.FlowMetadata{StreamID: 0}.Append(nil), flow.PriorityImmediate)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _ = bad.Write([]byte{0x14, 0, 0, 0, 0}, rtmfp.WriteOptions{})
-		settle(t, 2*time.Second, "stream-0 flow not refused", func() bool {
-			_, rejected := bad.Exception()
-			return rejected
-		})
+		cx.refusedStreamFlow(t)
 		if got := srv.Stats().Dropped[DropStreamFlow]; got != 1 {
 			t.Fatalf("stream flow drops %d", got)
 		}
@@ -113,15 +122,7 @@ func TestRejectedStreamFlowsLeaveNoState(t *testing.T) {
 		base := runtime.NumGoroutine()
 		const refused = 40
 		for i := range refused {
-			bad, err := cx.ret.OpenReturnFlow(tc.FlowMetadata{StreamID: 0}.Append(nil), flow.PriorityImmediate)
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, _ = bad.Write([]byte{0x14, 0, 0, 0, 0}, rtmfp.WriteOptions{})
-			settle(t, 2*time.Second, "stream-0 flow not refused", func() bool {
-				_, rejected := bad.Exception()
-				return rejected
-			})
+			bad := cx.refusedStreamFlow(t)
 			bad.Close()
 			if i == 0 {
 				synctest.Wait()
