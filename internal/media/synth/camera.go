@@ -3,7 +3,6 @@ package synth
 import (
 	"fmt"
 	"image"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -28,12 +27,7 @@ type Camera struct {
 	cfg     CameraConfig
 	pattern *Pattern
 
-	mu      sync.Mutex // guards started and closed
-	started bool
-	closed  bool
-
-	stop chan struct{}
-	done chan struct{}
+	loop *video.Lifecycle
 
 	// Owned by the capture goroutine.
 	img *image.YCbCr
@@ -56,7 +50,7 @@ func NewCamera(cfg CameraConfig) (*Camera, error) {
 	if cfg.Epoch.IsZero() {
 		cfg.Epoch = time.Unix(0, 0)
 	}
-	return &Camera{cfg: cfg, pattern: p, stop: make(chan struct{}), done: make(chan struct{})}, nil
+	return &Camera{cfg: cfg, pattern: p, loop: video.NewLifecycle(ErrClosed, ErrStarted)}, nil
 }
 
 // Pattern returns the camera's pattern renderer.
@@ -74,40 +68,16 @@ func (c *Camera) Stats() (delivered, skipped uint64) {
 // capture time. deliver must return quickly and must not call Close; the
 // image is valid until it returns.
 func (c *Camera) Start(deliver func(video.Frame)) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	switch {
-	case c.closed:
-		return ErrClosed
-	case c.started:
-		return ErrStarted
-	}
-	c.started = true
-	go c.run(deliver)
-	return nil
+	return c.loop.Start(func(stop <-chan struct{}) { c.run(stop, deliver) })
 }
 
 // Close stops the camera and waits for its goroutine. Safe to call twice.
 func (c *Camera) Close() error {
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return nil
-	}
-	c.closed = true
-	started := c.started
-	c.mu.Unlock()
-	close(c.stop)
-	if started {
-		<-c.done
-	} else {
-		close(c.done)
-	}
+	c.loop.Close()
 	return nil
 }
 
-func (c *Camera) run(deliver func(video.Frame)) {
-	defer close(c.done)
+func (c *Camera) run(stop <-chan struct{}, deliver func(video.Frame)) {
 	start := c.cfg.Now()
 	due := func(tick int64) time.Time {
 		// Exact rational schedule: no accumulated rounding of 1/FPS.
@@ -119,12 +89,12 @@ func (c *Camera) run(deliver func(video.Frame)) {
 	var seq uint32
 	for {
 		select {
-		case <-c.stop:
+		case <-stop:
 			return
 		case <-timer.C:
 		}
 		select {
-		case <-c.stop: // Close won the race with the timer
+		case <-stop: // Close won the race with the timer
 			return
 		default:
 		}

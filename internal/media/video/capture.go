@@ -3,7 +3,6 @@ package video
 import (
 	"errors"
 	"image"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -48,13 +47,8 @@ type Camera struct {
 	dev  device
 	conv *Converter
 
-	mu      sync.Mutex // guards started and closed
-	started bool
-	closed  bool
-
-	stop chan struct{} // closed by Close to stop the loop
-	done chan struct{} // closed by the loop when it exits
-	err  error         // the loop's fatal error; written before done is closed
+	loop *Lifecycle
+	err  error // the loop's fatal error; written before the loop's Done is closed
 
 	delivered, bad atomic.Uint64
 }
@@ -67,7 +61,7 @@ func newCamera(cfg Config, dev device, mode Choice) *Camera {
 	conv, _ := NewConverter(mode.Format, mode.Size, cfg.Out) // mode.Format checked by Open
 	return &Camera{
 		path: cfg.Path, mode: mode, now: now, dev: dev, conv: conv,
-		stop: make(chan struct{}), done: make(chan struct{}),
+		loop: NewLifecycle(&DeviceError{Path: cfg.Path, Err: ErrClosed}, ErrStarted),
 	}
 }
 
@@ -86,28 +80,18 @@ func (c *Camera) Stats() Stats {
 // frame on that goroutine. deliver must return quickly (copy the image into
 // a pooled buffer and signal) and must not call Close.
 func (c *Camera) Start(deliver func(Frame)) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	switch {
-	case c.closed:
-		return &DeviceError{Path: c.path, Err: ErrClosed}
-	case c.started:
-		return ErrStarted
-	}
-	c.started = true
-	go c.run(deliver)
-	return nil
+	return c.loop.Start(func(stop <-chan struct{}) { c.run(stop, deliver) })
 }
 
 // Done is closed when the capture loop has ended, by Close or by a device
 // error (see Err).
-func (c *Camera) Done() <-chan struct{} { return c.done }
+func (c *Camera) Done() <-chan struct{} { return c.loop.Done() }
 
 // Err returns the error that ended the capture loop (for example the camera
 // was unplugged: ErrCameraNotFound), or nil. Valid after Done is closed.
 func (c *Camera) Err() error {
 	select {
-	case <-c.done:
+	case <-c.loop.Done():
 		return c.err
 	default:
 		return nil
@@ -117,19 +101,8 @@ func (c *Camera) Err() error {
 // Close stops the capture loop, waits for it to exit and closes the device.
 // It is safe to call more than once.
 func (c *Camera) Close() error {
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
+	if !c.loop.Close() {
 		return nil
-	}
-	c.closed = true
-	started := c.started
-	c.mu.Unlock()
-	close(c.stop)
-	if started {
-		<-c.done
-	} else {
-		close(c.done)
 	}
 	if err := c.dev.Close(); err != nil {
 		return deviceError(c.path, "close", err)
@@ -137,12 +110,11 @@ func (c *Camera) Close() error {
 	return nil
 }
 
-func (c *Camera) run(deliver func(Frame)) {
-	defer close(c.done)
+func (c *Camera) run(stop <-chan struct{}, deliver func(Frame)) {
 	var seq uint64
 	for {
 		select {
-		case <-c.stop:
+		case <-stop:
 			return
 		default:
 		}
@@ -156,7 +128,7 @@ func (c *Camera) run(deliver func(Frame)) {
 			return
 		}
 		select {
-		case <-c.stop:
+		case <-stop:
 			return // closed while waiting: do not dequeue another frame
 		default:
 		}

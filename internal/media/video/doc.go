@@ -16,6 +16,8 @@
 //     size; i420.go: allocation and reuse of I420 images.
 //   - camera.go: listing /dev/video* and opening a camera via
 //     github.com/blackjack/webcam; capture.go: the capture loop.
+//   - lifecycle.go: Lifecycle, the start-once, close-once state of a
+//     camera's frame goroutine (also used by synth.Camera).
 //   - errors.go: sentinels and the user-facing DeviceError.
 //
 // Goroutine model: Camera.Start runs one capture goroutine that owns the
