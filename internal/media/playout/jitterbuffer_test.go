@@ -479,18 +479,20 @@ func TestJitterLateCountedAndDropped(t *testing.T) {
 	}
 }
 
+// pathGetsFaster is a packet delay that drops by 100 ms at packet 100.
+func pathGetsFaster(i int) time.Duration {
+	if i < 100 {
+		return 140 * time.Millisecond
+	}
+	return 40 * time.Millisecond
+}
+
 func TestJitterCatchUpDropsQuietOnly(t *testing.T) {
 	jb := newJB(t, JitterConfig{})
-	// The path gets 100 ms faster at packet 100: the backlog is five
-	// frames above target and must be dropped, at quiet frames only.
-	d := func(i int) time.Duration {
-		if i < 100 {
-			return 140 * time.Millisecond
-		}
-		return 40 * time.Millisecond
-	}
+	// The backlog after the path gets faster is five frames above target
+	// and must be dropped, at quiet frames only.
 	quiet := func(i int) bool { return i%10 == 7 }
-	ts := run(t, jb, trace(400, 0, d, nil, quiet), 400, 0)
+	ts := run(t, jb, trace(400, 0, pathGetsFaster, nil, quiet), 400, 0)
 	st := jb.Stats()
 	if st.DroppedCatchUp != 5 || st.Forced != 0 || st.Stretched != 0 {
 		t.Errorf("dropped %d forced %d stretched %d, want 5 0 0", st.DroppedCatchUp, st.Forced, st.Stretched)
@@ -503,13 +505,7 @@ func TestJitterCatchUpDropsQuietOnly(t *testing.T) {
 
 func TestJitterCatchUpForcedWithoutQuiet(t *testing.T) {
 	jb := newJB(t, JitterConfig{})
-	d := func(i int) time.Duration {
-		if i < 100 {
-			return 140 * time.Millisecond
-		}
-		return 40 * time.Millisecond
-	}
-	ts := run(t, jb, trace(600, 0, d, nil, nil), 600, 0)
+	ts := run(t, jb, trace(600, 0, pathGetsFaster, nil, nil), 600, 0)
 	st := jb.Stats()
 	if st.DroppedCatchUp != 5 || st.Forced != 5 {
 		t.Errorf("dropped %d forced %d, want 5 and 5", st.DroppedCatchUp, st.Forced)
