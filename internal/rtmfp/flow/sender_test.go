@@ -3,6 +3,7 @@ package flow
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -49,7 +50,7 @@ func TestSenderFragmentsAndStartupOptions(t *testing.T) {
 		fras = append(fras, ud.Flags.Fragment())
 		got = append(got, ud.Data...)
 	}
-	if want := []wire.Fragment{wire.FragmentBegin, wire.FragmentMiddle, wire.FragmentEnd}; !equalFra(fras, want) {
+	if want := []wire.Fragment{wire.FragmentBegin, wire.FragmentMiddle, wire.FragmentEnd}; !slices.Equal(fras, want) {
 		t.Fatalf("FRA %v, want %v", fras, want)
 	}
 	if !bytes.Equal(got, msg) {
@@ -72,18 +73,6 @@ func TestSenderFragmentsAndStartupOptions(t *testing.T) {
 }
 
 func cctsn(n int) cc.TSN { return cc.TSN(n) }
-
-func equalFra(a, b []wire.Fragment) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
 
 func TestSenderNextUserDataAndSplitToBudget(t *testing.T) {
 	s := NewSender(SendConfig{ID: 2, Priority: PriorityImmediate})
