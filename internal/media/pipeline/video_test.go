@@ -3,6 +3,7 @@ package pipeline
 import (
 	"image"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -210,7 +211,7 @@ func TestKeyframeRequestInterval(t *testing.T) {
 	// (500 ms); the one at 1100 ms is granted at frame 11; the one at
 	// 1300 ms waits for frame 16 (1600 ms).
 	want := []uint32{0, 5, 11, 16}
-	if !equalU32(keys, want) {
+	if !slices.Equal(keys, want) {
 		t.Errorf("keyframes at frames %v, want %v", keys, want)
 	}
 	st := rig.vs.Stats()
@@ -250,18 +251,6 @@ func TestKeyframeRequestInterval(t *testing.T) {
 	if st := r.Stats(); st.Skipped != 20 || st.Decoded != 0 || st.KeyframeRequests != 7 || st.Suppressed != 13 {
 		t.Errorf("receiver %+v", st)
 	}
-}
-
-func equalU32(a, b []uint32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // addNoise adds a camera's sensor noise (±3 levels, below the stamp band so
