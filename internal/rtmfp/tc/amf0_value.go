@@ -167,3 +167,15 @@ type ECMAArray struct {
 func NewECMAArray(props ...Property) *ECMAArray {
 	return &ECMAArray{Properties: props}
 }
+
+// objectProperties returns the properties of v if it is an object or an
+// ECMA array: peers send either where an object is expected.
+func objectProperties(v Value) (Properties, bool) {
+	switch o := v.(type) {
+	case *Object:
+		return o.Properties, true
+	case *ECMAArray:
+		return o.Properties, true
+	}
+	return nil, false
+}

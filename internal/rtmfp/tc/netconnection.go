@@ -135,13 +135,8 @@ func ParseConnect(cmd Command) (Connect, error) {
 	if cmd.Name != CommandConnect {
 		return Connect{}, fmt.Errorf("tc: %q is not connect: %w", cmd.Name, ErrBadCommand)
 	}
-	var props Properties
-	switch o := cmd.Object.(type) {
-	case *Object:
-		props = o.Properties
-	case *ECMAArray:
-		props = o.Properties
-	default:
+	props, ok := objectProperties(cmd.Object)
+	if !ok {
 		return Connect{}, fmt.Errorf("tc: connect command object is %s: %w", typeName(cmd.Object), ErrBadCommand)
 	}
 	c := Connect{Args: cmd.Args}
@@ -219,13 +214,8 @@ func (c *Connect) setKnown(p Property) bool {
 		c.FourCCList = out
 		return true
 	case "videoFourCcInfoMap", "audioFourCcInfoMap":
-		var props Properties
-		switch o := p.Value.(type) {
-		case *Object:
-			props = o.Properties
-		case *ECMAArray:
-			props = o.Properties
-		default:
+		props, ok := objectProperties(p.Value)
+		if !ok {
 			return false
 		}
 		if props == nil {

@@ -79,17 +79,11 @@ func (s StatusInfo) IsError() bool { return s.Level == LevelError }
 // ParseStatusInfo reads an info object. Level and code must be strings;
 // description is optional; every other property goes to Extra in order.
 func ParseStatusInfo(v Value) (StatusInfo, error) {
-	var props Properties
-	switch o := v.(type) {
-	case *Object:
-		props = o.Properties
-	case *ECMAArray: // some servers answer with an ECMA array
-		props = o.Properties
-	default:
+	props, ok := objectProperties(v) // some servers answer with an ECMA array
+	if !ok {
 		return StatusInfo{}, fmt.Errorf("tc: info object is %s: %w", typeName(v), ErrBadCommand)
 	}
 	var s StatusInfo
-	var ok bool
 	if s.Level, ok = props.String("level"); !ok {
 		return StatusInfo{}, fmt.Errorf("tc: info object has no level string: %w", ErrBadCommand)
 	}
