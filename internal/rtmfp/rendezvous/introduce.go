@@ -57,6 +57,10 @@ func (s *Server) introduce(ep *rtmfp.Endpoint, u rtmfp.UnmatchedIHello) {
 	sess := t.sess
 	s.mu.Unlock()
 	addrs = slices.Clip(addrs)
+	// Counted before the packets leave, so that whoever sees an effect of
+	// the introduction (a direct session) also sees it counted. Redirect
+	// fails only once the endpoint is closing.
+	atomic.AddUint64(&s.ctr.introductions, 1)
 	if err := ep.Redirect(u.From, u.Tag, addrs...); err != nil {
 		return
 	}
@@ -65,6 +69,5 @@ func (s *Server) introduce(ep *rtmfp.Endpoint, u rtmfp.UnmatchedIHello) {
 			s.cfg.Logger.Debug("forward IHello", "target", epd.Fingerprint.String(), "err", err)
 		}
 	}
-	atomic.AddUint64(&s.ctr.introductions, 1)
 	s.cfg.Logger.Debug("introduction", "initiator", u.From.String(), "target", epd.Fingerprint.String(), "addresses", len(addrs))
 }
