@@ -477,13 +477,8 @@ func (s *Session) receive(now time.Time, from netip.AddrPort, pkt []byte) {
 // the session, Cookie Change restarts IIKeying once (RFC 7016 §3.5.1.1).
 func (s *Session) receiveKeying(now time.Time, from netip.AddrPort, plain []byte) {
 	e := s.e
-	h, n, err := wire.ParsePacketHeader(plain)
-	if err != nil {
-		e.drop(DropMalformed)
-		return
-	}
-	if h.Mode != wire.ModeStartup {
-		e.drop(DropBadMode)
+	r, ok := e.startupChunks(plain)
+	if !ok {
 		return
 	}
 	// RIKeying and Cookie Change are sealed with the public default key and
@@ -491,7 +486,6 @@ func (s *Session) receiveKeying(now time.Time, from netip.AddrPort, plain []byte
 	// the address our IIKeying went to (receive checks it), so that an
 	// off-path sender cannot open or redirect the handshake (RFC 7016
 	// §3.5.1.1 leaves this check to us).
-	r := wire.NewChunkReader(plain[n:])
 	for t, p, ok := r.Next(); ok; t, p, ok = r.Next() {
 		switch t {
 		case wire.ChunkRHelloCookieChange:

@@ -14,22 +14,32 @@ import (
 // (RFC 7016 §3.5.1): IHello and IIKeying to a responder, RHello and Redirect
 // to an initiator. It decrypts with the default key and requires the startup
 // mode (rtmfp-cpp StartupSession::onPacketHeader).
+// startupChunks parses the header of a default-key packet, which must be in
+// startup mode (rtmfp-cpp StartupSession::onPacketHeader), and returns a
+// reader over its chunks; a bad header is dropped and counted.
+func (e *engine) startupChunks(plain []byte) (wire.ChunkReader, bool) {
+	h, n, err := wire.ParsePacketHeader(plain)
+	if err != nil {
+		e.drop(DropMalformed)
+		return wire.ChunkReader{}, false
+	}
+	if h.Mode != wire.ModeStartup {
+		e.drop(DropBadMode)
+		return wire.ChunkReader{}, false
+	}
+	return wire.NewChunkReader(plain[n:]), true
+}
+
 func (e *engine) receiveStartup(now time.Time, from netip.AddrPort, pkt []byte) {
 	plain, err := e.defCipher.Open(e.rbuf[:0], pkt[wire.SessionIDLength:])
 	if err != nil {
 		e.drop(openError(err))
 		return
 	}
-	h, n, err := wire.ParsePacketHeader(plain)
-	if err != nil {
-		e.drop(DropMalformed)
+	r, ok := e.startupChunks(plain)
+	if !ok {
 		return
 	}
-	if h.Mode != wire.ModeStartup {
-		e.drop(DropBadMode)
-		return
-	}
-	r := wire.NewChunkReader(plain[n:])
 	seenIHello, seenIIKeying := false, false
 	for t, p, ok := r.Next(); ok; t, p, ok = r.Next() {
 		switch t {
