@@ -2,6 +2,7 @@ package tc_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"time"
@@ -42,8 +43,13 @@ func ExamplePublisher() {
 	ctx := context.Background()
 
 	pub := tc.NewPublisher(tc.PublisherConfig{
-		Name:   "camchat",
-		Accept: func(r tc.PlayRequest) bool { return true }, // e.g. only room members
+		Name: "camchat",
+		Accept: func(r tc.PlayRequest) error {
+			if roomFull() {
+				return errors.New("room is full") // the player reads it in NetStream.Play.Failed
+			}
+			return nil
+		},
 	})
 	defer pub.Close()
 	go pub.Serve(ctx, ep)
@@ -55,6 +61,9 @@ func ExamplePublisher() {
 	if err != nil {
 		return
 	}
+	// The friend plays our stream over the same session, whichever end
+	// opened it.
+	pub.ServeSession(s)
 	st, err := tc.PlayPeer(s, "camchat", tc.PlayConfig{})
 	if err != nil {
 		return
@@ -73,3 +82,5 @@ func ExamplePublisher() {
 		}
 	}
 }
+
+func roomFull() bool { return false }

@@ -234,9 +234,12 @@ func TestPeerPlayRefusedAndLeaving(t *testing.T) {
 		var asked atomic.Int32
 		sc := newPeerScene(t, 6, rtmfptest.LinkConditions{Delay: 15 * time.Millisecond}, PublisherConfig{
 			Name: "cam",
-			Accept: func(PlayRequest) bool {
+			Accept: func(PlayRequest) error {
 				asked.Add(1)
-				return !refuse.Load()
+				if refuse.Load() {
+					return errors.New("room is full")
+				}
+				return nil
 			},
 		})
 		sa, sta := sc.play(t, 0, "cam")
@@ -252,6 +255,9 @@ func TestPeerPlayRefusedAndLeaving(t *testing.T) {
 		}
 		if len(r.data) != 1 || !r.data[0].IsStatus(CodePlayFailed) || r.data[0].Status.Level != LevelError || len(r.audio)+len(r.video) != 0 {
 			t.Fatalf("refused player read %+v", r.data)
+		}
+		if d := r.data[0].Status.Description; d != "room is full" {
+			t.Fatalf("refusal description %q", d)
 		}
 		if n := asked.Load(); n != 2 {
 			t.Fatalf("hook asked %d times", n)

@@ -27,10 +27,12 @@ type PublisherConfig struct {
 	// Another name is answered with NetStream.Play.StreamNotFound.
 	Name string
 	// Accept decides whether a peer may play, like Flash's
-	// NetStream.onPeerConnect; nil accepts everyone. A refused peer gets
-	// NetStream.Play.Failed. It runs on the request's goroutine and may
-	// block only briefly.
-	Accept func(PlayRequest) bool
+	// NetStream.onPeerConnect: nil accepts, an error refuses. A refused
+	// peer gets NetStream.Play.Failed with err.Error() as the description
+	// ("room is full"), which its player reads as
+	// StreamMessage.Status.Description. A nil Accept accepts everyone. It
+	// runs on the request's goroutine and may block only briefly.
+	Accept func(PlayRequest) error
 	// AudioConfig is the OpusHead of the Opus sequence start each
 	// subscriber receives first on its audio flow (zero: DefaultOpusHead).
 	AudioConfig OpusHead
@@ -64,7 +66,8 @@ type Publisher struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu      sync.Mutex // guards the fields below
+	mu      sync.Mutex                  // guards the fields below
+	served  map[*rtmfp.Session]struct{} // sessions whose flows are being accepted
 	subs    []*subscriber
 	scratch []*subscriber // a spare copy of subs for the audio path
 	closed  bool
@@ -87,7 +90,7 @@ func NewPublisher(cfg PublisherConfig) *Publisher {
 	if cfg.VideoConfig == nil {
 		cfg.VideoConfig = DefaultVP8Config()
 	}
-	p := &Publisher{cfg: cfg, changed: make(chan struct{}, 1)}
+	p := &Publisher{cfg: cfg, changed: make(chan struct{}, 1), served: map[*rtmfp.Session]struct{}{}}
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	return p
 }
@@ -113,18 +116,30 @@ func (p *Publisher) Serve(ctx context.Context, ep *rtmfp.Endpoint) error {
 }
 
 // ServeSession serves the play requests that arrive on s: every flow the
-// far end opens that is not associated to one of ours. It returns at once;
-// a goroutine accepts the flows until the session ends or the Publisher
-// closes. Serve each session once.
+// far end opens that is not associated to one of ours. s may have been
+// opened by either end (Endpoint.Connect or Endpoint.Accept): in a mesh
+// the session to a peer is whichever survived the handshake glare (RFC
+// 7016 §3.5.1.1.2), and that peer plays over it all the same. It returns
+// at once; a goroutine accepts the flows until the session ends or the
+// Publisher closes. Serving a session that is already served does nothing.
 func (p *Publisher) ServeSession(s *rtmfp.Session) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
 		return
 	}
+	if _, ok := p.served[s]; ok {
+		return
+	}
+	p.served[s] = struct{}{}
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
+		defer func() {
+			p.mu.Lock()
+			delete(p.served, s)
+			p.mu.Unlock()
+		}()
 		for {
 			rf, err := s.AcceptFlow(p.ctx)
 			if err != nil {
@@ -163,13 +178,19 @@ func (p *Publisher) handlePlay(s *rtmfp.Session, rf *rtmfp.RecvFlow) {
 	}
 	req := PlayRequest{Session: s, PeerID: s.FarPeerID(), Addr: s.FarAddr(), StreamID: md.StreamID, Name: play.Name}
 	tx := &mediaSender{id: md.StreamID, opts: p.cfg.Media, open: rf.OpenReturnFlow}
-	switch {
-	case p.cfg.Name != "" && play.Name != p.cfg.Name:
+	if p.cfg.Name != "" && play.Name != p.cfg.Name {
 		p.refuse(tx, CodePlayStreamNotFound, "No such stream", play.Name)
 		return
-	case p.cfg.Accept != nil && !p.cfg.Accept(req):
-		p.refuse(tx, CodePlayFailed, "Refused by the publisher", play.Name)
-		return
+	}
+	if p.cfg.Accept != nil {
+		if err := p.cfg.Accept(req); err != nil {
+			why := err.Error()
+			if why == "" {
+				why = "Refused by the publisher"
+			}
+			p.refuse(tx, CodePlayFailed, why, play.Name)
+			return
+		}
 	}
 	sub := &subscriber{req: req, tx: tx}
 	sub.audio.Store(true)
