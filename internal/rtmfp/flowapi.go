@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 
 	"camchat/internal/rtmfp/flow"
 	"camchat/internal/rtmfp/wire"
@@ -191,9 +192,24 @@ func (rf *RecvFlow) Parent() *SendFlow { return rf.parent }
 // the flow and every message was read, and the session's error (or
 // ErrFlowClosed) when the session ended first.
 func (rf *RecvFlow) Read(ctx context.Context) ([]byte, error) {
+	msg, _, err := rf.ReadMessage(ctx)
+	return msg, err
+}
+
+// ReadMessage is Read that also returns when the message arrived: the time
+// (on Config.Now's clock) at which the transport made it available, not the
+// time of this call. That is when the packet that completed the message was
+// received or, in sequence order (the default), when everything before the
+// message was delivered or abandoned, whichever is later: the arrival of the
+// packet that filled the last gap before it, or of the forward sequence
+// number that passed it. A message held by OrderHold arrives when SetOrder
+// releases it. A jitter buffer takes this time, since the application may
+// read late.
+func (rf *RecvFlow) ReadMessage(ctx context.Context) (data []byte, arrived time.Time, err error) {
 	e := rf.s.e
 	for {
 		e.mu.Lock()
+		arrived = rf.r.NextArrival()
 		msg, ok := rf.r.Read()
 		complete := rf.r.Complete()
 		state := rf.r.State()
@@ -209,20 +225,20 @@ func (rf *RecvFlow) Read(ctx context.Context) ([]byte, error) {
 		e.mu.Unlock()
 		switch {
 		case ok:
-			return msg, nil
+			return msg, arrived, nil
 		case complete:
-			return nil, io.EOF
+			return nil, time.Time{}, io.EOF
 		case ended || state == flow.RecvClosed || state == flow.RecvRejected:
 			if err == nil {
 				err = ErrFlowClosed
 			}
-			return nil, err
+			return nil, time.Time{}, err
 		}
 		select {
 		case <-rf.notify:
 		case <-rf.s.done:
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return nil, time.Time{}, ctx.Err()
 		}
 	}
 }
@@ -242,7 +258,7 @@ func (rf *RecvFlow) Reject(code uint64) {
 func (rf *RecvFlow) SetOrder(o Order) {
 	e := rf.s.e
 	e.mu.Lock()
-	rf.r.SetOrder(o)
+	rf.r.SetOrder(e.cfg.Now(), o)
 	e.touch(rf.s)
 	e.mu.Unlock()
 	e.wake()

@@ -150,10 +150,11 @@
 //	func (r *Receiver) Read() (msg []byte, ok bool)           // a fresh copy
 //	func (r *Receiver) AppendNext(dst []byte) (out []byte, ok bool)
 //	func (r *Receiver) Ready() int                           // whole messages waiting for Read
+//	func (r *Receiver) NextArrival() time.Time               // when the next of them became deliverable; zero = none
 //	func (r *Receiver) Buffered() int                        // bytes held, FragmentOverhead per fragment (the window)
 //	func (r *Receiver) Held() int                            // pooled memory held (the MaxBuffered bound)
 //	func (r *Receiver) Complete() bool                       // FIN seen and every message read or discarded
-//	func (r *Receiver) SetOrder(o Order); Order() Order
+//	func (r *Receiver) SetOrder(now time.Time, o Order); Order() Order
 //	func (r *Receiver) SetBufferCapacity(n int); SetWindowLimit(n int)
 //	func (r *Receiver) Reject(now time.Time, code uint64)
 //	func (r *Receiver) CumulativeAck() wire.SeqNum; ForwardSeq() wire.SeqNum

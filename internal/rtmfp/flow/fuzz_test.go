@@ -119,7 +119,7 @@ func fuzzReceiver(t *testing.T, data []byte) {
 			case 5:
 				r.Read()
 			case 6:
-				r.SetOrder(Order(in.byte() % 3))
+				r.SetOrder(now, Order(in.byte()%3))
 			case 7:
 				switch in.byte() % 5 {
 				case 0:

@@ -110,7 +110,7 @@ func TestHoldClosesWindowAndProbes(t *testing.T) {
 		t.Fatalf("%d probes in 5 s", p.probes)
 	}
 	before := len(p.delivered)
-	r.SetOrder(OrderSequence)
+	r.SetOrder(p.now, OrderSequence)
 	if !p.runUntil(30*time.Second, func() bool { return len(p.delivered) == len(sent) }) {
 		t.Fatalf("delivered %d of %d after the hold", len(p.delivered), len(sent))
 	}

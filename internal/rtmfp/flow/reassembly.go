@@ -1,6 +1,10 @@
 package flow
 
-import "camchat/internal/rtmfp/wire"
+import (
+	"time"
+
+	"camchat/internal/rtmfp/wire"
+)
 
 // tryDelivery moves whole messages from the fragment buffer to the ready
 // queue (rtmfp-cpp RecvFlow::tryDelivery). In network order the message
@@ -130,7 +134,7 @@ func (r *Receiver) deliver(b, e int) {
 	}
 	r.buffered -= n + (e-b+1)*FragmentOverhead
 	r.buffered += n + FragmentOverhead
-	r.ready.push(readyMsg{buf: buf})
+	r.ready.push(readyMsg{buf: buf, arrived: r.lastNow})
 	r.stats.Messages++
 	r.stats.Bytes += uint64(n)
 	if b == r.fh {
@@ -179,6 +183,20 @@ func (r *Receiver) AppendNext(dst []byte) (out []byte, ok bool) {
 		r.scheduleAck(r.lastNow, true)
 	}
 	return dst, true
+}
+
+// NextArrival returns when the next message waiting for Read became
+// deliverable, or zero when none waits: the now of the OnData call whose
+// fragment completed it or, in sequence order, the one that completed the
+// last message or gap before it (a gap closes when its fragments arrive or
+// the forward sequence number passes it); for a message held by OrderHold,
+// the now of the SetOrder that released it. The session's receive time of the
+// packet, not the time of Read, is what a jitter buffer needs.
+func (r *Receiver) NextArrival() time.Time {
+	if r.ready.len() == 0 {
+		return time.Time{}
+	}
+	return r.ready.front().arrived
 }
 
 // Ready returns the number of whole messages waiting for Read.

@@ -134,6 +134,9 @@ func (f *rfrag) data() []byte { return *f.buf }
 // readyMsg is a whole message waiting for Read.
 type readyMsg struct {
 	buf *[]byte
+	// arrived is the now of the call that made the message deliverable
+	// (see NextArrival).
+	arrived time.Time
 }
 
 // Receiver is the receive side of one flow (RFC 7016 §3.6.3). It is owned by
@@ -171,7 +174,7 @@ type Receiver struct {
 	ackSince    time.Time
 	prevBlocks  uint64 // window in the last ack sent; 0 before any
 	dataPackets int
-	lastNow     time.Time
+	lastNow     time.Time // now of the latest call that took one (OnData, SetOrder, ...)
 
 	exceptionCode uint64
 	reported      bool // the exception report went out at least once
@@ -396,14 +399,15 @@ func (r *Receiver) dropBuffered() {
 	r.buffered, r.held = 0, 0
 }
 
-// SetOrder changes the delivery order; leaving OrderHold delivers what
-// became deliverable.
-func (r *Receiver) SetOrder(o Order) {
+// SetOrder changes the delivery order at now; leaving OrderHold delivers
+// what became deliverable, with now as its arrival time.
+func (r *Receiver) SetOrder(now time.Time, o Order) {
+	r.lastNow = now
 	was := r.order
 	r.order = o
 	if was == OrderHold && o != OrderHold {
 		r.tryDelivery(-1)
-		r.scheduleAck(r.lastNow, true)
+		r.scheduleAck(now, true)
 	}
 }
 

@@ -3,6 +3,7 @@ package flow
 import (
 	"bytes"
 	"testing"
+	"time"
 
 	"camchat/internal/rtmfp/wire"
 )
@@ -149,7 +150,7 @@ func TestReceiverWindow(t *testing.T) {
 		if tc.buffered > 0 {
 			r.OnData(at(0), 1, 0, whole, make([]byte, tc.buffered-FragmentOverhead))
 		}
-		r.SetOrder(tc.order)
+		r.SetOrder(at(0), tc.order)
 		if r.Buffered() != tc.buffered {
 			t.Fatalf("%+v: buffered %d", tc, r.Buffered())
 		}
@@ -201,7 +202,7 @@ func TestReceiverOrders(t *testing.T) {
 	if len(got) != 0 || r.Ready() != 0 {
 		t.Fatal("hold delivered")
 	}
-	r.SetOrder(OrderSequence)
+	r.SetOrder(at(0), OrderSequence)
 	got = nil
 	for m, ok := r.Read(); ok; m, ok = r.Read() {
 		got = append(got, m)
@@ -461,4 +462,57 @@ func TestReceiverLinger(t *testing.T) {
 	if due, _ := r.AckDue(); due || len(r.AppendAck(nil, packetBudget)) != 0 {
 		t.Fatal("closed flow acknowledges")
 	}
+}
+
+// TestReceiverArrival: each message carries the time it became deliverable,
+// whenever it is read. In sequence order a message waits for the gap before
+// it (filled by data or passed by the forward sequence number); in network
+// order it does not; a hold releases at SetOrder's time.
+func TestReceiverArrival(t *testing.T) {
+	type want struct {
+		msg string
+		at  time.Time
+	}
+	check := func(t *testing.T, r *Receiver, w []want) {
+		t.Helper()
+		for i, x := range w {
+			arrived := r.NextArrival()
+			m, ok := r.Read()
+			if !ok || string(m) != x.msg || !arrived.Equal(x.at) {
+				t.Fatalf("message %d: %q at %v, want %q at %v", i, m, arrived.Sub(t0), x.msg, x.at.Sub(t0))
+			}
+		}
+		if _, ok := r.Read(); ok || !r.NextArrival().IsZero() {
+			t.Fatal("more messages than expected")
+		}
+	}
+	feedAll := func(r *Receiver) {
+		r.OnData(at(10), 2, 0, whole, []byte("two"))
+		r.OnData(at(20), 4, 0, end, []byte("four-b"))
+		r.OnData(at(30), 3, 0, begin, []byte("four-a,"))
+		r.OnData(at(40), 1, 0, whole, []byte("one"))
+		// Seq 5 is lost and abandoned: the forward sequence number of 6
+		// passes it at 60 ms.
+		r.OnData(at(50), 7, 0, whole, []byte("seven"))
+		r.OnData(at(60), 6, 5, whole, []byte("six"))
+	}
+	t.Run("sequence", func(t *testing.T) {
+		r := NewReceiver(RecvConfig{ID: 1})
+		feedAll(r)
+		check(t, r, []want{{"one", at(40)}, {"two", at(40)}, {"four-a,four-b", at(40)}, {"six", at(60)}, {"seven", at(60)}})
+	})
+	t.Run("network", func(t *testing.T) {
+		r := NewReceiver(RecvConfig{ID: 1, Order: OrderNetwork})
+		feedAll(r)
+		check(t, r, []want{{"two", at(10)}, {"four-a,four-b", at(30)}, {"one", at(40)}, {"seven", at(50)}, {"six", at(60)}})
+	})
+	t.Run("hold", func(t *testing.T) {
+		r := NewReceiver(RecvConfig{ID: 1, Order: OrderHold})
+		feedAll(r)
+		if r.Ready() != 0 {
+			t.Fatal("hold delivered")
+		}
+		r.SetOrder(at(100), OrderSequence)
+		check(t, r, []want{{"one", at(100)}, {"two", at(100)}, {"four-a,four-b", at(100)}, {"six", at(100)}, {"seven", at(100)}})
+	})
 }
