@@ -43,7 +43,9 @@ func writeFLV(t *testing.T, path string, tags []flvTag) {
 // TestTCServerPlay: camchat's NetConnection connects to tcserver (HMAC and
 // sequence numbers required, its default), creates a stream and plays one
 // that tcpublish publishes there; every audio and video message arrives
-// with its body and timestamp.
+// with its body and timestamp. Midway the player sends its feedback
+// commands (requestKeyframe, receiverReport) on the stream, which tcserver
+// does not know: it must ignore them and keep the stream going.
 func TestTCServerPlay(t *testing.T) {
 	port := freePort(t)
 	srv := start(t, "tcserver", "-B", fmt.Sprintf("127.0.0.1:%d", port))
@@ -90,7 +92,7 @@ func TestTCServerPlay(t *testing.T) {
 
 	got, audio, video := 0, 0, 0
 	var statuses []string
-	for got < len(want) {
+	for len(want) > 0 {
 		m, err := ns.Read(ctx)
 		if err != nil {
 			t.Fatalf("after %d audio and %d video messages: %v (statuses %v)\n%s", audio, video, err, statuses, pub.output())
@@ -114,6 +116,14 @@ func TestTCServerPlay(t *testing.T) {
 		}
 		delete(want, key)
 		got++
+		if got == 20 {
+			if err := ns.RequestKeyframe(tc.KeyframeForLoss); err != nil {
+				t.Fatal(err)
+			}
+			if err := ns.SendReport(tc.ReceiverReport{Interval: time.Second, AudioLost: 0.01, Layers: 2, Bitrate: 64000}); err != nil {
+				t.Fatal(err)
+			}
+		}
 		if len(want) == 0 {
 			break
 		}

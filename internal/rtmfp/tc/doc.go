@@ -19,7 +19,9 @@
 //   - Status info objects (onStatus, _result, _error) and the commands that
 //     NetConnection and NetStream exchange: connect, setPeerInfo,
 //     createStream, deleteStream, publish, play, closeStream, pause,
-//     receiveAudio/receiveVideo, |RtmpSampleAccess and NetStream.send data.
+//     receiveAudio/receiveVideo, |RtmpSampleAccess and NetStream.send data;
+//     camchat's feedback commands from a player to its publisher,
+//     requestKeyframe and receiverReport (feedback.go).
 //
 // On top of the codecs sit the objects that speak them over the transport
 // (package rtmfp):

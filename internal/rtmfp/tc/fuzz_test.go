@@ -5,6 +5,7 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+	"time"
 )
 
 // fuzzLimits keep fuzzing fast while still hitting every limit.
@@ -63,6 +64,8 @@ func FuzzMessage(f *testing.F) {
 		Connect{App: "a", TCURL: "rtmfp://h/a", FourCCList: []string{"*"}, Args: []Value{"x"}}.Command(),
 		ConnectSuccess("ok"), ConnectRejected("no"), CreateStream(2), CreateStreamResult(2, 1),
 		Publish{Name: "n", Type: "live"}.Command(), Toggle(CommandPause, true), CloseStream(),
+		KeyframeRequest{Reason: KeyframeForJoin}.Command(),
+		ReceiverReport{Interval: time.Second, AudioLost: 0.02, Jitter: 3 * time.Millisecond, Layers: 2, Bitrate: 500000}.Command(),
 	} {
 		b, _ := c.AppendMessage(nil, 0)
 		f.Add(b)
@@ -231,6 +234,7 @@ func checkCommand(t *testing.T, c Command) {
 			t.Fatal("toggle")
 		}
 	}
+	checkFeedback(t, c)
 }
 
 // FuzzMedia parses arbitrary bytes as audio and as video payloads; whatever

@@ -302,10 +302,17 @@ func TestPeerPlayRefusedAndLeaving(t *testing.T) {
 		if a := sc.pub.WriteAudio(0, []byte{1}); len(a) != 0 {
 			t.Fatalf("paused: %d audio receipts", len(a))
 		}
+		// Unpausing resumes what receiveAudio and receiveVideo let
+		// through (pause and the two are independent, as in tcserver).
 		st2.Command(Toggle(CommandPause, false))
 		time.Sleep(100 * time.Millisecond)
-		if a, v := sc.pub.WriteAudio(0, []byte{1}), sc.pub.WriteVideo(0, true, []byte{2}); len(a) != 1 || len(v) != 1 {
+		if a, v := sc.pub.WriteAudio(0, []byte{1}), sc.pub.WriteVideo(0, true, []byte{2}); len(a) != 1 || len(v) != 0 {
 			t.Fatalf("unpaused: %d audio and %d video receipts", len(a), len(v))
+		}
+		st2.Command(Toggle(CommandReceiveVideo, true))
+		time.Sleep(100 * time.Millisecond)
+		if a, v := sc.pub.WriteAudio(0, []byte{1}), sc.pub.WriteVideo(0, true, []byte{2}); len(a) != 1 || len(v) != 1 {
+			t.Fatalf("video back on: %d audio and %d video receipts", len(a), len(v))
 		}
 		sa.Close()
 		sc.waitSubscribers(t, 0)

@@ -46,6 +46,13 @@ type PublisherConfig struct {
 	// next one) and OnUnsubscribe after one left. They run on the
 	// subscriber's goroutine and must not block.
 	OnSubscribe, OnUnsubscribe func(PlayRequest)
+	// OnCommand, if set, receives the commands a subscriber sends on its
+	// play flow that the Publisher does not handle itself (it handles
+	// closeStream, play, pause, receiveAudio and receiveVideo): the
+	// feedback commands (ParseKeyframeRequest, ParseReceiverReport) and
+	// any other. It runs on the subscriber's goroutine, in the order the
+	// commands were sent, and must not block.
+	OnCommand func(PlayRequest, Command)
 	// Limits bound the AMF0 decoding of the players' commands.
 	Limits Limits
 }
@@ -76,10 +83,11 @@ type Publisher struct {
 
 // subscriber is one accepted player.
 type subscriber struct {
-	req   PlayRequest
-	tx    *mediaSender
-	audio atomic.Bool // receiveAudio (true unless the player turned it off)
-	video atomic.Bool
+	req    PlayRequest
+	tx     *mediaSender
+	audio  atomic.Bool // receiveAudio (true unless the player turned it off)
+	video  atomic.Bool // receiveVideo
+	paused atomic.Bool // pause, independent of the two above (as tcserver keeps them)
 }
 
 // NewPublisher returns a Publisher with no subscribers.
@@ -271,7 +279,8 @@ func (p *Publisher) start(sub *subscriber) error {
 
 // serveSubscriber reads the player's commands until it leaves: closeStream,
 // play with no name, the end of its play flow or of its session. pause,
-// receiveAudio and receiveVideo turn its media off and on.
+// receiveAudio and receiveVideo turn its media off and on; other commands
+// go to OnCommand.
 func (p *Publisher) serveSubscriber(sub *subscriber, rf *rtmfp.RecvFlow) {
 	for {
 		b, err := rf.Read(p.ctx)
@@ -294,10 +303,10 @@ func (p *Publisher) serveSubscriber(sub *subscriber, rf *rtmfp.RecvFlow) {
 				return
 			}
 		case CommandPause:
-			// pause(true) stops the media, pause(false) resumes it.
+			// pause(true) stops the media, pause(false) resumes what
+			// receiveAudio and receiveVideo let through.
 			if paused, err := ParseToggle(c); err == nil {
-				sub.audio.Store(!paused)
-				sub.video.Store(!paused)
+				sub.paused.Store(paused)
 			}
 		case CommandReceiveAudio, CommandReceiveVideo:
 			on, err := ParseToggle(c)
@@ -308,6 +317,10 @@ func (p *Publisher) serveSubscriber(sub *subscriber, rf *rtmfp.RecvFlow) {
 				sub.audio.Store(on)
 			} else {
 				sub.video.Store(on)
+			}
+		default:
+			if p.cfg.OnCommand != nil {
+				p.cfg.OnCommand(sub.req, c)
 			}
 		}
 	}
@@ -384,7 +397,7 @@ func (p *Publisher) AppendWriteAudio(rcs []*rtmfp.Receipt, ts Timestamp, frame [
 	p.scratch = nil // in use; concurrent writers make their own
 	p.mu.Unlock()
 	for _, s := range subs {
-		if !s.audio.Load() {
+		if !s.audio.Load() || s.paused.Load() {
 			continue
 		}
 		if rc, err := s.tx.writeAudio(msg, false); err == nil {
@@ -410,7 +423,7 @@ func (p *Publisher) WriteVideo(ts Timestamp, keyframe bool, frame []byte) []*rtm
 	msg := *b
 	var rcs []*rtmfp.Receipt
 	for _, s := range p.snapshot() {
-		if !s.video.Load() {
+		if !s.video.Load() || s.paused.Load() {
 			continue
 		}
 		if rc, err := s.tx.writeVideo(msg, keyframe, false); err == nil && rc != nil {

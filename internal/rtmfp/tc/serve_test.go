@@ -90,3 +90,65 @@ func TestServeSessionTwice(t *testing.T) {
 		}
 	})
 }
+
+// TestPublisherOnCommand: a player's feedback and other unknown commands
+// reach OnCommand in order with the subscriber's request; the commands the
+// Publisher handles itself do not.
+func TestPublisherOnCommand(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		type got struct {
+			req PlayRequest
+			c   Command
+		}
+		cmds := make(chan got, 16)
+		sc := newPeerScene(t, 13, rtmfptest.LinkConditions{Delay: 10 * time.Millisecond}, PublisherConfig{
+			Name:      "cam",
+			OnCommand: func(r PlayRequest, c Command) { cmds <- got{r, c} },
+		})
+		_, st := sc.play(t, 0, "cam")
+		sc.waitSubscribers(t, 1)
+		report := ReceiverReport{Interval: time.Second, AudioLost: 0.1, Jitter: 3 * time.Millisecond, Playout: 80 * time.Millisecond, Layers: 1, Bitrate: 250000}
+		steps := []func() error{
+			func() error { return st.RequestKeyframe(KeyframeForJoin) },
+			func() error { return st.Command(Toggle(CommandPause, true)) },
+			func() error { return st.SendReport(report) },
+			func() error { return st.Command(Toggle(CommandReceiveVideo, false)) },
+			func() error { return st.Command(Command{Name: "somethingNew", Args: []Value{1.0}}) },
+			func() error { return st.Command(Toggle(CommandPause, false)) },
+		}
+		for _, f := range steps {
+			if err := f(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		time.Sleep(time.Second)
+		if len(cmds) != 3 {
+			t.Fatalf("%d commands reached OnCommand, want 3", len(cmds))
+		}
+		for i, name := range []string{CommandRequestKeyframe, CommandReceiverReport, "somethingNew"} {
+			g := <-cmds
+			if g.c.Name != name || g.req.PeerID != sc.players[0].ep.PeerID() || g.req.Name != "cam" {
+				t.Fatalf("command %d: %q from %v", i, g.c.Name, g.req.PeerID)
+			}
+			switch name {
+			case CommandRequestKeyframe:
+				if k, err := ParseKeyframeRequest(g.c); err != nil || k.Reason != KeyframeForJoin {
+					t.Fatalf("keyframe request %+v %v", k, err)
+				}
+			case CommandReceiverReport:
+				r, err := ParseReceiverReport(g.c)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r.Present = 0
+				if r != report {
+					t.Fatalf("report %+v, want %+v", r, report)
+				}
+			}
+		}
+		// The handled ones took effect: unpaused, video off.
+		if a, v := sc.pub.WriteAudio(0, []byte{1}), sc.pub.WriteVideo(0, true, []byte{2}); len(a) != 1 || len(v) != 0 {
+			t.Fatalf("%d audio and %d video receipts", len(a), len(v))
+		}
+	})
+}

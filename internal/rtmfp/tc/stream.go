@@ -63,6 +63,18 @@ func (s *NetStream) Command(c Command) error {
 	return err
 }
 
+// RequestKeyframe asks the publisher of a played stream for a keyframe
+// (KeyframeRequest) on the stream's data flow.
+func (s *NetStream) RequestKeyframe(reason string) error {
+	return s.Command(KeyframeRequest{Reason: reason}.Command())
+}
+
+// SendReport sends a receiver report to the publisher of a played stream
+// on the stream's data flow.
+func (s *NetStream) SendReport(r ReceiverReport) error {
+	return s.Command(r.Command())
+}
+
 // Send sends a data message (NetStream.send: chat, roster) reliably on the
 // data flow, with timestamp 0.
 func (s *NetStream) Send(dm DataMessage) (*rtmfp.Receipt, error) {
