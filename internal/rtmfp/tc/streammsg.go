@@ -1,6 +1,9 @@
 package tc
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // StreamMessage is one message a NetStream received, parsed by type. The
 // fields that apply to Type are set; byte slices alias Raw, which the
@@ -8,6 +11,11 @@ import "fmt"
 type StreamMessage struct {
 	Type      MessageType
 	Timestamp Timestamp
+	// Arrived is when the transport made the message available
+	// (rtmfp.RecvFlow.ReadMessage, on the endpoint's clock): its arrival
+	// on the network, not the time Read returned it, so that a jitter
+	// buffer fed by a reader that lags still sees the path's real delay.
+	Arrived time.Time
 
 	// Command is set for TypeCommand and TypeCommandEx; Status too when the
 	// command is onStatus with a valid info object.

@@ -99,7 +99,7 @@ func (r *streamReceiver) read(fr *flowReader) {
 	var end error
 	defer func() { r.flowEnded(fr, end) }()
 	for {
-		b, err := fr.rf.Read(r.ctx)
+		b, arrived, err := fr.rf.ReadMessage(r.ctx)
 		if err != nil {
 			end = err
 			return
@@ -109,6 +109,7 @@ func (r *streamReceiver) read(fr *flowReader) {
 			r.count(func(s *ReceiveStats) { s.Malformed++ })
 			continue
 		}
+		sm.Arrived = arrived
 		if sm.Type == TypeUserControl && sm.Control.Event == EventFlowSync {
 			fs, err := ParseFlowSync(sm.Control)
 			if err != nil {
