@@ -25,8 +25,10 @@
 //
 // Goroutine model: the package starts no goroutines. The functions on
 // files may run concurrently (creation never replaces a file another
-// process created first); a [Trust] is safe for concurrent use, and holds
-// its mutex while it writes its file. One process per directory is
+// process created first). A [Trust] is safe for concurrent use: Set and
+// Forget are serialised and hold a mutex across the file write; Check and
+// the other readers use an immutable snapshot and never wait for them.
+// One process per directory is
 // assumed for the trust store: two processes sharing it each keep their
 // own copy in memory and the last writer wins.
 package identity

@@ -20,6 +20,9 @@ var (
 	// ErrWrite: the file or its directory could not be written.
 	ErrWrite = errors.New("identity: cannot write file")
 
+	// ErrNoConfigDir: neither XDG_CONFIG_HOME nor HOME names a directory.
+	ErrNoConfigDir = errors.New("cannot find your config directory: set HOME or XDG_CONFIG_HOME")
+
 	// ErrCert: a certificate given to the trust store is not the one of
 	// the peer ID, or holds no static key.
 	ErrCert = errors.New("identity: certificate does not fit the peer ID")
@@ -33,7 +36,7 @@ var (
 // sentinel (ErrCorrupt, …) and the underlying cause, if any.
 type FileError struct {
 	Path string
-	Kind error // one of the sentinels above
+	Kind error // one of the sentinels above (fs.ErrNotExist from Load)
 	Err  error // the cause (an *fs.PathError, a decoding detail), or nil
 	msg  string
 }

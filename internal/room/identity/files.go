@@ -25,7 +25,7 @@ func DefaultDir() (string, error) {
 	}
 	home, err := os.UserHomeDir()
 	if err != nil || !filepath.IsAbs(home) {
-		return "", fmt.Errorf("%w: cannot find your config directory: set HOME or XDG_CONFIG_HOME", ErrWrite)
+		return "", ErrNoConfigDir
 	}
 	return filepath.Join(home, ".config", "camchat"), nil
 }

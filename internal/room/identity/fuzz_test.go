@@ -95,6 +95,8 @@ func FuzzDecodeTrust(f *testing.F) {
 	}
 	f.Add(good)
 	f.Add(good[:len(good)/2])
+	empty, _ := encodeTrust(nil)
+	f.Add(empty)
 	f.Add([]byte(`{"format":"camchat trust","version":2}`))
 	f.Add([]byte(`{"format":"camchat trust","version":1,"peers":null}`))
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -350,7 +350,7 @@ func TestDefaultDir(t *testing.T) {
 		t.Errorf("DefaultDir = %q, %v", d, err)
 	}
 	t.Setenv("HOME", "")
-	if _, err := DefaultDir(); err == nil {
+	if _, err := DefaultDir(); !errors.Is(err, ErrNoConfigDir) {
 		t.Error("DefaultDir without HOME succeeded")
 	}
 }

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -176,34 +178,52 @@ const (
 
 // Trust is the store of verdicts, kept in a file (see the package
 // documentation for how it is written). It is safe for concurrent use.
+// Set and Forget write the file (with fsync) before they return, so call
+// them off the GUI goroutine; Check, Verdict, Entries and Len read an
+// immutable snapshot and never wait for the disk.
 type Trust struct {
-	path string
+	path string           // constant
 	max  int              // MaxTrustEntries; smaller in tests
 	now  func() time.Time // time.Now; fixed in tests
 
-	mu      sync.Mutex // guards entries and the file
-	entries map[flashcrypto.PeerID]Entry
+	mu    sync.Mutex                 // serialises Set and Forget, held across the file write
+	state atomic.Pointer[trustState] // replaced, never modified, after a write succeeds
 }
+
+// trustState is one immutable version of the store.
+type trustState struct {
+	entries map[flashcrypto.PeerID]record
+}
+
+// record is an Entry with its name's nameKey, computed once.
+type record struct {
+	Entry
+	nameKey string
+}
+
+func newRecord(e Entry) record { return record{e, nameKey(e.Name)} }
 
 // OpenTrust reads the trust store at path; a missing file is an empty
 // store, created by the first Set. A file that cannot be read or decoded
 // gives a *FileError that says what to do, and is never replaced.
 func OpenTrust(path string) (*Trust, error) {
-	t := &Trust{path: path, max: MaxTrustEntries, now: time.Now, entries: map[flashcrypto.PeerID]Entry{}}
+	t := &Trust{path: path, max: MaxTrustEntries, now: time.Now}
+	st := &trustState{entries: map[flashcrypto.PeerID]record{}}
 	b, err := trustKind.readFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return t, nil
-	}
-	if err != nil {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
 		return nil, err
+	default:
+		entries, err := decodeTrust(b)
+		if err != nil {
+			return nil, trustKind.fileError(path, err)
+		}
+		for _, e := range entries {
+			st.entries[e.PeerID] = newRecord(e)
+		}
 	}
-	entries, err := decodeTrust(b)
-	if err != nil {
-		return nil, trustKind.fileError(path, err)
-	}
-	for _, e := range entries {
-		t.entries[e.PeerID] = e
-	}
+	t.state.Store(st)
 	return t, nil
 }
 
@@ -212,30 +232,20 @@ func (t *Trust) Path() string { return t.path }
 
 // Verdict returns the stored entry of id.
 func (t *Trust) Verdict(id flashcrypto.PeerID) (Entry, bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	e, ok := t.entries[id]
-	return e, ok
+	r, ok := t.state.Load().entries[id]
+	return r.Entry, ok
 }
 
 // Len returns the number of entries.
-func (t *Trust) Len() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.entries)
-}
+func (t *Trust) Len() int { return len(t.state.Load().entries) }
 
 // Entries returns every entry, oldest first.
-func (t *Trust) Entries() []Entry {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.sorted()
-}
+func (t *Trust) Entries() []Entry { return t.state.Load().sorted() }
 
-func (t *Trust) sorted() []Entry {
-	out := make([]Entry, 0, len(t.entries))
-	for _, e := range t.entries {
-		out = append(out, e)
+func (st *trustState) sorted() []Entry {
+	out := make([]Entry, 0, len(st.entries))
+	for _, r := range st.entries {
+		out = append(out, r.Entry)
 	}
 	slices.SortFunc(out, compareEntries)
 	return out
@@ -266,48 +276,12 @@ func (t *Trust) Set(id flashcrypto.PeerID, v Verdict, cert *flashcrypto.Cert, na
 
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	prev, had := t.entries[id]
-	t.entries[id] = e
-	var evicted []Entry
-	for len(t.entries) > t.max {
-		old := t.oldest(id)
-		evicted = append(evicted, old)
-		delete(t.entries, old.PeerID)
+	next := t.state.Load().clone()
+	next.entries[id] = newRecord(e)
+	for len(next.entries) > t.max {
+		delete(next.entries, next.dropFirst(id))
 	}
-	if err := t.save(); err != nil {
-		delete(t.entries, id)
-		if had {
-			t.entries[id] = prev
-		}
-		for _, o := range evicted {
-			t.entries[o.PeerID] = o
-		}
-		return err
-	}
-	return nil
-}
-
-// oldest returns the entry to drop first: the oldest "they differ", else
-// the oldest verified; never keep's.
-func (t *Trust) oldest(keep flashcrypto.PeerID) Entry {
-	var best Entry
-	found := false
-	for _, e := range t.entries {
-		if e.PeerID == keep {
-			continue
-		}
-		if !found || dropBefore(e, best) {
-			best, found = e, true
-		}
-	}
-	return best
-}
-
-func dropBefore(a, b Entry) bool {
-	if (a.Verdict == VerdictDiffer) != (b.Verdict == VerdictDiffer) {
-		return a.Verdict == VerdictDiffer
-	}
-	return compareEntries(a, b) < 0
+	return t.commit(next)
 }
 
 // Forget removes the verdict on id (the peer shows as Unknown again) and
@@ -315,25 +289,53 @@ func dropBefore(a, b Entry) bool {
 func (t *Trust) Forget(id flashcrypto.PeerID) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	prev, had := t.entries[id]
-	if !had {
+	if _, ok := t.state.Load().entries[id]; !ok {
 		return nil
 	}
-	delete(t.entries, id)
-	if err := t.save(); err != nil {
-		t.entries[id] = prev
-		return err
-	}
-	return nil
+	next := t.state.Load().clone()
+	delete(next.entries, id)
+	return t.commit(next)
 }
 
-// save writes the store; the caller holds mu.
-func (t *Trust) save() error {
-	b, err := encodeTrust(t.sorted())
+// commit writes next and then makes it the current state; the caller
+// holds mu.
+func (t *Trust) commit(next *trustState) error {
+	b, err := encodeTrust(next.sorted())
 	if err != nil {
 		return err
 	}
-	return trustKind.writeFile(t.path, b, false)
+	if err := trustKind.writeFile(t.path, b, false); err != nil {
+		return err
+	}
+	t.state.Store(next)
+	return nil
+}
+
+func (st *trustState) clone() *trustState {
+	return &trustState{entries: maps.Clone(st.entries)}
+}
+
+// dropFirst returns the peer ID to drop first from a full store: the
+// oldest "they differ", else the oldest verified; never keep.
+func (st *trustState) dropFirst(keep flashcrypto.PeerID) flashcrypto.PeerID {
+	var best Entry
+	found := false
+	for _, r := range st.entries {
+		if r.PeerID == keep {
+			continue
+		}
+		if !found || dropBefore(r.Entry, best) {
+			best, found = r.Entry, true
+		}
+	}
+	return best.PeerID
+}
+
+func dropBefore(a, b Entry) bool {
+	if (a.Verdict == VerdictDiffer) != (b.Verdict == VerdictDiffer) {
+		return a.Verdict == VerdictDiffer
+	}
+	return compareEntries(a, b) < 0
 }
 
 // Check says what the UI must show when a peer with peer ID id appears in
@@ -355,10 +357,10 @@ func (t *Trust) save() error {
 //     are not caught; the words on the call are the real check.)
 //  6. Unknown.
 func (t *Trust) Check(id flashcrypto.PeerID, cert *flashcrypto.Cert, name string) Status {
-	t.mu.Lock()
-	defer t.mu.Unlock()
+	entries := t.state.Load().entries
 	st := Status{PeerID: id}
-	st.Entry, st.Stored = t.entries[id]
+	r, stored := entries[id]
+	st.Entry, st.Stored = r.Entry, stored
 	switch {
 	case cert != nil && !bindsPeerID(cert, id):
 		st.State = KeyChanged
@@ -375,10 +377,10 @@ func (t *Trust) Check(id flashcrypto.PeerID, cert *flashcrypto.Cert, name string
 		if key == "" {
 			break
 		}
-		for _, e := range t.entries {
-			if e.Verdict == VerdictMatch && nameKey(e.Name) == key &&
-				(st.State != IdentityChanged || compareEntries(e, st.Was) > 0) {
-				st.State, st.Was = IdentityChanged, e
+		for _, r := range entries {
+			if r.Verdict == VerdictMatch && r.nameKey == key &&
+				(st.State != IdentityChanged || compareEntries(r.Entry, st.Was) > 0) {
+				st.State, st.Was = IdentityChanged, r.Entry
 			}
 		}
 	}

@@ -104,31 +104,35 @@ func TestTrustPersistsAcrossReopen(t *testing.T) {
 	if third.Len() != 1 {
 		t.Errorf("Len = %d, want 1", third.Len())
 	}
+	if err := third.Forget(bob.PeerID()); err != nil {
+		t.Fatal(err)
+	}
+	if empty := openTrust(t, path); empty.Len() != 0 {
+		t.Errorf("store emptied by Forget reopens with %d entries", empty.Len())
+	}
 }
 
 func TestTrustFileFormat(t *testing.T) {
 	path := filepath.Join(t.TempDir(), TrustFile)
 	tr := openTrust(t, path)
-	alice := peer(t, 1)
+	alice, bob := peer(t, 1), peer(t, 2)
 	if err := tr.Set(alice.PeerID(), VerdictMatch, alice.Cert(), "Alice"); err != nil {
 		t.Fatal(err)
 	}
+	if err := tr.Set(bob.PeerID(), VerdictDiffer, bob.Cert(), `Bob "B" <b>`); err != nil {
+		t.Fatal(err)
+	}
 	b, _ := os.ReadFile(path)
-	key := KeyDigestOf(alice.Cert())
+	key, bobKey := KeyDigestOf(alice.Cert()), KeyDigestOf(bob.Cert())
 	want := fmt.Sprintf(`{
   "format": "camchat trust",
   "version": 1,
   "peers": [
-    {
-      "id": "%s",
-      "verdict": "match",
-      "key": "%x",
-      "name": "Alice",
-      "time": "2025-03-01T12:00:01Z"
-    }
+    {"id":"%s","verdict":"match","key":"%x","name":"Alice","time":"2025-03-01T12:00:01Z"},
+    {"id":"%s","verdict":"differ","key":"%x","name":"Bob \"B\" <b>","time":"2025-03-01T12:00:02Z"}
   ]
 }
-`, alice.PeerID(), key[:])
+`, alice.PeerID(), key[:], bob.PeerID(), bobKey[:])
 	if string(b) != want {
 		t.Errorf("trust file:\n%s\nwant:\n%s", b, want)
 	}

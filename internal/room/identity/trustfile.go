@@ -17,17 +17,14 @@ import (
 //	  "format": "camchat trust",
 //	  "version": 1,
 //	  "peers": [
-//	    {
-//	      "id": "<peer ID, 64 lowercase hex digits>",
-//	      "verdict": "match" | "differ",
-//	      "key": "<KeyDigest, 64 lowercase hex digits>",
-//	      "name": "<display name when the verdict was given>",
-//	      "time": "<RFC 3339 UTC time of the verdict>"
-//	    }, …
+//	    {"id":"<peer ID>","verdict":"match","key":"<KeyDigest>","name":"Alice","time":"<RFC 3339>"},
+//	    …
 //	  ]
 //	}
 //
-// Peers are listed oldest first. A later format changes "version"; an
+// id and key are 64 lowercase hex digits, verdict "match" or "differ", name
+// the peer's display name when the verdict was given, time that moment in
+// UTC. Peers are listed oldest first, one per line. A later format changes "version"; an
 // older camchat then refuses the file instead of misreading it.
 const (
 	trustFormat  = "camchat trust"
@@ -48,22 +45,37 @@ type trustPeer struct {
 	Time    string `json:"time"`
 }
 
+// encodeTrust writes the file one peer per line: easy to read, and much
+// cheaper than indenting every field.
 func encodeTrust(entries []Entry) ([]byte, error) {
-	f := trustFile{Format: trustFormat, Version: trustVersion, Peers: make([]trustPeer, len(entries))}
+	var buf bytes.Buffer
+	buf.Grow(80 + len(entries)*256)
+	fmt.Fprintf(&buf, "{\n  \"format\": %q,\n  \"version\": %d,\n  \"peers\": [", trustFormat, trustVersion)
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // names stay readable: "<b>", not "\u003cb\u003e"
 	for i, e := range entries {
-		f.Peers[i] = trustPeer{
+		if i > 0 {
+			buf.Truncate(buf.Len() - 1) // the encoder's newline
+			buf.WriteByte(',')
+		}
+		buf.WriteString("\n    ")
+		err := enc.Encode(trustPeer{
 			ID:      e.PeerID.String(),
 			Verdict: e.Verdict.String(),
 			Key:     hex.EncodeToString(e.Key[:]),
 			Name:    e.Name,
 			Time:    e.Time.UTC().Format(time.RFC3339Nano),
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
-	b, err := json.MarshalIndent(f, "", "  ")
-	if err != nil {
-		return nil, err
+	if len(entries) > 0 {
+		buf.Truncate(buf.Len() - 1)
+		buf.WriteString("\n  ")
 	}
-	return append(b, '\n'), nil
+	buf.WriteString("]\n}\n")
+	return buf.Bytes(), nil
 }
 
 // decodeTrust parses the trust file's bytes; every entry is checked, so
