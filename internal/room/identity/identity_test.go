@@ -220,6 +220,19 @@ func TestUnreadableByPermissions(t *testing.T) {
 	expectRefused(t, path, ErrUnreadable, "cannot read "+path+" (permission denied): fix its permissions (chmod 600 "+path+"), or move it away to create a new identity (your peer ID will change and friends must verify you again)")
 }
 
+// A file we may read but not chmod: a system file, for a non-root user.
+func TestWideModeThatCannotBeNarrowed(t *testing.T) {
+	const path = "/etc/passwd"
+	st, err := os.Stat(path)
+	if err != nil || os.Geteuid() == 0 || st.Mode().Perm()&0o044 == 0 {
+		t.Skip("needs a non-root user and a world-readable file it does not own")
+	}
+	_, err = Load(path)
+	if !errors.Is(err, ErrInsecure) || err.Error() != path+" can be read by other users and cannot be made private (operation not permitted): run chmod 600 "+path {
+		t.Errorf("Load(%s) = %v, want ErrInsecure", path, err)
+	}
+}
+
 func TestWideModeIsNarrowed(t *testing.T) {
 	path := filepath.Join(t.TempDir(), IdentityFile)
 	writeIdentityFile(t, path)
