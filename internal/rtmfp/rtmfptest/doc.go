@@ -72,4 +72,16 @@
 // WriteTo never blocks: it copies the datagram and schedules it. Each socket
 // has a bounded receive queue (Config.RecvQueue); a datagram arriving at a
 // full queue is dropped and counted, as the kernel would.
+//
+// # Real sockets
+//
+// ImpairConn puts a real UDP socket behind an Impairment in each direction
+// (delay, wandering jitter that keeps order, seeded loss, reordering,
+// duplication, a rate with a drop-tail queue), in real time: a userspace
+// netem for end-to-end tests, benchmarks and demos (ParseImpairment reads
+// the same settings from a command-line flag). Each direction is a model
+// that takes the time as an argument (tested like the simulated network,
+// without a clock) and a scheduler goroutine that sends or releases
+// datagrams at their due time; ImpairStats count what it did, including
+// the standing queue of the bottleneck and how late the scheduler woke.
 package rtmfptest
