@@ -78,7 +78,7 @@ const (
 	AudioSequenceEnd        AudioPacketType = 2
 	AudioMultichannelConfig AudioPacketType = 4
 	AudioMultitrack         AudioPacketType = 5 // not supported
-	AudioModEx              AudioPacketType = 7 // not supported
+	AudioModEx              AudioPacketType = 7 // ModEx entries precede the real type (mediaext.go)
 )
 
 const (
@@ -98,6 +98,10 @@ const (
 //	 4 bits  4 bits    u32        sequence start: codec config (OpusHead)
 //	                              coded frames: one codec frame
 //
+// With packet type ModEx (7), modifier extension entries come between the
+// first byte and the FourCC, the last one giving the real packet type
+// (mediaext.go); camchat's own entry fills Ext, the others are skipped.
+//
 // Legacy FLV/RTMP:
 //
 //	+--------+------+------+------+-------------------+
@@ -116,6 +120,9 @@ type AudioPacket struct {
 	Rate   uint8 // 0: 5.5 kHz, 1: 11 kHz, 2: 22 kHz, 3: 44 kHz
 	Bits16 bool  // sample size 16 bits (else 8)
 	Stereo bool
+
+	// Ext is camchat's per-packet information (Enhanced-RTMP only).
+	Ext AudioExt
 
 	// Payload is the codec data after the header; it aliases the input.
 	Payload []byte
@@ -149,17 +156,34 @@ func ParseAudio(b []byte) (AudioPacket, error) {
 	format := b[0] >> 4
 	if format == soundFormatExHeader {
 		pt := AudioPacketType(b[0] & 0x0f)
-		if pt == AudioMultitrack || pt == AudioModEx {
+		rest := b[1:]
+		var x AudioExt
+		for pt == AudioModEx {
+			typ, data, next, r, err := nextModEx(rest)
+			if err != nil {
+				return AudioPacket{}, err
+			}
+			if typ == ModExMediaInfo {
+				if e, ok, err := parseAudioExt(data); err != nil {
+					return AudioPacket{}, err
+				} else if ok {
+					x = e
+				}
+			}
+			pt, rest = AudioPacketType(next), r
+		}
+		if pt == AudioMultitrack {
 			return AudioPacket{}, fmt.Errorf("tc: audio packet type %d: %w", pt, ErrUnsupportedMedia)
 		}
-		if len(b) < 5 {
+		if len(rest) < 4 {
 			return AudioPacket{}, fmt.Errorf("tc: audio FourCC: %w", ErrTruncated)
 		}
 		return AudioPacket{
-			Codec:      AudioCodec(binary.BigEndian.Uint32(b[1:])),
+			Codec:      AudioCodec(binary.BigEndian.Uint32(rest)),
 			Enhanced:   true,
 			PacketType: pt,
-			Payload:    b[5:],
+			Ext:        x,
+			Payload:    rest[4:],
 		}, nil
 	}
 	p := AudioPacket{
@@ -188,10 +212,16 @@ func ParseAudio(b []byte) (AudioPacket, error) {
 
 // AppendHeader appends the header that ParseAudio reads back as p (all but
 // the payload). An Enhanced-RTMP header is written when p.Enhanced is set or
-// the codec is a FourCC. A legacy sequence end is the empty message, so
-// nothing is written for it.
+// the codec is a FourCC, with p.Ext in a ModEx entry when it is present. A
+// legacy header cannot carry Ext; a legacy sequence end is the empty
+// message, so nothing is written for it.
 func (p AudioPacket) AppendHeader(b []byte) []byte {
 	if p.Enhanced || p.Codec > 15 {
+		if p.Ext.Present {
+			b = append(b, soundFormatExHeader<<4|byte(AudioModEx))
+			b = appendAudioExt(b, p.Ext, p.PacketType)
+			return binary.BigEndian.AppendUint32(b, uint32(p.Codec))
+		}
 		return AppendAudioHeader(b, FourCC(p.Codec), p.PacketType)
 	}
 	if p.PacketType == AudioSequenceEnd {

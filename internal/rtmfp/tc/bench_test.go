@@ -109,6 +109,53 @@ func BenchmarkVP8Framing(b *testing.B) {
 	}
 }
 
+// BenchmarkOpusFramingExt is BenchmarkOpusFraming with camchat's media
+// info (sequence number, quiet flag) in a ModEx entry. It must not
+// allocate.
+func BenchmarkOpusFramingExt(b *testing.B) {
+	frame := make([]byte, 60)
+	buf := make([]byte, 0, 256)
+	b.SetBytes(int64(len(frame)))
+	b.ReportAllocs()
+	x := AudioExt{Present: true}
+	for b.Loop() {
+		buf = AppendOpusMessageExt(buf[:0], Timestamp(x.Seq)*20, x, frame)
+		m, err := ParseMessage(buf)
+		if err != nil {
+			b.Fatal(err)
+		}
+		p, err := ParseAudio(m.Payload)
+		if err != nil || p.Ext.Seq != x.Seq || len(p.Payload) != len(frame) {
+			b.Fatal(err)
+		}
+		x.Seq++
+	}
+}
+
+// BenchmarkVP8FramingExt is BenchmarkVP8Framing with camchat's media info
+// (layer, droppable, dependency vector) in a ModEx entry. It must not
+// allocate.
+func BenchmarkVP8FramingExt(b *testing.B) {
+	frame := make([]byte, 1200)
+	buf := make([]byte, 0, 2048)
+	b.SetBytes(int64(len(frame)))
+	b.ReportAllocs()
+	x := VideoExt{Present: true, Layer: 1, Deps: DepVector{3, 2, 0}}
+	ts := Timestamp(0)
+	for b.Loop() {
+		buf = AppendVP8MessageExt(buf[:0], ts, false, x, frame)
+		m, err := ParseMessage(buf)
+		if err != nil {
+			b.Fatal(err)
+		}
+		p, err := ParseVideo(m.Payload)
+		if err != nil || p.Ext != x || len(p.Payload) != len(frame) {
+			b.Fatal(err)
+		}
+		ts += 33
+	}
+}
+
 func BenchmarkFlowMetadataParse(b *testing.B) {
 	md := FlowMetadata{StreamID: 2000001}.Append(nil)
 	b.ReportAllocs()
@@ -132,6 +179,12 @@ func TestMediaFramingDoesNotAllocate(t *testing.T) {
 		buf = FlowSync{SyncID: 1, Count: 3}.AppendMessage(buf[:0])
 		buf = AppendStreamEventMessage(buf[:0], EventStreamBegin, 1)
 		_, _, _ = ParseFlowMetadata([]byte{'T', 'C', 4, 1})
+		buf = AppendVP8MessageExt(buf[:0], 1, false, VideoExt{Present: true, Layer: 2, Droppable: true}, frame)
+		m, _ = ParseMessage(buf)
+		_, _ = ParseVideo(m.Payload)
+		buf = AppendOpusMessageExt(buf[:0], 1, AudioExt{Present: true, Seq: 3}, frame[:60])
+		m, _ = ParseMessage(buf)
+		_, _ = ParseAudio(m.Payload)
 	})
 	if allocs != 0 {
 		t.Fatalf("%v allocations per frame, want 0", allocs)

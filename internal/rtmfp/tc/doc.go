@@ -14,8 +14,9 @@
 //   - Media framing: Enhanced-RTMP FourCC headers for 'Opus' audio and 'vp08'
 //     video, and the legacy FLV/RTMP audio and video tags (AAC, Speex,
 //     Nellymoser, AVC, VP6, …) parsed into one description (audio.go,
-//     video.go), and the Opus identification header of an Opus sequence
-//     start (RFC 7845 §5.1).
+//     video.go), the Opus identification header of an Opus sequence start
+//     (RFC 7845 §5.1), and camchat's per-packet media fields in an
+//     Enhanced-RTMP v2 ModEx entry (mediaext.go).
 //   - Status info objects (onStatus, _result, _error) and the commands that
 //     NetConnection and NetStream exchange: connect, setPeerInfo,
 //     createStream, deleteStream, publish, play, closeStream, pause,

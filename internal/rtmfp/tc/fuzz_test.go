@@ -239,7 +239,8 @@ func checkCommand(t *testing.T, c Command) {
 
 // FuzzMedia parses arbitrary bytes as audio and as video payloads; whatever
 // parses must re-encode (header + payload) and parse to the same
-// description.
+// description, and to the same bytes unless the input had ModEx entries
+// (those camchat does not use are read past, not kept).
 func FuzzMedia(f *testing.F) {
 	for _, g := range mediaGolden {
 		f.Add(unhex(f, g.hex))
@@ -260,7 +261,7 @@ func FuzzMedia(f *testing.F) {
 			if len(b) > 0 && p.PacketType != AudioSequenceEnd || p.Enhanced {
 				out := append(p.AppendHeader(nil), p.Payload...)
 				p2, err := ParseAudio(out)
-				if err != nil || !reflect.DeepEqual(p2, p) || !bytes.Equal(out, b) {
+				if err != nil || !reflect.DeepEqual(p2, p) || !bytes.Equal(out, b) && !modEx(b) {
 					t.Fatalf("audio %+v\nre-parsed %+v %v\n%x\n%x", p, p2, err, b, out)
 				}
 			}
@@ -268,10 +269,14 @@ func FuzzMedia(f *testing.F) {
 		if p, err := ParseVideo(b); err == nil && len(b) > 0 {
 			out := append(p.AppendHeader(nil), p.Payload...)
 			p2, err := ParseVideo(out)
-			if err != nil || !reflect.DeepEqual(p2, p) || !bytes.Equal(out, b) {
+			if err != nil || !reflect.DeepEqual(p2, p) || !bytes.Equal(out, b) && !modEx(b) {
 				t.Fatalf("video %+v\nre-parsed %+v %v\n%x\n%x", p, p2, err, b, out)
 			}
 			_ = p.Keyframe()
 		}
 	})
 }
+
+// modEx reports whether an Enhanced-RTMP media payload starts with ModEx
+// entries (packet type 7, for audio and video alike).
+func modEx(b []byte) bool { return len(b) > 0 && b[0]&0x0f == 7 && (b[0]>>4 == 9 || b[0]&0x80 != 0) }

@@ -277,6 +277,39 @@ func goldenVectors(t testing.TB) []wireGolden {
 			parse: parseVideoMsg,
 			want:  VideoPacket{Codec: VideoVP8, Enhanced: true, FrameType: FrameInter, PacketType: VideoCodedFrames, Payload: vp8},
 		},
+		{
+			name: "Opus packet with media info (ModEx type 15)",
+			hex:  "08 0000003c | 97 | 03 | 61 0102 01 | f1 | 4f 70 75 73 | fc ff fe", // ExHeader | ModEx; size 4;
+			// 'a', seq 258, quiet; type 15 | coded frames; 'Opus'
+			build: func() ([]byte, error) {
+				return AppendOpusMessageExt(nil, 60, AudioExt{Present: true, Seq: 258, Quiet: true}, opus), nil
+			},
+			parse: parseAudioMsg,
+			want: AudioPacket{Codec: AudioOpus, Enhanced: true, PacketType: AudioCodedFrames,
+				Ext: AudioExt{Present: true, Seq: 258, Quiet: true}, Payload: opus},
+		},
+		{
+			name: "VP8 keyframe with media info (ModEx type 15)",
+			hex:  "09 00000050 | 97 | 04 | 76 00 01 01 01 | f1 | 76 70 30 38 | 10 02 00 9d 01 2a", // ExHeader | key | ModEx;
+			// size 5; 'v', layer 0, deps 1 1 1; type 15 | coded frames; 'vp08'
+			build: func() ([]byte, error) {
+				return AppendVP8MessageExt(nil, 80, true, VideoExt{Present: true, Deps: DepVector{1, 1, 1}}, vp8), nil
+			},
+			parse: parseVideoMsg,
+			want: VideoPacket{Codec: VideoVP8, Enhanced: true, FrameType: FrameKey, PacketType: VideoCodedFrames,
+				Ext: VideoExt{Present: true, Deps: DepVector{1, 1, 1}}, Payload: vp8},
+		},
+		{
+			name: "VP8 droppable inter frame of layer 2 with media info",
+			hex:  "09 00000064 | a7 | 04 | 76 06 02 01 09 | f1 | 76 70 30 38 | 10 02 00 9d 01 2a", // inter | ModEx;
+			// 'v', layer 2 + droppable (0x04), deps 2 1 9
+			build: func() ([]byte, error) {
+				return AppendVP8MessageExt(nil, 100, false, VideoExt{Present: true, Layer: 2, Droppable: true, Deps: DepVector{2, 1, 9}}, vp8), nil
+			},
+			parse: parseVideoMsg,
+			want: VideoPacket{Codec: VideoVP8, Enhanced: true, FrameType: FrameInter, PacketType: VideoCodedFrames,
+				Ext: VideoExt{Present: true, Layer: 2, Droppable: true, Deps: DepVector{2, 1, 9}}, Payload: vp8},
+		},
 	}
 }
 

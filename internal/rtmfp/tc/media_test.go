@@ -66,6 +66,22 @@ var mediaGolden = []struct {
 		video: &VideoPacket{Codec: VideoEnhancedHEVC, Enhanced: true, FrameType: FrameInter, PacketType: VideoCodedFramesX, Payload: []byte{0xaa, 0xbb}}},
 	{name: "AV1 metadata", hex: "84 | 61763031 | 02 00", header: 5,
 		video: &VideoPacket{Codec: VideoAV1, Enhanced: true, FrameType: 0, PacketType: VideoMetadata, Payload: []byte{2, 0}}},
+
+	// camchat's media info in a ModEx entry (mediaext.go): packet type 7,
+	// data size − 1, the record, ModEx type 15 | the real packet type.
+	{name: "Opus coded frames with media info", hex: "97 | 03 | 61 0102 01 | f1 | 4f707573 | fc ff fe", header: 11,
+		audio: &AudioPacket{Codec: AudioOpus, Enhanced: true, PacketType: AudioCodedFrames,
+			Ext: AudioExt{Present: true, Seq: 0x0102, Quiet: true}, Payload: []byte{0xfc, 0xff, 0xfe}}},
+	{name: "Opus coded frames with media info, speech", hex: "97 | 03 | 61 ffff 00 | f1 | 4f707573 | fc", header: 11,
+		audio: &AudioPacket{Codec: AudioOpus, Enhanced: true, PacketType: AudioCodedFrames,
+			Ext: AudioExt{Present: true, Seq: 0xffff}, Payload: []byte{0xfc}}},
+	// Frame type 2 (inter) | packet type 7; layer 2, droppable; deps 5, 3, 1.
+	{name: "VP8 inter frame with media info", hex: "a7 | 04 | 76 06 05 03 01 | f1 | 76703038 | 10 02 00", header: 12,
+		video: &VideoPacket{Codec: VideoVP8, Enhanced: true, FrameType: FrameInter, PacketType: VideoCodedFrames,
+			Ext: VideoExt{Present: true, Layer: 2, Droppable: true, Deps: DepVector{5, 3, 1}}, Payload: []byte{0x10, 0x02, 0x00}}},
+	{name: "VP8 keyframe with media info", hex: "97 | 04 | 76 00 07 07 07 | f1 | 76703038 | 50 42 00 9d 01 2a", header: 12,
+		video: &VideoPacket{Codec: VideoVP8, Enhanced: true, FrameType: FrameKey, PacketType: VideoCodedFrames,
+			Ext: VideoExt{Present: true, Deps: DepVector{7, 7, 7}}, Payload: []byte{0x50, 0x42, 0x00, 0x9d, 0x01, 0x2a}}},
 }
 
 func TestMediaGolden(t *testing.T) {
@@ -164,10 +180,17 @@ func TestMediaRejects(t *testing.T) {
 		want  error
 	}{
 		{"audio multitrack", "95 00 4f707573", false, ErrUnsupportedMedia},
-		{"audio modex", "97 00 00", false, ErrUnsupportedMedia},
+		{"audio modex without its FourCC", "97 00 00 01", false, ErrTruncated},
+		{"audio modex running past the end", "97 05 61 00 00 00", false, ErrTruncated},
+		{"audio modex 16-bit size cut", "97 ff 01", false, ErrTruncated},
+		{"audio media info too short", "97 01 61 00 f1 4f707573", false, ErrMalformed},
+		{"audio modex then multitrack", "97 00 00 05 00 4f707573", false, ErrUnsupportedMedia},
 		{"AAC packet type 2", "af 02", false, ErrMalformed},
 		{"video multitrack (rtmfp-cpp testtcmsg v3)", "86 00 68766331 01", true, ErrUnsupportedMedia},
-		{"video modex", "87", true, ErrUnsupportedMedia},
+		{"video modex", "87", true, ErrTruncated},
+		{"video media info too short", "a7 03 76 00 00 00 f1 76703038", true, ErrMalformed},
+		{"video media info layer 3", "a7 04 76 03 00 00 00 f1 76703038", true, ErrMalformed},
+		{"video modex then multitrack", "87 00 00 06 00 76703038", true, ErrUnsupportedMedia},
 		{"AVC packet type 3", "17 03 000000", true, ErrMalformed},
 	} {
 		var err error

@@ -388,9 +388,20 @@ func (p *Publisher) WriteAudio(ts Timestamp, frame []byte) []*rtmfp.Receipt {
 // AppendWriteAudio is WriteAudio appending the receipts to rcs, so that a
 // caller reusing rcs does not allocate for them.
 func (p *Publisher) AppendWriteAudio(rcs []*rtmfp.Receipt, ts Timestamp, frame []byte) []*rtmfp.Receipt {
+	return p.AppendWriteAudioExt(rcs, ts, AudioExt{}, frame)
+}
+
+// WriteAudioExt is WriteAudio with camchat's per-packet fields (sequence
+// number, quiet) in a ModEx entry of each message (mediaext.go).
+func (p *Publisher) WriteAudioExt(ts Timestamp, x AudioExt, frame []byte) []*rtmfp.Receipt {
+	return p.AppendWriteAudioExt(nil, ts, x, frame)
+}
+
+// AppendWriteAudioExt is WriteAudioExt appending the receipts to rcs.
+func (p *Publisher) AppendWriteAudioExt(rcs []*rtmfp.Receipt, ts Timestamp, x AudioExt, frame []byte) []*rtmfp.Receipt {
 	b := getBuf()
 	defer putBuf(b)
-	*b = AppendOpusMessage((*b)[:0], ts, frame)
+	*b = AppendOpusMessageExt((*b)[:0], ts, x, frame)
 	msg := *b
 	p.mu.Lock()
 	subs := append(p.scratch[:0], p.subs...)
@@ -417,9 +428,16 @@ func (p *Publisher) AppendWriteAudio(rcs []*rtmfp.Receipt, ts Timestamp, frame [
 // keyframe. A subscriber that joined after the last keyframe receives
 // nothing until the next one. It returns the receipts in subscriber order.
 func (p *Publisher) WriteVideo(ts Timestamp, keyframe bool, frame []byte) []*rtmfp.Receipt {
+	return p.WriteVideoExt(ts, keyframe, VideoExt{}, frame)
+}
+
+// WriteVideoExt is WriteVideo with camchat's per-frame fields (temporal
+// layer, droppable, dependency vector) in a ModEx entry of each message
+// (mediaext.go).
+func (p *Publisher) WriteVideoExt(ts Timestamp, keyframe bool, x VideoExt, frame []byte) []*rtmfp.Receipt {
 	b := getBuf()
 	defer putBuf(b)
-	*b = AppendVP8Message((*b)[:0], ts, keyframe, frame)
+	*b = AppendVP8MessageExt((*b)[:0], ts, keyframe, x, frame)
 	msg := *b
 	var rcs []*rtmfp.Receipt
 	for _, s := range p.snapshot() {

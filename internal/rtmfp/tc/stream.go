@@ -101,6 +101,19 @@ func (s *NetStream) WriteAudio(ts Timestamp, frame []byte) (*rtmfp.Receipt, erro
 	return s.tx.writeAudio(*b, false)
 }
 
+// WriteAudioExt is WriteAudio with camchat's per-packet fields (sequence
+// number, quiet) in a ModEx entry of the message (mediaext.go), which
+// Enhanced-RTMP v2 parsers read past. A player that does not understand
+// Enhanced RTMP v2 (v1-only parsers such as rtmfp-cpp's, or a relaying
+// server built on one) misreads such messages: send them to camchat
+// peers.
+func (s *NetStream) WriteAudioExt(ts Timestamp, x AudioExt, frame []byte) (*rtmfp.Receipt, error) {
+	b := getBuf()
+	defer putBuf(b)
+	*b = AppendOpusMessageExt((*b)[:0], ts, x, frame)
+	return s.tx.writeAudio(*b, false)
+}
+
 // WriteAudioPacket sends any audio packet; sequence starts and ends go
 // reliably, coded frames with the audio lifetime.
 func (s *NetStream) WriteAudioPacket(ts Timestamp, p AudioPacket) (*rtmfp.Receipt, error) {
@@ -122,6 +135,16 @@ func (s *NetStream) WriteVideo(ts Timestamp, keyframe bool, frame []byte) (*rtmf
 	b := getBuf()
 	defer putBuf(b)
 	*b = AppendVP8Message((*b)[:0], ts, keyframe, frame)
+	return s.tx.writeVideo(*b, keyframe, false)
+}
+
+// WriteVideoExt is WriteVideo with camchat's per-frame fields (temporal
+// layer, droppable, dependency vector) in a ModEx entry of the message
+// (mediaext.go); see WriteAudioExt for who can read it.
+func (s *NetStream) WriteVideoExt(ts Timestamp, keyframe bool, x VideoExt, frame []byte) (*rtmfp.Receipt, error) {
+	b := getBuf()
+	defer putBuf(b)
+	*b = AppendVP8MessageExt((*b)[:0], ts, keyframe, x, frame)
 	return s.tx.writeVideo(*b, keyframe, false)
 }
 

@@ -74,7 +74,7 @@ const (
 	VideoMetadata             VideoPacketType = 4
 	VideoMPEG2TSSequenceStart VideoPacketType = 5
 	VideoMultitrack           VideoPacketType = 6 // not supported
-	VideoModEx                VideoPacketType = 7 // not supported
+	VideoModEx                VideoPacketType = 7 // ModEx entries precede the real type (mediaext.go)
 )
 
 const videoExHeader = 0x80 // IsExHeader bit of an Enhanced-RTMP video header
@@ -88,6 +88,10 @@ const videoExHeader = 0x80 // IsExHeader bit of an Enhanced-RTMP video header
 //	| 1 | frameType | packetType | FourCC    | [compTime SI24] | body    |
 //	+---+-----------+------------+-----------+-----------------+-------/-+
 //	 1 bit  3 bits     4 bits       u32        avc1/hvc1 coded frames only
+//
+// With packet type ModEx (7), modifier extension entries come between the
+// first byte and the FourCC, the last one giving the real packet type
+// (mediaext.go); camchat's own entry fills Ext, the others are skipped.
 //
 // Legacy FLV/RTMP:
 //
@@ -106,6 +110,9 @@ type VideoPacket struct {
 
 	// CompositionTime is the AVC/HEVC presentation offset in ms.
 	CompositionTime int32
+
+	// Ext is camchat's per-frame information (Enhanced-RTMP only).
+	Ext VideoExt
 
 	// Payload is the codec data after the header (for a command frame,
 	// starting with the command byte); it aliases the input.
@@ -155,14 +162,29 @@ func ParseVideo(b []byte) (VideoPacket, error) {
 			FrameType:  FrameType(b[0] >> 4 & 7),
 			PacketType: VideoPacketType(b[0] & 0x0f),
 		}
-		if p.PacketType == VideoMultitrack || p.PacketType == VideoModEx {
+		rest := b[1:]
+		for p.PacketType == VideoModEx {
+			typ, data, next, r, err := nextModEx(rest)
+			if err != nil {
+				return VideoPacket{}, err
+			}
+			if typ == ModExMediaInfo {
+				if e, ok, err := parseVideoExt(data); err != nil {
+					return VideoPacket{}, err
+				} else if ok {
+					p.Ext = e
+				}
+			}
+			p.PacketType, rest = VideoPacketType(next), r
+		}
+		if p.PacketType == VideoMultitrack {
 			return VideoPacket{}, fmt.Errorf("tc: video packet type %d: %w", p.PacketType, ErrUnsupportedMedia)
 		}
-		if len(b) < 5 {
+		if len(rest) < 4 {
 			return VideoPacket{}, fmt.Errorf("tc: video FourCC: %w", ErrTruncated)
 		}
-		p.Codec = VideoCodec(binary.BigEndian.Uint32(b[1:]))
-		p.Payload = b[5:]
+		p.Codec = VideoCodec(binary.BigEndian.Uint32(rest))
+		p.Payload = rest[4:]
 		if p.PacketType == VideoCodedFrames && p.FrameType != FrameCommand && hasCompositionTime(p.Codec) {
 			if len(p.Payload) < 3 {
 				return VideoPacket{}, fmt.Errorf("tc: %v composition time: %w", p.Codec, ErrTruncated)
@@ -199,11 +221,18 @@ func ParseVideo(b []byte) (VideoPacket, error) {
 
 // AppendHeader appends the header that ParseVideo reads back as p (all but
 // the payload). An Enhanced-RTMP header is written when p.Enhanced is set or
-// the codec is a FourCC. A legacy sequence end of a codec other than AVC is
-// the empty message, so nothing is written for it.
+// the codec is a FourCC, with p.Ext in a ModEx entry when it is present. A
+// legacy header cannot carry Ext; a legacy sequence end of a codec other
+// than AVC is the empty message, so nothing is written for it.
 func (p VideoPacket) AppendHeader(b []byte) []byte {
 	if p.Enhanced || p.Codec > 15 {
-		b = AppendVideoHeader(b, FourCC(p.Codec), p.FrameType, p.PacketType)
+		if p.Ext.Present {
+			b = append(b, videoExHeader|byte(p.FrameType&7)<<4|byte(VideoModEx))
+			b = appendVideoExt(b, p.Ext, p.PacketType)
+			b = binary.BigEndian.AppendUint32(b, uint32(p.Codec))
+		} else {
+			b = AppendVideoHeader(b, FourCC(p.Codec), p.FrameType, p.PacketType)
+		}
 		if p.PacketType == VideoCodedFrames && p.FrameType != FrameCommand && hasCompositionTime(p.Codec) {
 			b = appendSI24(b, p.CompositionTime)
 		}
