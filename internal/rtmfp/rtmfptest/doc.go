@@ -84,4 +84,6 @@
 // without a clock) and a scheduler goroutine that sends or releases
 // datagrams at their due time; ImpairStats count what it did, including
 // the standing queue of the bottleneck and how late the scheduler woke.
+// Relay forwards between clients and one upstream address with both
+// directions impaired, for programs whose socket cannot be wrapped.
 package rtmfptest

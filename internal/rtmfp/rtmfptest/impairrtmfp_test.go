@@ -138,3 +138,82 @@ func TestImpairedConnRTMFPSession(t *testing.T) {
 	default:
 	}
 }
+
+// An endpoint behind a Relay: the session opens through it, the far end
+// sees the relay's upstream socket as the initiator's address, and the RTT
+// shows the relay's delay.
+func TestRelayRTMFPSession(t *testing.T) {
+	listen := func() *net.UDPConn {
+		c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			t.Skip("no loopback UDP:", err)
+		}
+		return c
+	}
+	epB, err := rtmfp.NewEndpoint(listen(), rtmfp.Config{Identity: rtmfptest.Identity(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer epB.Close()
+	const oneWay = 20 * time.Millisecond
+	r, err := rtmfptest.NewRelay(listen(), epB.LocalAddr(), rtmfptest.RelayConfig{
+		ToUpstream: rtmfptest.Impairment{Delay: oneWay},
+		ToClient:   rtmfptest.Impairment{Delay: oneWay},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	epA, err := rtmfp.NewEndpoint(listen(), rtmfp.Config{Identity: rtmfptest.Identity(0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer epA.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	acc := make(chan *rtmfp.Session, 1)
+	go func() { s, _ := epB.Accept(ctx); acc <- s }()
+	sa, err := epA.Connect(ctx, flashcrypto.CanonicalEPD(epB.PeerID()), r.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb := <-acc
+	if sb == nil {
+		t.Fatal("no session accepted")
+	}
+	ua, ok := r.UpstreamAddr(epA.LocalAddr())
+	if !ok || sb.FarAddr().Port() != ua.Port() || sa.FarAddr() != r.Addr() {
+		t.Errorf("far addresses: responder sees %v (relay upstream socket %v), initiator sees %v (relay %v)",
+			sb.FarAddr(), ua, sa.FarAddr(), r.Addr())
+	}
+	fa, err := sa.OpenFlow([]byte("hello"), flow.PriorityRoutine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		if _, err := fa.Write([]byte(fmt.Sprintf("message %d", i)), rtmfp.WriteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rb, err := sb.AcceptFlow(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		msg, err := rb.Read(ctx)
+		if err != nil || string(msg) != fmt.Sprintf("message %d", i) {
+			t.Fatalf("message %d: %q, %v", i, msg, err)
+		}
+	}
+	// The acknowledgements are a one-way delay behind the messages.
+	for end := time.Now().Add(time.Second); sa.Stats().SRTT == 0 && time.Now().Before(end); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if st := sa.Stats(); st.SRTT < 2*oneWay || st.SRTT > 2*oneWay+120*time.Millisecond {
+		t.Errorf("srtt %v through a relay adding %v", st.SRTT, 2*oneWay)
+	}
+	if s := r.Stats(); s.Mapped != 1 || s.Clients != 1 {
+		t.Errorf("relay %+v", s)
+	}
+}
