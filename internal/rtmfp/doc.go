@@ -81,14 +81,19 @@
 // An Endpoint runs two goroutines: a reader per socket, which hands
 // datagrams to the loop over a bounded channel (dropping, counted, when it is
 // full), and the loop, which owns all protocol state in the sans-I/O engine
-// (receive, timeout, work, flush, nextDeadline) under one mutex. A pass of
+// (receive, timeout, work, flush, nextDeadline) under one mutex, and writes
+// the packets a flush built (at most 128 data packets a pass) after
+// releasing it, so a socket write that waits never blocks an application
+// call. A pass of
 // the loop costs in proportion to what happened, not to the number of
 // sessions: a deadline heap gives timeout only the sessions that are due,
 // and flush visits only the sessions touched since the last flush (sched.go).
 // Application
 // calls take the mutex briefly, change state and wake the loop; calls that
 // wait (Connect, Accept, AcceptFlow, Read, a Write on a full flow) wait on
-// channels, so they block durably under testing/synctest. A server with many
+// channels, so they block durably under testing/synctest;
+// SendFlow.WriteContext bounds a Write's wait by a context, and
+// SendFlow.Buffered tells a media sender how much a flow holds. A server with many
 // idle peers need not park a goroutine in Read for each:
 // RecvFlow.SetReadyFunc reports when a flow becomes readable, and
 // Session.SetFarAddrFunc when a far end moved. Close stops both goroutines

@@ -30,6 +30,24 @@ type datagram struct {
 	n    int
 }
 
+// txDatagram is a packet the engine built, waiting to be written after the
+// engine's lock is released.
+type txDatagram struct {
+	to netip.AddrPort
+	b  []byte
+}
+
+// flushPackets bounds the data packets of one flush of the loop: the loop
+// writes them, takes in what arrived meanwhile, and flushes again.
+// txKeep is how many packet buffers the loop keeps between flushes (the
+// data packets and a few control, acknowledgement and startup packets); a
+// larger burst's extra buffers are left to the garbage collector rather
+// than held for good.
+const (
+	flushPackets = 128
+	txKeep       = 2 * flushPackets
+)
+
 // Endpoint is an RTMFP endpoint on one socket: it opens sessions (Connect),
 // answers handshakes and accepts sessions (Accept), and runs every session's
 // timers and transmissions.
@@ -54,6 +72,10 @@ type Endpoint struct {
 
 	acceptQ chan *Session
 	readErr error // set by the reader before it exits; read after wg.Wait
+
+	// tx holds the packets of the loop's last flush until it writes them
+	// with the engine unlocked. Owned by the loop goroutine.
+	tx []txDatagram
 }
 
 // NewEndpoint starts an endpoint on conn. The endpoint owns conn and closes
@@ -79,6 +101,7 @@ func NewEndpoint(conn net.PacketConn, cfg Config) (*Endpoint, error) {
 	e.localLinkLocal = ep.local.Addr().Unmap().IsLinkLocalUnicast()
 	ep.pool.New = func() any { b := make([]byte, MaxDatagram+1); return &b }
 	e.wake = ep.wake
+	e.flushLimit = flushPackets
 	ep.wg.Add(2)
 	go ep.reader()
 	go ep.loop()
@@ -142,6 +165,40 @@ func (ep *Endpoint) send(to netip.AddrPort, b []byte) {
 	_, _ = ep.conn.WriteTo(b, net.UDPAddrFromAddrPort(to))
 }
 
+// queue is the engine's send function on the loop: it copies the packet
+// for writeAll, so that no socket write happens under the engine's lock
+// (a write that waits for the kernel would stall every application call).
+func (ep *Endpoint) queue(to netip.AddrPort, b []byte) {
+	ep.tx = appendTx(ep.tx, to, b)
+}
+
+// appendTx appends a copy of b to tx, reusing the buffer of a packet
+// written before.
+func appendTx(tx []txDatagram, to netip.AddrPort, b []byte) []txDatagram {
+	n := len(tx)
+	if n == cap(tx) {
+		tx = append(tx, txDatagram{})
+	} else {
+		tx = tx[:n+1]
+	}
+	d := &tx[n]
+	d.to, d.b = to, append(d.b[:0], b...)
+	return tx
+}
+
+// writeAll writes the queued packets in order and returns the emptied
+// queue, keeping at most txKeep buffers.
+func writeAll(ep *Endpoint, tx []txDatagram) []txDatagram {
+	for i := range tx {
+		ep.send(tx[i].to, tx[i].b)
+	}
+	if len(tx) > txKeep {
+		clear(tx[txKeep:])
+		tx = tx[:txKeep]
+	}
+	return tx[:0]
+}
+
 // loop owns the protocol state: it receives, runs timers and sends.
 func (ep *Endpoint) loop() {
 	defer ep.wg.Done()
@@ -155,7 +212,9 @@ func (ep *Endpoint) loop() {
 		now := e.cfg.Now()
 		e.timeout(now)
 		more := e.work(now)
-		e.flush(now, ep.send)
+		if e.flush(now, ep.queue) {
+			more = true
+		}
 		d := e.nextDeadline(now)
 		hooks, e.unmatched = append(hooks[:0], e.unmatched...), e.unmatched[:0]
 		accepted, e.accepted = append(accepted[:0], e.accepted...), e.accepted[:0]
@@ -167,6 +226,7 @@ func (ep *Endpoint) loop() {
 			}
 		}
 		e.mu.Unlock()
+		ep.tx = writeAll(ep, ep.tx)
 		for i, h := range hooks {
 			if e.cfg.OnUnmatchedIHello != nil {
 				e.cfg.OnUnmatchedIHello(h)
@@ -232,8 +292,10 @@ func (ep *Endpoint) shutdown() {
 		now := ep.e.cfg.Now()
 		ep.e.closeAll(now)
 		// Send the Close Acknowledgements of the aborted sessions.
-		ep.e.flush(now, ep.send)
+		var tx []txDatagram
+		ep.e.flush(now, func(to netip.AddrPort, b []byte) { tx = appendTx(tx, to, b) })
 		ep.e.mu.Unlock()
+		writeAll(ep, tx)
 		close(ep.quit)
 		_ = ep.conn.Close()
 	})

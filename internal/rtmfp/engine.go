@@ -120,6 +120,10 @@ type engine struct {
 	wbuf []byte // sealed packet
 
 	wake func() // wakes the loop after an application call (set by Endpoint)
+	// flushLimit bounds the data packets of one flush call (0: none). The
+	// Endpoint sets it (before its goroutines start) so that its queue of
+	// packets waiting for the socket stays small.
+	flushLimit int
 }
 
 func newEngine(cfg Config) (*engine, error) {
@@ -363,8 +367,10 @@ func (e *engine) snapshot() []*Session {
 // session's control chunks and acknowledgements, then data by priority
 // across those sessions (strict precedence, round robin within a level, as
 // rtmfp-cpp's Interface does). Sessions not touched since the last flush
-// have nothing new to send (sched.go) and are not visited.
-func (e *engine) flush(now time.Time, send func(to netip.AddrPort, b []byte)) {
+// have nothing new to send (sched.go) and are not visited. After
+// flushLimit data packets it stops and reports that more may be ready; the
+// next call goes on where it stopped.
+func (e *engine) flush(now time.Time, send func(to netip.AddrPort, b []byte)) (more bool) {
 	for i, o := range e.out {
 		e.stats.PacketsSent++
 		e.stats.BytesSent += uint64(len(o.b))
@@ -383,7 +389,12 @@ func (e *engine) flush(now time.Time, send func(to netip.AddrPort, b []byte)) {
 	}
 	// Data: repeatedly give one packet to the next session, in round-robin
 	// order, at the highest priority some session can send now.
-	for {
+	for n := 0; ; n++ {
+		if e.flushLimit > 0 && n >= e.flushLimit {
+			// The dirty list stays, so the next flush visits the
+			// same sessions.
+			return true
+		}
 		pri, ok := e.highestReady(now)
 		if !ok {
 			break
@@ -401,6 +412,7 @@ func (e *engine) flush(now time.Time, send func(to netip.AddrPort, b []byte)) {
 		}
 	}
 	e.refresh(now, true)
+	return false
 }
 
 // scheduled reports whether s takes part in flush (open or closing).

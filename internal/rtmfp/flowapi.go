@@ -48,8 +48,20 @@ func (sf *SendFlow) ID() wire.FlowID { return sf.f.ID() }
 // the message has a deadline, which bounds the queue by itself), and fails
 // once the flow or session has ended.
 func (sf *SendFlow) Write(msg []byte, opts WriteOptions) (*Receipt, error) {
+	return sf.WriteContext(context.Background(), msg, opts)
+}
+
+// WriteContext is Write, except that it waits for room in the send buffer
+// only until ctx ends: it then returns ctx's error and queues nothing (nor
+// does it queue anything when ctx has ended already). A media sender gives
+// it a short deadline, or checks Buffered first, so that a stalled peer
+// costs it a skipped frame rather than a blocked pipeline.
+func (sf *SendFlow) WriteContext(ctx context.Context, msg []byte, opts WriteOptions) (*Receipt, error) {
 	e := sf.s.e
 	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		e.mu.Lock()
 		if err := sf.s.errLocked(); err != nil {
 			e.mu.Unlock()
@@ -60,6 +72,9 @@ func (sf *SendFlow) Write(msg []byte, opts WriteOptions) (*Receipt, error) {
 			rc, err := sf.f.Write(now, msg, opts)
 			sf.s.trimAt = now.Add(flowTrimDelay)
 			e.touch(sf.s)
+			if sf.f.Buffered() < SendBufferLimit {
+				sf.wakeWriters() // room for another waiting writer too
+			}
 			e.mu.Unlock()
 			if err != nil {
 				return nil, fmt.Errorf("rtmfp: write flow %d: %w", sf.f.ID(), err)
@@ -71,8 +86,18 @@ func (sf *SendFlow) Write(msg []byte, opts WriteOptions) (*Receipt, error) {
 		select {
 		case <-sf.space:
 		case <-sf.s.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
 	}
+}
+
+// Buffered returns the bytes of messages written to the flow and not yet
+// acknowledged or abandoned: what Write compares with SendBufferLimit.
+func (sf *SendFlow) Buffered() int {
+	sf.s.e.mu.Lock()
+	defer sf.s.e.mu.Unlock()
+	return sf.f.Buffered()
 }
 
 // Close ends the flow after its queued messages (FIN, RFC 7016 §3.6.2.3.2).
