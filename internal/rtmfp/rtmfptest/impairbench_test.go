@@ -83,3 +83,49 @@ func BenchmarkImpairedConnPingPong(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkImpairedConnLateness measures timing precision: one datagram
+// per millisecond (a busy flow), or one per 20 ms (an audio stream, the
+// scheduler sleeping in between), through 20 ms of delay. It reports how late
+// the schedulers handed datagrams on compared with their due time (late-*)
+// and how much later than sent+20ms the receiver got them (e2e-extra-*:
+// that adds the socket and the receiver's wake-up). Nothing is ever early.
+func BenchmarkImpairedConnLateness(b *testing.B) {
+	for _, gap := range []time.Duration{time.Millisecond, 20 * time.Millisecond} {
+		b.Run(gap.String(), func(b *testing.B) { benchLateness(b, gap) })
+	}
+}
+
+func benchLateness(b *testing.B, gap time.Duration) {
+	ca, cb := listenLoopback(b), listenLoopback(b)
+	const delay = 20 * time.Millisecond
+	a := ImpairConn(ca, Impairment{Delay: delay}, Impairment{}, 1)
+	stop := receiveAll(b, cb)
+	dst := addrOf(cb)
+	var sent []time.Time
+	for i := 0; b.Loop(); i++ {
+		sent = append(sent, time.Now())
+		if _, err := a.WriteToUDPAddrPort(seqPayload(i, 200), dst); err != nil {
+			b.Fatal(err)
+		}
+		time.Sleep(gap)
+	}
+	time.Sleep(delay + 50*time.Millisecond)
+	got := stop()
+	a.Close()
+	cb.Close()
+	up, _ := a.Stats()
+	var extra []time.Duration
+	for _, g := range got {
+		extra = append(extra, g.at.Sub(sent[g.seq])-delay)
+	}
+	us := func(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
+	b.ReportMetric(us(up.Late.P50), "late-p50-µs")
+	b.ReportMetric(us(up.Late.P99), "late-p99-µs")
+	b.ReportMetric(us(up.Late.Max), "late-max-µs")
+	b.ReportMetric(us(Percentile(extra, 50)), "e2e-extra-p50-µs")
+	b.ReportMetric(us(Percentile(extra, 99)), "e2e-extra-p99-µs")
+	if Percentile(extra, 0) < 0 {
+		b.Errorf("a datagram arrived %v early", -Percentile(extra, 0))
+	}
+}
