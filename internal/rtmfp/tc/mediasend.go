@@ -220,6 +220,21 @@ func (m *mediaSender) sync() error {
 	return nil
 }
 
+// abandonedMedia returns how many audio and video messages the transport
+// abandoned on the stream's flows (deadline, new group, lost parent).
+func (m *mediaSender) abandonedMedia() (audio, video uint64) {
+	m.mu.Lock()
+	a, v := m.audio, m.video
+	m.mu.Unlock()
+	if a != nil {
+		audio = a.Stats().Abandoned
+	}
+	if v != nil {
+		video = v.Stats().Abandoned
+	}
+	return audio, video
+}
+
 // close ends every flow after its queued messages (FIN).
 func (m *mediaSender) close() {
 	m.mu.Lock()

@@ -88,6 +88,44 @@ type subscriber struct {
 	audio  atomic.Bool // receiveAudio (true unless the player turned it off)
 	video  atomic.Bool // receiveVideo
 	paused atomic.Bool // pause, independent of the two above (as tcserver keeps them)
+
+	lmu        sync.Mutex // guards layers and wantLayers
+	layers     int        // video temporal layers it receives now
+	wantLayers int        // SetVideoLayers; a raise waits for a keyframe
+
+	// Counters (SubscriberStats).
+	audioSent, videoSent, videoNoKey, videoSkippedLayer, dataSent atomic.Uint64
+}
+
+// takesVideo reports whether the subscriber receives a video frame of
+// layer l. A keyframe applies a pending raise of its layers: frames of the
+// added layers depend on references it did not receive before.
+func (s *subscriber) takesVideo(l uint8, keyframe bool) bool {
+	s.lmu.Lock()
+	defer s.lmu.Unlock()
+	if keyframe {
+		s.layers = s.wantLayers
+	}
+	return int(l) < s.layers
+}
+
+// SubscriberStats are the Publisher's counters for one subscriber (summed
+// over a peer's subscriptions).
+type SubscriberStats struct {
+	AudioSent uint64 // audio frames queued on its audio flow
+	VideoSent uint64 // video frames queued on its video flow
+	// VideoSkippedLayer counts frames of layers it does not take
+	// (SetVideoLayers), VideoNoKeyframe inter frames before its first
+	// keyframe (nothing could decode them).
+	VideoSkippedLayer uint64
+	VideoNoKeyframe   uint64
+	// AudioAbandoned and VideoAbandoned count frames the transport gave
+	// up: not delivered by their deadline, or (video) left pending when a
+	// new keyframe began a new group or after their keyframe was lost.
+	AudioAbandoned uint64
+	VideoAbandoned uint64
+	DataSent       uint64 // data messages (Send, SendTo) queued to it
+	VideoLayers    int    // video temporal layers it takes now
 }
 
 // NewPublisher returns a Publisher with no subscribers.
@@ -200,7 +238,7 @@ func (p *Publisher) handlePlay(s *rtmfp.Session, rf *rtmfp.RecvFlow) {
 			return
 		}
 	}
-	sub := &subscriber{req: req, tx: tx}
+	sub := &subscriber{req: req, tx: tx, layers: MaxVideoLayers, wantLayers: MaxVideoLayers}
 	sub.audio.Store(true)
 	sub.video.Store(true)
 	if err := p.start(sub); err != nil {
@@ -412,6 +450,7 @@ func (p *Publisher) AppendWriteAudioExt(rcs []*rtmfp.Receipt, ts Timestamp, x Au
 			continue
 		}
 		if rc, err := s.tx.writeAudio(msg, false); err == nil {
+			s.audioSent.Add(1)
 			rcs = append(rcs, rc)
 		}
 	}
@@ -426,29 +465,94 @@ func (p *Publisher) AppendWriteAudioExt(rcs []*rtmfp.Receipt, ts Timestamp, x Au
 // receives video: a keyframe starts a new group (abandoning what is left
 // of the previous one), other frames are chained to their group's
 // keyframe. A subscriber that joined after the last keyframe receives
-// nothing until the next one. It returns the receipts in subscriber order.
+// nothing until the next one. The frame counts as temporal layer 0. It
+// returns the receipts in subscriber order.
 func (p *Publisher) WriteVideo(ts Timestamp, keyframe bool, frame []byte) []*rtmfp.Receipt {
 	return p.WriteVideoExt(ts, keyframe, VideoExt{}, frame)
 }
 
 // WriteVideoExt is WriteVideo with camchat's per-frame fields (temporal
 // layer, droppable, dependency vector) in a ModEx entry of each message
-// (mediaext.go).
+// (mediaext.go). A subscriber receives the frame only when x.Layer is
+// below the layers it takes (SetVideoLayers); each subscriber's group
+// chain holds only the frames it was sent.
 func (p *Publisher) WriteVideoExt(ts Timestamp, keyframe bool, x VideoExt, frame []byte) []*rtmfp.Receipt {
 	b := getBuf()
 	defer putBuf(b)
 	*b = AppendVP8MessageExt((*b)[:0], ts, keyframe, x, frame)
 	msg := *b
+	layer := x.Layer
+	if !x.Present {
+		layer = 0
+	}
 	var rcs []*rtmfp.Receipt
 	for _, s := range p.snapshot() {
 		if !s.video.Load() || s.paused.Load() {
 			continue
 		}
-		if rc, err := s.tx.writeVideo(msg, keyframe, false); err == nil && rc != nil {
+		if !s.takesVideo(layer, keyframe) {
+			s.videoSkippedLayer.Add(1)
+			continue
+		}
+		rc, err := s.tx.writeVideo(msg, keyframe, false)
+		switch {
+		case err != nil:
+		case rc == nil:
+			s.videoNoKey.Add(1)
+		default:
+			s.videoSent.Add(1)
 			rcs = append(rcs, rc)
 		}
 	}
 	return rcs
+}
+
+// SetVideoLayers sets how many temporal layers of the video the
+// subscribers of peer id receive: frames of layers 0..n-1 (WriteVideoExt;
+// frames without the extension are layer 0). n = 0 sends audio only and
+// leaves the video flow idle; n ≥ MaxVideoLayers, the default, sends
+// everything. Fewer layers apply at once (lower layers never depend on
+// higher ones); more wait for the next keyframe, since frames of the added
+// layers refer to frames the subscriber did not receive (so after a raise
+// the encoder should send one).
+func (p *Publisher) SetVideoLayers(id flashcrypto.PeerID, n int) {
+	n = min(max(n, 0), MaxVideoLayers)
+	for _, s := range p.snapshot() {
+		if s.req.PeerID != id {
+			continue
+		}
+		s.lmu.Lock()
+		s.wantLayers = n
+		if n < s.layers {
+			s.layers = n
+		}
+		s.lmu.Unlock()
+	}
+}
+
+// SubscriberStats returns the counters of peer id's subscribers, summed
+// when it plays more than once; false when it is not subscribed.
+func (p *Publisher) SubscriberStats(id flashcrypto.PeerID) (SubscriberStats, bool) {
+	var st SubscriberStats
+	found := false
+	for _, s := range p.snapshot() {
+		if s.req.PeerID != id {
+			continue
+		}
+		found = true
+		st.AudioSent += s.audioSent.Load()
+		st.VideoSent += s.videoSent.Load()
+		st.VideoSkippedLayer += s.videoSkippedLayer.Load()
+		st.VideoNoKeyframe += s.videoNoKey.Load()
+		st.DataSent += s.dataSent.Load()
+		a, v := s.tx.abandonedMedia()
+		st.AudioAbandoned += a
+		st.VideoAbandoned += v
+		s.lmu.Lock()
+		st.VideoLayers = s.wantLayers
+		s.lmu.Unlock()
+	}
+	return st, found
 }
 
 // Send sends a data message (NetStream.send) reliably to every subscriber.
@@ -463,7 +567,9 @@ func (p *Publisher) Send(dm DataMessage) error {
 	for _, s := range p.snapshot() {
 		if _, err := s.tx.writeData(msg); err != nil {
 			errs = append(errs, err)
+			continue
 		}
+		s.dataSent.Add(1)
 	}
 	return errors.Join(errs...)
 }
@@ -482,6 +588,7 @@ func (p *Publisher) SendTo(id flashcrypto.PeerID, dm DataMessage) error {
 		if _, err := s.tx.writeData(msg); err != nil {
 			return err
 		}
+		s.dataSent.Add(1)
 		sent = true
 	}
 	if !sent {
