@@ -97,5 +97,6 @@
 // idle peers need not park a goroutine in Read for each:
 // RecvFlow.SetReadyFunc reports when a flow becomes readable, and
 // Session.SetFarAddrFunc when a far end moved. Close stops both goroutines
-// and waits for them.
+// and waits for them; a socket that fails for good stops them too, and
+// Endpoint.Done and Err report it.
 package rtmfp

@@ -71,7 +71,10 @@ type Endpoint struct {
 	closeMu sync.Once
 
 	acceptQ chan *Session
-	readErr error // set by the reader before it exits; read after wg.Wait
+	// err is why the endpoint stopped: nil while it runs and after a
+	// clean Close, ErrSocket wrapping the socket's error otherwise. Set
+	// once, before quit is closed; guarded by the engine mutex.
+	err error
 
 	// tx holds the packets of the loop's last flush until it writes them
 	// with the engine unlocked. Owned by the loop goroutine.
@@ -141,8 +144,7 @@ func (ep *Endpoint) reader() {
 			select {
 			case <-ep.quit:
 			default:
-				ep.readErr = err
-				ep.shutdown()
+				ep.shutdown(err)
 			}
 			return
 		}
@@ -280,17 +282,45 @@ func (ep *Endpoint) loop() {
 // waits for the goroutines to end. It must not be called from an
 // OnUnmatchedIHello hook (the loop would wait for itself).
 func (ep *Endpoint) Close() error {
-	ep.shutdown()
+	ep.shutdown(nil)
 	ep.wg.Wait()
 	return nil
 }
 
-// shutdown stops the endpoint without waiting.
-func (ep *Endpoint) shutdown() {
+// Done is closed when the endpoint stops: Close was called or its socket
+// failed for good. Err then says which. After a socket failure the caller
+// still calls Close, which waits for the endpoint's goroutines.
+func (ep *Endpoint) Done() <-chan struct{} { return ep.quit }
+
+// Err returns why the endpoint stopped: nil while it runs and after Close,
+// an error wrapping ErrSocket and the socket's own error when a read from
+// the socket failed for a reason other than a timeout. Every session open
+// at that moment ended with the same error.
+func (ep *Endpoint) Err() error {
+	ep.e.mu.Lock()
+	defer ep.e.mu.Unlock()
+	return ep.err
+}
+
+// stoppedErr is what calls on a stopped endpoint return. The engine mutex
+// must be held.
+func (ep *Endpoint) stoppedErr() error {
+	if ep.err != nil {
+		return ep.err
+	}
+	return ErrEndpointClosed
+}
+
+// shutdown stops the endpoint without waiting; cause is the socket's error,
+// or nil for Close. The first call decides.
+func (ep *Endpoint) shutdown(cause error) {
 	ep.closeMu.Do(func() {
 		ep.e.mu.Lock()
 		now := ep.e.cfg.Now()
-		ep.e.closeAll(now)
+		if cause != nil {
+			ep.err = fmt.Errorf("%w: %w", ErrSocket, cause)
+		}
+		ep.e.closeAll(now, ep.stoppedErr())
 		// Send the Close Acknowledgements of the aborted sessions.
 		var tx []txDatagram
 		ep.e.flush(now, func(to netip.AddrPort, b []byte) { tx = appendTx(tx, to, b) })
@@ -337,8 +367,9 @@ func (ep *Endpoint) Connect(ctx context.Context, epdRaw []byte, addrs ...netip.A
 	e := ep.e
 	e.mu.Lock()
 	if e.closed {
+		err := ep.stoppedErr()
 		e.mu.Unlock()
-		return nil, ErrEndpointClosed
+		return nil, err
 	}
 	if s := e.findOpen(epd); s != nil {
 		e.mu.Unlock()
@@ -390,7 +421,9 @@ func (ep *Endpoint) Accept(ctx context.Context) (*Session, error) {
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	case <-ep.quit:
-		return nil, ErrEndpointClosed
+		ep.e.mu.Lock()
+		defer ep.e.mu.Unlock()
+		return nil, ep.stoppedErr()
 	}
 }
 
@@ -402,7 +435,7 @@ func (ep *Endpoint) Redirect(to netip.AddrPort, tag []byte, addrs ...wire.Addres
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
-		return ErrEndpointClosed
+		return ep.stoppedErr()
 	}
 	ch := wire.Redirect{Tag: tag, Addresses: addrs}.Append(nil)
 	if len(ch) > maxStartupPacket-wire.MaxHeaderLength {

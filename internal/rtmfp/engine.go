@@ -537,10 +537,10 @@ func earliest(a, b time.Time) time.Time {
 	return a
 }
 
-// closeAll aborts every session (endpoint shutdown).
-func (e *engine) closeAll(now time.Time) {
+// closeAll aborts every session with err (endpoint shutdown).
+func (e *engine) closeAll(now time.Time, err error) {
 	e.closed = true
 	for _, s := range append([]*Session(nil), e.snapshot()...) {
-		s.abort(now, ErrEndpointClosed, true)
+		s.abort(now, err, true)
 	}
 }

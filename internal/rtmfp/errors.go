@@ -8,6 +8,11 @@ import "errors"
 var (
 	// ErrEndpointClosed: the Endpoint was closed.
 	ErrEndpointClosed = errors.New("rtmfp: endpoint closed")
+	// ErrSocket: the endpoint's socket failed for good (the network
+	// interface went away, the socket was closed underneath), so the
+	// endpoint stopped and its sessions ended; Endpoint.Err wraps it with
+	// the socket's error. Open a new endpoint to go on.
+	ErrSocket = errors.New("rtmfp: socket failed, endpoint stopped")
 	// ErrSessionClosed: the session was closed in an orderly way, by
 	// either end (RFC 7016 §3.5.5).
 	ErrSessionClosed = errors.New("rtmfp: session closed")
