@@ -21,6 +21,12 @@ type PlaybackConfig struct {
 	Mixer playout.MixerConfig
 	// Echo, when set, receives every mixed frame as the far-end reference.
 	Echo EchoReference
+	// Tap, when set, receives each slot's 10 ms frame as it goes into the
+	// mix (before volume and mute), on the goroutine calling ReadFrame,
+	// with the Playback's lock held: it must return at once and must not
+	// call the Playback. The frame is valid only during the call. A
+	// headless participant measures each peer's delay from it.
+	Tap func(slot int, frame []int16, now time.Time)
 }
 
 // PlaybackStats counts what a Playback did.
@@ -32,7 +38,8 @@ type PlaybackStats struct {
 // Playback mixes up to playout.MaxStreams AudioReceivers into 10 ms output
 // frames for the speaker and hands the same frames to the echo canceller.
 type Playback struct {
-	echo EchoReference // constant
+	echo EchoReference                                // constant
+	tap  func(slot int, frame []int16, now time.Time) // constant
 
 	// Guarded by mu.
 	mu    sync.Mutex
@@ -51,7 +58,7 @@ func NewPlayback(cfg PlaybackConfig) (*Playback, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pipeline: playback: %w", err)
 	}
-	return &Playback{echo: cfg.Echo, mixer: m}, nil
+	return &Playback{echo: cfg.Echo, tap: cfg.Tap, mixer: m}, nil
 }
 
 // Attach puts r in slot (0..playout.MaxStreams-1), replacing whatever was
@@ -89,6 +96,9 @@ func (p *Playback) ReadFrame(now time.Time, out []int16) error {
 		}
 		if ok {
 			p.in[i] = p.bufs[i][:]
+			if p.tap != nil {
+				p.tap(i, p.in[i], now)
+			}
 		}
 	}
 	if err := p.mixer.Mix(out, p.in); err != nil {

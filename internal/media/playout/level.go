@@ -1,6 +1,7 @@
 package playout
 
 import (
+	"fmt"
 	"math"
 	"time"
 )
@@ -101,3 +102,36 @@ func (m *levelMeter) dbfs() float64 {
 }
 
 func (m *levelMeter) level() Level { return Level{DBFS: m.dbfs(), Speaking: m.speaking} }
+
+// LevelMeter measures one stream's speech level outside a Mixer: the
+// microphone's level for a meter in the settings and for the local tile's
+// speaking highlight. Not safe for concurrent use.
+type LevelMeter struct {
+	m levelMeter
+}
+
+// NewLevelMeter returns a meter for frames of the given duration, tuned by
+// cfg's level fields (zero fields take the Mixer's defaults).
+func NewLevelMeter(cfg MixerConfig, frame time.Duration) (*LevelMeter, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if frame <= 0 {
+		return nil, fmt.Errorf("%w: frame of %v", ErrConfig, frame)
+	}
+	return &LevelMeter{m: newLevelMeter(cfg, frame)}, nil
+}
+
+// Feed measures one frame and returns the level after it.
+func (l *LevelMeter) Feed(pcm []int16) Level {
+	l.m.framePower(sumSquares(pcm), len(pcm))
+	return l.m.level()
+}
+
+// Silence feeds one frame of silence (a muted or absent source) and
+// returns the level after it.
+func (l *LevelMeter) Silence() Level {
+	l.m.framePower(0, 0)
+	return l.m.level()
+}
