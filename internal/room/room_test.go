@@ -1,0 +1,393 @@
+package room
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"camchat/internal/room/identity"
+	"camchat/internal/rtmfp/flashcrypto"
+	"camchat/internal/rtmfp/rtmfptest"
+)
+
+// The room's tests run whole calls on rtmfptest's simulated network under
+// testing/synctest: real codecs and the synthetic camera and microphone,
+// virtual time, no sleeps. Each member is a Room on its own simulated host.
+
+// testMember is one Room with what its events said.
+type testMember struct {
+	t    *testing.T
+	r    *Room
+	id   flashcrypto.PeerID
+	addr netip.AddrPort
+	name string
+
+	mu     sync.Mutex
+	events []Event
+	done   chan struct{}
+}
+
+type scene struct {
+	t     *testing.T
+	net   *rtmfptest.Network
+	ms    []*testMember
+	hosts []*rtmfptest.Host
+}
+
+func newScene(t *testing.T, seed uint64) *scene {
+	n := rtmfptest.NewNetwork(rtmfptest.Config{Seed: seed, DefaultLink: rtmfptest.LinkConditions{Delay: 10 * time.Millisecond}})
+	sc := &scene{t: t, net: n}
+	t.Cleanup(func() {
+		for _, m := range sc.ms {
+			m.close()
+		}
+		n.Close()
+	})
+	return sc
+}
+
+// add starts member i (identity i, host 10.0.0.i+1) on the public realm,
+// or behind nat when it is not nil.
+func (sc *scene) add(i int, name string, mod func(*Config)) *testMember {
+	sc.t.Helper()
+	a := netip.AddrFrom4([4]byte{10, 0, byte(i / 250), byte(i%250 + 1)})
+	h, err := sc.net.AddHost(name, a)
+	if err != nil {
+		sc.t.Fatal(err)
+	}
+	sc.hosts = append(sc.hosts, h)
+	return sc.addOn(h, a, i, name, mod)
+}
+
+func (sc *scene) addOn(h *rtmfptest.Host, a netip.Addr, i int, name string, mod func(*Config)) *testMember {
+	sc.t.Helper()
+	conn, err := h.Listen(netip.AddrPortFrom(a, 1935))
+	if err != nil {
+		sc.t.Fatal(err)
+	}
+	cfg := Config{Identity: rtmfptest.Identity(i), Name: name, Conn: conn}
+	if mod != nil {
+		mod(&cfg)
+	}
+	r, err := New(cfg)
+	if err != nil {
+		sc.t.Fatal(err)
+	}
+	m := &testMember{t: sc.t, r: r, id: r.PeerID(), addr: conn.LocalAddrPort(), name: name, done: make(chan struct{})}
+	go m.collect()
+	sc.ms = append(sc.ms, m)
+	return m
+}
+
+func (m *testMember) collect() {
+	for {
+		select {
+		case ev := <-m.r.Events():
+			m.mu.Lock()
+			m.events = append(m.events, ev)
+			m.mu.Unlock()
+		case <-m.done:
+			return
+		}
+	}
+}
+
+func (m *testMember) close() {
+	select {
+	case <-m.done:
+		return
+	default:
+	}
+	m.r.Close()
+	close(m.done)
+}
+
+// invite is m's invite with its address on the simulated network.
+func (m *testMember) invite() string {
+	s, err := identity.FormatInvite(m.id, []netip.AddrPort{m.addr}, "")
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	return s
+}
+
+func (m *testMember) join(other *testMember) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return m.r.Join(ctx, other.invite())
+}
+
+func (m *testMember) eventsOf(k EventKind) []Event {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []Event
+	for _, ev := range m.events {
+		if ev.Kind == k {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+// member returns what m's snapshot says about peer, if it lists it.
+func (m *testMember) member(peer *testMember) (Member, bool) {
+	for _, x := range m.r.Snapshot().Members {
+		if x.PeerID == peer.id {
+			return x, true
+		}
+	}
+	return Member{}, false
+}
+
+// connectedTo lists whom m has in the call.
+func (m *testMember) connectedTo() []flashcrypto.PeerID {
+	var out []flashcrypto.PeerID
+	for _, x := range m.r.Snapshot().Members {
+		if x.State == StateConnected {
+			out = append(out, x.PeerID)
+		}
+	}
+	return out
+}
+
+// waitFor advances virtual time in 100 ms steps until cond holds or limit
+// passes (then it fails the test, logging every member's view); it returns
+// how long that took.
+func (sc *scene) waitFor(limit time.Duration, what string, cond func() bool) time.Duration {
+	t := sc.t
+	t.Helper()
+	start := time.Now()
+	for !cond() {
+		if time.Since(start) > limit {
+			for _, m := range sc.ms {
+				snap := m.r.Snapshot()
+				t.Logf("%s (%s) room %.8s:", m.name, shortID(m.id), snap.RoomID)
+				for _, x := range snap.Members {
+					t.Logf("    %s %s %v %v", x.Name, shortID(x.PeerID), x.State, x.Addr)
+				}
+			}
+			t.Fatalf("after %v: %s", limit, what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return time.Since(start)
+}
+
+// fullMesh reports whether every member has every other one connected.
+func (sc *scene) fullMesh(ms ...*testMember) bool {
+	for _, m := range ms {
+		got := m.connectedTo()
+		if len(got) != len(ms)-1 {
+			return false
+		}
+		for _, o := range ms {
+			if o != m && !slices.Contains(got, o.id) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// TestTwoPeopleCall: one person pastes the other's invite; within a second
+// both are in one call, audio and video flow both ways (frames counted at
+// the receivers), both ends show the same short code with swapped nonces,
+// chat arrives with a receipt, and a member who leaves is gone on the other
+// side within a second.
+func TestTwoPeopleCall(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sc := newScene(t, 1)
+		ada := sc.add(0, "Ada", nil)
+		bob := sc.add(1, "Bob", nil)
+		start := time.Now()
+		if err := ada.join(bob); err != nil {
+			t.Fatal(err)
+		}
+		took := sc.waitFor(5*time.Second, "a two-person call", func() bool { return sc.fullMesh(ada, bob) })
+		t.Logf("joined in %v (virtual), both connected after %v more", time.Since(start)-took, took)
+
+		time.Sleep(5 * time.Second)
+		for _, pair := range [][2]*testMember{{ada, bob}, {bob, ada}} {
+			x, _ := pair[0].member(pair[1])
+			// 5 s of 20 ms audio is 250 frames; video at 15 fps is 75.
+			if x.AudioPlayed < 200 || x.VideoShown < 55 {
+				t.Errorf("%s from %s: %d audio frames played, %d video frames shown in 5 s", pair[0].name, pair[1].name, x.AudioPlayed, x.VideoShown)
+			}
+			if x.Name != pair[1].name || !x.MicOn || !x.CameraOn || !x.CameraSynthetic {
+				t.Errorf("%s sees %s as %+v", pair[0].name, pair[1].name, x)
+			}
+		}
+		a, _ := ada.member(bob)
+		b, _ := bob.member(ada)
+		if len(a.Verification.Code) < 6 || !slices.Equal(a.Verification.Code, b.Verification.Code) {
+			t.Errorf("codes %v and %v", a.Verification.Code, b.Verification.Code)
+		}
+		if a.Verification.NearNonce != b.Verification.FarNonce || a.Verification.FarNonce != b.Verification.NearNonce {
+			t.Error("nonces not swapped between the two ends")
+		}
+		if ada.r.Snapshot().RoomID == "" || ada.r.Snapshot().RoomID != bob.r.Snapshot().RoomID {
+			t.Errorf("room IDs %q and %q", ada.r.Snapshot().RoomID, bob.r.Snapshot().RoomID)
+		}
+
+		msg, err := ada.r.SendChat("hello Bob")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc.waitFor(2*time.Second, "chat delivered", func() bool { return len(ada.eventsOf(EventChatDelivered)) == 1 })
+		got := bob.eventsOf(EventChat)
+		if len(got) != 1 || got[0].Chat.Text != "hello Bob" || got[0].Chat.From != ada.id || got[0].Chat.ID != msg.ID {
+			t.Fatalf("Bob's chat events %+v", got)
+		}
+		if h := ada.r.Chat(); len(h) != 1 || !h[0].Delivered() {
+			t.Errorf("Ada's history %+v", h)
+		}
+
+		bob.r.Leave()
+		left := sc.waitFor(time.Second, "Ada sees Bob leave", func() bool { return len(ada.eventsOf(EventLeft)) == 1 })
+		if ev := ada.eventsOf(EventLeft)[0]; ev.Peer != bob.id || ev.Reason != "left the call" {
+			t.Errorf("left event %+v", ev)
+		}
+		t.Logf("leave noticed after %v", left)
+	})
+}
+
+// TestGlare: two people paste each other's invite at the same moment and end
+// in one call, with one room ID.
+func TestGlare(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sc := newScene(t, 2)
+		ada := sc.add(0, "Ada", nil)
+		bob := sc.add(1, "Bob", nil)
+		errs := make(chan error, 2)
+		go func() { errs <- ada.join(bob) }()
+		go func() { errs <- bob.join(ada) }()
+		for range 2 {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		sc.waitFor(5*time.Second, "one call", func() bool { return sc.fullMesh(ada, bob) })
+		if a, b := ada.r.Snapshot().RoomID, bob.r.Snapshot().RoomID; a == "" || a != b {
+			t.Fatalf("room IDs %q and %q", a, b)
+		}
+	})
+}
+
+// TestFiveAndASixth: five people form a full mesh by joining one member;
+// a sixth is told the call is full, and nobody in it loses a frame or sees
+// the sixth.
+func TestFiveAndASixth(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sc := newScene(t, 3)
+		var ms []*testMember
+		for i := range MaxMembers {
+			ms = append(ms, sc.add(i, fmt.Sprintf("m%d", i), nil))
+		}
+		for _, m := range ms[1:] {
+			if err := m.join(ms[0]); err != nil {
+				t.Fatalf("%s: %v", m.name, err)
+			}
+		}
+		took := sc.waitFor(10*time.Second, "a full mesh of five", func() bool { return sc.fullMesh(ms...) })
+		t.Logf("full mesh %v after the last join", took)
+		time.Sleep(2 * time.Second) // every jitter buffer settled
+		before := map[[2]int]Member{}
+		for i, m := range ms {
+			for j, o := range ms {
+				if i != j {
+					before[[2]int{i, j}], _ = m.member(o)
+				}
+			}
+		}
+		sixth := sc.add(5, "sixth", nil)
+		err := sixth.join(ms[2])
+		if !errors.Is(err, ErrRoomFull) {
+			t.Fatalf("sixth joining: %v, want ErrRoomFull", err)
+		}
+		time.Sleep(3 * time.Second)
+		for i, m := range ms {
+			if _, ok := m.member(sixth); ok {
+				t.Errorf("%s lists the sixth", m.name)
+			}
+			for j, o := range ms {
+				if i == j {
+					continue
+				}
+				b := before[[2]int{i, j}]
+				a, _ := m.member(o)
+				if a.AudioLost != b.AudioLost {
+					t.Errorf("%s lost %d audio frames from %s while the sixth was refused", m.name, a.AudioLost-b.AudioLost, o.name)
+				}
+				// 3 s at 50 audio frames a second.
+				if a.AudioPlayed-b.AudioPlayed < 140 {
+					t.Errorf("%s played %d audio frames from %s in 3 s", m.name, a.AudioPlayed-b.AudioPlayed, o.name)
+				}
+			}
+		}
+		if len(sixth.connectedTo()) != 0 {
+			t.Errorf("the sixth is connected to %v", sixth.connectedTo())
+		}
+	})
+}
+
+// TestCallsNeverMerge: two two-person calls; a member of one joining a
+// member of the other is refused, and both calls go on.
+func TestCallsNeverMerge(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sc := newScene(t, 4)
+		a, b, c, d := sc.add(0, "a", nil), sc.add(1, "b", nil), sc.add(2, "c", nil), sc.add(3, "d", nil)
+		if err := a.join(b); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.join(d); err != nil {
+			t.Fatal(err)
+		}
+		sc.waitFor(5*time.Second, "two calls", func() bool { return sc.fullMesh(a, b) && sc.fullMesh(c, d) })
+		if err := a.join(c); !errors.Is(err, ErrOtherCall) {
+			t.Fatalf("joining across calls: %v, want ErrOtherCall", err)
+		}
+		time.Sleep(2 * time.Second)
+		if !sc.fullMesh(a, b) || !sc.fullMesh(c, d) {
+			t.Fatalf("calls changed: a %v, c %v", a.connectedTo(), c.connectedTo())
+		}
+	})
+}
+
+// TestCrashedMemberDropped: a member whose network disappears (no goodbye)
+// is dropped by the others within 10 s, and can come back with the same
+// peer ID.
+func TestCrashedMemberDropped(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sc := newScene(t, 5)
+		a, b, c := sc.add(0, "a", nil), sc.add(1, "b", nil), sc.add(2, "c", nil)
+		for _, m := range []*testMember{b, c} {
+			if err := m.join(a); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sc.waitFor(10*time.Second, "a call of three", func() bool { return sc.fullMesh(a, b, c) })
+		// c's machine vanishes: every datagram to or from it is lost.
+		ch := sc.hosts[2]
+		ch.Uplink().SetConditions(rtmfptest.LinkConditions{Loss: 1})
+		ch.Downlink().SetConditions(rtmfptest.LinkConditions{Loss: 1})
+		took := sc.waitFor(10*time.Second, "c dropped by both", func() bool {
+			_, inA := a.member(c)
+			xa, _ := a.member(c)
+			xb, _ := b.member(c)
+			return (!inA || xa.State == StateLeft) && xb.State == StateLeft
+		})
+		t.Logf("crash noticed after %v", took)
+		if ev := a.eventsOf(EventLeft); len(ev) != 1 || ev[0].Reason != "connection lost" {
+			t.Errorf("a's left events %+v", ev)
+		}
+		if !sc.fullMesh(a, b) {
+			t.Fatalf("a and b lost each other: %v %v", a.connectedTo(), b.connectedTo())
+		}
+	})
+}

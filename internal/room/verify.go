@@ -1,0 +1,114 @@
+package room
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+
+	"camchat/internal/rtmfp/flashcrypto"
+)
+
+// TrustStore remembers verdicts across calls (the desktop app and the
+// headless participant keep one in the user's config directory).
+type TrustStore interface {
+	// Check says what to show about a peer who appears with cert (its
+	// session's certificate) and display name.
+	Check(id flashcrypto.PeerID, cert *flashcrypto.Cert, name string) TrustStatus
+	// Set stores a verdict for a peer, with its certificate and name.
+	Set(id flashcrypto.PeerID, v Verdict, cert *flashcrypto.Cert, name string) error
+}
+
+// memTrust is a TrustStore that forgets when the room closes.
+type memTrust struct {
+	mu sync.Mutex
+	m  map[flashcrypto.PeerID]Verdict
+}
+
+func newMemTrust() *memTrust { return &memTrust{m: map[flashcrypto.PeerID]Verdict{}} }
+
+func (t *memTrust) Check(id flashcrypto.PeerID, _ *flashcrypto.Cert, _ string) TrustStatus {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	switch t.m[id] {
+	case VerdictMatch:
+		return TrustVerified
+	case VerdictDiffer:
+		return TrustDiffer
+	}
+	return TrustUnknown
+}
+
+func (t *memTrust) Set(id flashcrypto.PeerID, v Verdict, _ *flashcrypto.Cert, _ string) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.m[id] = v
+	return nil
+}
+
+// SetVerdict records what the user decided after comparing codes with a
+// member: VerdictMatch marks it verified (remembered for its peer ID and
+// key), VerdictDiffer raises the alarm (an EventVerification with
+// TrustDiffer, whose text offers to hang up). Others in the call learn
+// which pairs are verified, for the call-wide mark.
+func (r *Room) SetVerdict(peer flashcrypto.PeerID, v Verdict) error {
+	r.mu.Lock()
+	m := r.members[peer]
+	if m == nil || m.state != StateConnected {
+		r.mu.Unlock()
+		return fmt.Errorf("%w: %s", ErrNotMember, shortID(peer))
+	}
+	cert, name := m.sess.FarCertificate(), m.name
+	r.mu.Unlock()
+	if err := r.cfg.Trust.Set(peer, v, cert, name); err != nil {
+		return fmt.Errorf("room: remember verdict: %w", err)
+	}
+	status := r.cfg.Trust.Check(peer, cert, name)
+	r.mu.Lock()
+	changed := m.status != status
+	m.status = status
+	r.mu.Unlock()
+	if changed {
+		r.emit(Event{Kind: EventVerification, Peer: peer, Name: name, Status: status})
+	}
+	r.broadcastState()
+	return nil
+}
+
+// verification is what a member's tile shows to compare codes. r.mu is
+// held.
+func verificationOf(m *member) Verification {
+	v := Verification{Status: m.status}
+	if m.sess != nil {
+		n := m.sess.Nonces()
+		v.NearNonce, v.FarNonce = m.sess.NearNonce(), m.sess.FarNonce()
+		v.Code = flashcrypto.ShortAuthCode(n).Words()
+	}
+	return v
+}
+
+// allVerified reports whether every pair in the call compared codes and
+// found them equal: our pairs by our verdicts, the others' by their
+// reports. r.mu is held.
+func (r *Room) allVerified() bool {
+	live := r.liveMembers()
+	if len(live) == 0 {
+		return false
+	}
+	self := r.ep.PeerID()
+	for _, m := range live {
+		if m.state != StateConnected || m.status != TrustVerified {
+			return false
+		}
+		// m must have verified us and every other member.
+		for _, x := range live {
+			want := x.id
+			if x == m {
+				want = self
+			}
+			if !slices.Contains(m.verified, want) {
+				return false
+			}
+		}
+	}
+	return true
+}
