@@ -455,7 +455,11 @@ type syntheticMic struct {
 
 func newSyntheticMic(e *engine) (*syntheticMic, error) {
 	start := e.cfg.Now()
-	mic, err := synth.NewMic(synth.MicConfig{Start: start})
+	// Each member's tone has its own pitch (from its peer ID), so the echo
+	// canceller never mistakes another member's tone in the speaker mix
+	// for an echo of ours, and people hear who is who.
+	id := e.cfg.Identity.PeerID()
+	mic, err := synth.NewMic(synth.MicConfig{Start: start, ToneHz: 300 + float64(id[0]%40)*15})
 	if err != nil {
 		return nil, err
 	}
