@@ -37,6 +37,14 @@ type MediaOptions struct {
 	// every frame is chained to its group's keyframe (WriteOptions.Parent)
 	// and the previous group is abandoned when a new keyframe is sent.
 	VideoLifetime time.Duration
+	// AudioNetworkOrder asks the receiver to deliver the audio flow in
+	// network order (the receive intent of its TC metadata, RFC 7425
+	// §5.1.1): a frame is delivered as soon as it is complete instead of
+	// waiting behind a lost one for its retransmission. For players that
+	// reorder by sequence number (camchat's jitter buffer, with
+	// AudioExt.Seq); Flash-era peers send original order, so it is off by
+	// default.
+	AudioNetworkOrder bool
 }
 
 func (o MediaOptions) audio() time.Duration { return lifetime(o.AudioLifetime, DefaultAudioLifetime) }
@@ -108,7 +116,11 @@ func (m *mediaSender) flow(t MessageType) (*rtmfp.SendFlow, error) {
 	if m.open == nil {
 		return nil, fmt.Errorf("tc: stream %d %s: %w", m.id, t, ErrNoFlow)
 	}
-	f, err := m.open(FlowMetadata{StreamID: m.id}.Append(nil), pri)
+	md := FlowMetadata{StreamID: m.id}
+	if t == TypeAudio && m.opts.AudioNetworkOrder {
+		md.Intent = IntentNetworkOrder
+	}
+	f, err := m.open(md.Append(nil), pri)
 	if err != nil {
 		return nil, fmt.Errorf("tc: stream %d: open %s flow: %w", m.id, t, err)
 	}

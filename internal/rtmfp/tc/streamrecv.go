@@ -161,12 +161,14 @@ func (r *streamReceiver) arrive(fs FlowSync, fr *flowReader) bool {
 // late reports whether sm is a coded frame older than one already delivered
 // on this network-order flow; such frames are useless and dropped, while
 // commands, data and sequence headers are always delivered (rtmfp-cpp
-// shouldAlwaysDeliver).
+// shouldAlwaysDeliver). Audio carrying a sequence number (AudioExt) is
+// always delivered too: the player's jitter buffer puts it back in order
+// and knows whether it is still in time.
 func (fr *flowReader) late(sm StreamMessage) bool {
 	var i int
 	switch sm.Type {
 	case TypeAudio:
-		if sm.Audio.SequenceSpecial() {
+		if sm.Audio.SequenceSpecial() || sm.Audio.Ext.Present {
 			return false
 		}
 	case TypeVideo:
