@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"camchat/internal/media/audio"
+	"camchat/internal/room/identity"
 	"camchat/internal/rtmfp/flashcrypto"
 )
 
@@ -76,8 +77,8 @@ type Config struct {
 	// Video sets the picture sent.
 	Video VideoConfig
 	// Trust remembers verification verdicts across calls; nil keeps them
-	// for this Room only.
-	Trust TrustStore
+	// for this Room only (identity.MemoryTrust).
+	Trust *identity.Trust
 	// OnFrame receives every picture to show: each remote member's video
 	// when it is due (lip-synced to its audio) and the local preview. It
 	// runs on the room's display goroutine, never on the network's, and
@@ -143,7 +144,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	if c.Trust == nil {
-		c.Trust = newMemTrust()
+		c.Trust = identity.MemoryTrust()
 	}
 	return c, nil
 }

@@ -3,6 +3,7 @@ package room
 import (
 	"time"
 
+	"camchat/internal/room/identity"
 	"camchat/internal/rtmfp/flashcrypto"
 )
 
@@ -19,7 +20,7 @@ const (
 	// EventChatDelivered: a message of ours reached a member (Chat, Peer).
 	EventChatDelivered
 	// EventVerification: a member's verification status changed (Peer,
-	// Status); TrustDiffer and TrustIdentityChanged must be shown loudly.
+	// Status); when Status.State.Warning() it must be shown loudly.
 	EventVerification
 	// EventRoom: this member entered a call (RoomID set) or is alone
 	// again (RoomID empty).
@@ -67,7 +68,7 @@ type Event struct {
 	Name   string
 	Reason string // EventLeft: "left the call", "connection lost", …
 	RoomID string
-	Status TrustStatus
+	Status identity.Status
 	Chat   ChatMessage
 	Err    error
 	// Text is the event in words, for a log or a status line.

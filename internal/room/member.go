@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"camchat/internal/room/identity"
 	"camchat/internal/rtmfp"
 	"camchat/internal/rtmfp/flashcrypto"
 	"camchat/internal/rtmfp/tc"
@@ -33,7 +34,7 @@ type member struct {
 
 	mic, cam, syn bool
 	verified      []flashcrypto.PeerID // members it found verified
-	status        TrustStatus
+	status        identity.Status
 
 	pm       *peerMedia
 	joinedAt time.Time // on our clock, when it became connected
@@ -317,7 +318,7 @@ func (r *Room) maybeConnected(m *member) {
 	delete(r.strays, m.sess)
 	m.resolve(nil)
 	r.emit(Event{Kind: EventJoined, Peer: m.id, Name: m.name})
-	if m.status != TrustUnknown {
+	if m.status.State != identity.Unknown {
 		r.emit(Event{Kind: EventVerification, Peer: m.id, Name: m.name, Status: m.status})
 	}
 	r.goBroadcast()
@@ -493,7 +494,7 @@ func (r *Room) handleState(m *member, st stateMsg) {
 	m.verified = st.Verified
 	m.gotState = true
 	if nameChanged && m.state == StateConnected {
-		if s := r.cfg.Trust.Check(m.id, m.sess.FarCertificate(), m.name); s != m.status {
+		if s := r.cfg.Trust.Check(m.id, m.sess.FarCertificate(), m.name); s.State != m.status.State {
 			m.status = s
 			r.emit(Event{Kind: EventVerification, Peer: m.id, Name: m.name, Status: s})
 		}
@@ -730,7 +731,7 @@ func (r *Room) stateLocked() stateMsg {
 			}
 		}
 		st.Members = append(st.Members, e)
-		if m.status == TrustVerified {
+		if m.status.State == identity.Verified {
 			st.Verified = append(st.Verified, m.id)
 		}
 	}

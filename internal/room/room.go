@@ -208,13 +208,7 @@ func describe(ev Event) string {
 	case EventChatDelivered:
 		return "delivered to " + who
 	case EventVerification:
-		switch ev.Status {
-		case TrustDiffer:
-			return "The codes you compared with " + who + " differ: someone may be listening in. Hang up unless you are sure."
-		case TrustIdentityChanged:
-			return who + "'s identity changed: compare the code again before you trust this call."
-		}
-		return who + ": " + ev.Status.String()
+		return ev.Status.Message(ev.Name)
 	case EventRoom:
 		if ev.RoomID == "" {
 			return "You are alone in the call"

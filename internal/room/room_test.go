@@ -57,7 +57,7 @@ func newScene(t *testing.T, seed uint64) *scene {
 func (sc *scene) add(i int, name string, mod func(*Config)) *testMember {
 	sc.t.Helper()
 	a := netip.AddrFrom4([4]byte{10, 0, byte(i / 250), byte(i%250 + 1)})
-	h, err := sc.net.AddHost(name, a)
+	h, err := sc.net.AddHost(fmt.Sprintf("host%d", i), a)
 	if err != nil {
 		sc.t.Fatal(err)
 	}
@@ -388,6 +388,68 @@ func TestCrashedMemberDropped(t *testing.T) {
 		}
 		if !sc.fullMesh(a, b) {
 			t.Fatalf("a and b lost each other: %v %v", a.connectedTo(), b.connectedTo())
+		}
+	})
+}
+
+// TestVerification: the call-wide mark needs every pair's verdict; "they
+// differ" raises a warning; a verified friend's name under a new peer ID
+// comes back as "identity changed", not as verified.
+func TestVerification(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sc := newScene(t, 6)
+		trust := identity.MemoryTrust()
+		ada := sc.add(0, "Ada", func(c *Config) { c.Trust = trust })
+		bob := sc.add(1, "Bob", nil)
+		cat := sc.add(2, "Cat", nil)
+		for _, m := range []*testMember{bob, cat} {
+			if err := m.join(ada); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sc.waitFor(10*time.Second, "a call of three", func() bool { return sc.fullMesh(ada, bob, cat) })
+		set := func(m, peer *testMember, v identity.Verdict) {
+			t.Helper()
+			if err := m.r.SetVerdict(peer.id, v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		pairs := [][2]*testMember{{ada, bob}, {bob, ada}, {ada, cat}, {cat, ada}, {bob, cat}}
+		for _, p := range pairs {
+			set(p[0], p[1], identity.VerdictMatch)
+		}
+		time.Sleep(time.Second)
+		if ada.r.Snapshot().AllVerified {
+			t.Fatal("call-wide verified with Cat's verdict on Bob missing")
+		}
+		set(cat, bob, identity.VerdictMatch)
+		sc.waitFor(2*time.Second, "call-wide verified at all three", func() bool {
+			return ada.r.Snapshot().AllVerified && bob.r.Snapshot().AllVerified && cat.r.Snapshot().AllVerified
+		})
+		if x, _ := ada.member(bob); x.Verification.Status.State != identity.Verified {
+			t.Errorf("Ada sees Bob as %v", x.Verification.Status.State)
+		}
+
+		set(bob, cat, identity.VerdictDiffer)
+		synctest.Wait() // the event reaches the collector
+		evs := bob.eventsOf(EventVerification)
+		if last := evs[len(evs)-1]; last.Peer != cat.id || last.Status.State != identity.Differ || !last.Status.State.Warning() {
+			t.Errorf("Bob's last verification event %+v", last)
+		}
+		sc.waitFor(2*time.Second, "the call-wide mark gone", func() bool { return !ada.r.Snapshot().AllVerified })
+
+		// Bob leaves and someone else comes back as "Bob" under another
+		// peer ID: Ada, who verified Bob, is warned.
+		bob.r.Leave()
+		sc.waitFor(2*time.Second, "Bob gone", func() bool { return len(ada.eventsOf(EventLeft)) == 1 })
+		fake := sc.add(3, "Bob", nil)
+		if err := fake.join(ada); err != nil {
+			t.Fatal(err)
+		}
+		sc.waitFor(2*time.Second, "the new Bob in Ada's call", func() bool { return slices.Contains(ada.connectedTo(), fake.id) })
+		x, _ := ada.member(fake)
+		if x.Verification.Status.State != identity.IdentityChanged || x.Verification.Status.Was.PeerID != bob.id {
+			t.Errorf("the new Bob is %v (was %v)", x.Verification.Status.State, x.Verification.Status.Was.PeerID)
 		}
 	})
 }

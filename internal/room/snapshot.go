@@ -130,56 +130,10 @@ type Verification struct {
 	// NearNonce and FarNonce are this end's and the member's session
 	// nonces (Flash's NetConnection.nearNonce and farNonce).
 	NearNonce, FarNonce [32]byte
-	// Status is the stored verdict and what the trust store says about
-	// this peer.
-	Status TrustStatus
-}
-
-// Verdict is what a person decided after comparing codes.
-type Verdict uint8
-
-const (
-	VerdictNone   Verdict = iota // not compared
-	VerdictMatch                 // "They match"
-	VerdictDiffer                // "They differ"
-)
-
-func (v Verdict) String() string {
-	switch v {
-	case VerdictMatch:
-		return "they match"
-	case VerdictDiffer:
-		return "they differ"
-	}
-	return "not compared"
-}
-
-// TrustStatus is what the UI must say about a member's identity.
-type TrustStatus uint8
-
-const (
-	// TrustUnknown: never compared.
-	TrustUnknown TrustStatus = iota
-	// TrustVerified: the codes were found equal (for this key).
-	TrustVerified
-	// TrustDiffer: the codes were found different: someone may be in
-	// the middle.
-	TrustDiffer
-	// TrustIdentityChanged: a verified person's name now comes with
-	// another peer ID, or a verified peer ID with another key.
-	TrustIdentityChanged
-)
-
-func (s TrustStatus) String() string {
-	switch s {
-	case TrustVerified:
-		return "verified"
-	case TrustDiffer:
-		return "codes differ"
-	case TrustIdentityChanged:
-		return "identity changed"
-	}
-	return "not verified"
+	// Status is what the trust store says about this peer: the state
+	// (verified, codes differ, identity changed, …), the stored verdict,
+	// and Status.Message for the words to show.
+	Status identity.Status
 }
 
 // Snapshot returns a copy of the room's state.

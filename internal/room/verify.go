@@ -3,54 +3,17 @@ package room
 import (
 	"fmt"
 	"slices"
-	"sync"
 
+	"camchat/internal/room/identity"
 	"camchat/internal/rtmfp/flashcrypto"
 )
 
-// TrustStore remembers verdicts across calls (the desktop app and the
-// headless participant keep one in the user's config directory).
-type TrustStore interface {
-	// Check says what to show about a peer who appears with cert (its
-	// session's certificate) and display name.
-	Check(id flashcrypto.PeerID, cert *flashcrypto.Cert, name string) TrustStatus
-	// Set stores a verdict for a peer, with its certificate and name.
-	Set(id flashcrypto.PeerID, v Verdict, cert *flashcrypto.Cert, name string) error
-}
-
-// memTrust is a TrustStore that forgets when the room closes.
-type memTrust struct {
-	mu sync.Mutex
-	m  map[flashcrypto.PeerID]Verdict
-}
-
-func newMemTrust() *memTrust { return &memTrust{m: map[flashcrypto.PeerID]Verdict{}} }
-
-func (t *memTrust) Check(id flashcrypto.PeerID, _ *flashcrypto.Cert, _ string) TrustStatus {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	switch t.m[id] {
-	case VerdictMatch:
-		return TrustVerified
-	case VerdictDiffer:
-		return TrustDiffer
-	}
-	return TrustUnknown
-}
-
-func (t *memTrust) Set(id flashcrypto.PeerID, v Verdict, _ *flashcrypto.Cert, _ string) error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.m[id] = v
-	return nil
-}
-
 // SetVerdict records what the user decided after comparing codes with a
-// member: VerdictMatch marks it verified (remembered for its peer ID and
-// key), VerdictDiffer raises the alarm (an EventVerification with
-// TrustDiffer, whose text offers to hang up). Others in the call learn
+// member: identity.VerdictMatch marks it verified (remembered for its peer
+// ID and key), identity.VerdictDiffer raises the alarm (an
+// EventVerification whose status is a warning). Others in the call learn
 // which pairs are verified, for the call-wide mark.
-func (r *Room) SetVerdict(peer flashcrypto.PeerID, v Verdict) error {
+func (r *Room) SetVerdict(peer flashcrypto.PeerID, v identity.Verdict) error {
 	r.mu.Lock()
 	m := r.members[peer]
 	if m == nil || m.state != StateConnected {
@@ -64,7 +27,7 @@ func (r *Room) SetVerdict(peer flashcrypto.PeerID, v Verdict) error {
 	}
 	status := r.cfg.Trust.Check(peer, cert, name)
 	r.mu.Lock()
-	changed := m.status != status
+	changed := m.status.State != status.State
 	m.status = status
 	r.mu.Unlock()
 	if changed {
@@ -96,7 +59,7 @@ func (r *Room) allVerified() bool {
 	}
 	self := r.ep.PeerID()
 	for _, m := range live {
-		if m.state != StateConnected || m.status != TrustVerified {
+		if m.state != StateConnected || m.status.State != identity.Verified {
 			return false
 		}
 		// m must have verified us and every other member.

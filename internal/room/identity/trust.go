@@ -227,7 +227,16 @@ func OpenTrust(path string) (*Trust, error) {
 	return t, nil
 }
 
-// Path returns the file the store is kept in.
+// MemoryTrust returns an empty store that is never written to a file: the
+// verdicts of one run (a headless participant without a config directory,
+// tests).
+func MemoryTrust() *Trust {
+	t := &Trust{max: MaxTrustEntries, now: time.Now}
+	t.state.Store(&trustState{entries: map[flashcrypto.PeerID]record{}})
+	return t
+}
+
+// Path returns the file the store is kept in ("" for MemoryTrust).
 func (t *Trust) Path() string { return t.path }
 
 // Verdict returns the stored entry of id.
@@ -304,8 +313,10 @@ func (t *Trust) commit(next *trustState) error {
 	if err != nil {
 		return err
 	}
-	if err := trustKind.writeFile(t.path, b, false); err != nil {
-		return err
+	if t.path != "" {
+		if err := trustKind.writeFile(t.path, b, false); err != nil {
+			return err
+		}
 	}
 	t.state.Store(next)
 	return nil

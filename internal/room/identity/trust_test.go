@@ -444,3 +444,24 @@ func TestCleanName(t *testing.T) {
 		t.Errorf("cut inside a character: %q", got)
 	}
 }
+
+// TestMemoryTrust: a memory store keeps verdicts for its life and writes no
+// file.
+func TestMemoryTrust(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	tr := MemoryTrust()
+	id := peer(t, 1)
+	if err := tr.Set(id.PeerID(), VerdictMatch, id.Cert(), "Bob"); err != nil {
+		t.Fatal(err)
+	}
+	if st := tr.Check(id.PeerID(), id.Cert(), "Bob"); st.State != Verified {
+		t.Fatalf("state %v, want verified", st.State)
+	}
+	if tr.Path() != "" {
+		t.Errorf("path %q", tr.Path())
+	}
+	if files, _ := os.ReadDir(dir); len(files) != 0 {
+		t.Errorf("a memory store wrote %v", files)
+	}
+}
