@@ -72,6 +72,16 @@ type Config struct {
 
 	// KeepalivePeriod, RetransmitLimit and IdleLimit are the session timers
 	// of RFC 7016 §3.5.2.2 (defaults above; at least MinTimerPeriod).
+	//
+	// A session whose far end stops answering ends with ErrRetransmitLimit
+	// RetransmitLimit after the first packet it sent since the last answer:
+	// while it sends data, about RetransmitLimit plus a round trip after
+	// the far end went; while idle, at most KeepalivePeriod (plus one MRTO
+	// for the responder) more, since the keepalive Ping is what goes
+	// unanswered. A call that must notice a crashed peer within 10 s sets
+	// KeepalivePeriod 2 s and RetransmitLimit 6 s (at most 6.5 s sending,
+	// 8.5 s idle over a 300 ms round trip; TestVanishedPeerWithinTenSeconds).
+	// IdleLimit plays no part: it closes sessions that have no flows.
 	KeepalivePeriod time.Duration
 	RetransmitLimit time.Duration
 	IdleLimit       time.Duration

@@ -730,6 +730,10 @@ func (s *Session) onTimer(now time.Time) {
 		}
 	case stateOpen:
 		s.adjustCongestionDelay(now)
+		if at := s.rtxLimitAt(); !at.IsZero() && !at.After(now) {
+			s.abort(now, ErrRetransmitLimit, false)
+			return
+		}
 		if !s.rtoAt.IsZero() && !s.rtoAt.After(now) {
 			s.onRTO(now)
 			if s.state != stateOpen {
@@ -766,6 +770,20 @@ func (s *Session) onTimer(now time.Time) {
 			s.e.remove(s)
 		}
 	}
+}
+
+// rtxLimitAt is when the session gives up on a far end that answers
+// nothing (RFC 7016 §3.5.2.2): the retransmit limit after the first packet
+// that asked for an answer (data or a keepalive Ping) since the last one
+// came (an acknowledgement or a Ping Reply). Zero: nothing waits for an
+// answer. rtmfp-cpp checks the limit only when its retransmission timer
+// fires, which after a few backoffs can be seconds late; the session's
+// deadline includes this time, so the limit holds to the timer's precision.
+func (s *Session) rtxLimitAt() time.Time {
+	if s.rtxEpoch.IsZero() {
+		return time.Time{}
+	}
+	return s.rtxEpoch.Add(s.e.cfg.RetransmitLimit)
 }
 
 // keepaliveAt is when a keepalive Ping is due: a period after the last
@@ -826,7 +844,7 @@ func (s *Session) deadline(now time.Time) time.Time {
 	case stateKeyingSent:
 		return earliest(s.hs.started.Add(UltimateSessionTimeout), s.hs.keyingNext)
 	case stateOpen:
-		d := s.rtoAt
+		d := earliest(s.rtoAt, s.rtxLimitAt())
 		if !s.keepaliveOut {
 			d = earliest(d, s.keepaliveAt())
 		}
@@ -968,7 +986,6 @@ func (s *Session) sendDataPacket(now time.Time, pri flow.Priority, send func(net
 		s.tsn--
 		return
 	}
-	wasIdle := s.flows.outstanding() == cc.ByteCount(sent)
 	s.sendPacket(now, b, tc, s.farAddr, send)
 	s.cc.OnPacketSent(now, cc.ByteCount(sent), tc)
 	s.stats.DataBytesSent += uint64(sent)
@@ -980,7 +997,11 @@ func (s *Session) sendDataPacket(now time.Time, pri flow.Priority, send func(net
 		if s.rtoAt.IsZero() {
 			s.rtoAt = now.Add(s.cc.ERTO())
 		}
-		if wasIdle && s.rtxEpoch.IsZero() {
+		// The first data sent since the far end last answered starts
+		// the retransmit limit (rtmfp-cpp rescheduleTimeoutAlarm sets
+		// m_retransmit_deadline_epoch on every send; acknowledgements
+		// and Ping Replies reset it).
+		if s.rtxEpoch.IsZero() {
 			s.rtxEpoch = now
 		}
 	}
