@@ -36,13 +36,17 @@ func run(args []string, stdout, stderr io.Writer, open func()) int {
 	}
 	fs := flag.NewFlagSet("camchat", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, usage) }
+	// The flag package calls Usage for -help as well as for a bad flag;
+	// print the help once, on stdout when asked for, on stderr after an
+	// error.
+	fs.Usage = func() {}
 	showVersion := fs.Bool("version", false, "print the version")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stdout, usage)
 			return 0
 		}
+		fmt.Fprint(stderr, "\n"+usage)
 		return 2
 	}
 	if *showVersion {

@@ -5,3 +5,5 @@
 // it never touches the network. Only the Fyne goroutine touches widgets:
 // anything that arrives from another goroutine goes through fyne.Do.
 package gui
+
+import _ "camchat/internal/locale" // before Fyne reads the locale (test binaries too)

@@ -14,12 +14,34 @@ import (
 func init() { Plain() }
 
 // Plain sets LC_ALL, LC_MESSAGES and LANG to en_US.UTF-8 where they name the
-// C or POSIX locale; other locales are left alone.
+// C or POSIX locale (C.UTF-8 included); other locales are left alone. It also
+// drops C and POSIX entries from LANGUAGE (a colon-separated list, which
+// Fyne's locale reader prefers once the others name a real locale, and
+// whose "C.UTF-8" it cannot parse either), unsetting it when none remain.
 func Plain() {
 	for _, k := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
-		base, _, _ := strings.Cut(os.Getenv(k), ".")
-		if base == "C" || base == "POSIX" {
+		if isC(os.Getenv(k)) {
 			os.Setenv(k, "en_US.UTF-8")
 		}
 	}
+	if v, ok := os.LookupEnv("LANGUAGE"); ok {
+		var keep []string
+		for _, l := range strings.Split(v, ":") {
+			if l != "" && !isC(l) {
+				keep = append(keep, l)
+			}
+		}
+		if len(keep) == 0 {
+			os.Unsetenv("LANGUAGE")
+		} else {
+			os.Setenv("LANGUAGE", strings.Join(keep, ":"))
+		}
+	}
+}
+
+// isC reports whether a locale name is the C or POSIX locale, with or
+// without a codeset ("C.UTF-8", "C.utf8").
+func isC(l string) bool {
+	base, _, _ := strings.Cut(l, ".")
+	return base == "C" || base == "POSIX"
 }

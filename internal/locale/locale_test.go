@@ -21,3 +21,16 @@ func TestPlain(t *testing.T) {
 		}
 	}
 }
+
+func TestPlainLanguage(t *testing.T) {
+	for in, want := range map[string]string{
+		"C.UTF-8": "", "C": "", "POSIX:C.utf8": "", "de_DE:C.UTF-8:fr": "de_DE:fr", "en_GB": "en_GB",
+	} {
+		t.Setenv("LANGUAGE", in)
+		Plain()
+		got, ok := os.LookupEnv("LANGUAGE")
+		if got != want || ok != (want != "") {
+			t.Errorf("LANGUAGE %q became %q (set %v), want %q", in, got, ok, want)
+		}
+	}
+}
