@@ -700,16 +700,9 @@ func waitAcked(sessions []*rtmfp.Session, max time.Duration) {
 // sendTo sends a data message to one member's player, bounded by
 // sendTimeout so that a stalled member never holds up the caller for long.
 func (r *Room) sendTo(id flashcrypto.PeerID, dm tc.DataMessage) error {
-	done := make(chan error, 1)
-	go func() { done <- r.pub.SendTo(id, dm) }()
-	t := time.NewTimer(sendTimeout)
-	defer t.Stop()
-	select {
-	case err := <-done:
-		return err
-	case <-t.C:
-		return context.DeadlineExceeded
-	}
+	ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
+	defer cancel()
+	return r.pub.SendTo(ctx, id, dm)
 }
 
 // stateLocked is our state as we tell it. r.mu is held.

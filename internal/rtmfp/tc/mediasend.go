@@ -1,6 +1,8 @@
 package tc
 
 import (
+	"context"
+	"encoding/binary"
 	"fmt"
 	"sync"
 	"time"
@@ -26,6 +28,11 @@ const (
 	DefaultVideoLifetime = 2 * time.Second
 )
 
+// DefaultMaxQueue is MediaOptions.MaxQueue's default: a couple of seconds
+// of media (rtmfp-cpp's tcserver drops a subscriber's media when its
+// oldest unsent message is older than twice the lifetime).
+const DefaultMaxQueue = 2 * time.Second
+
 // MediaOptions set the partial reliability of a stream's media (RFC 7016
 // §3.6.2.3.1, digest §12). A zero field selects its default; a negative one
 // means no deadline.
@@ -37,6 +44,15 @@ type MediaOptions struct {
 	// every frame is chained to its group's keyframe (WriteOptions.Parent)
 	// and the previous group is abandoned when a new keyframe is sent.
 	VideoLifetime time.Duration
+	// MaxQueue bounds what the audio or the video flow may hold: when it
+	// holds more than MaxQueue of its recent media (bytes written per
+	// second of media timestamps, times MaxQueue), a new coded frame is
+	// skipped (ErrBackPressure) instead of queued behind it, so that a
+	// stalled path costs memory and work for at most that much media.
+	// Zero selects DefaultMaxQueue; negative means no bound. The
+	// lifetimes bound the queues too; this bound matters when they are
+	// long or off.
+	MaxQueue time.Duration
 	// AudioNetworkOrder asks the receiver to deliver the audio flow in
 	// network order (the receive intent of its TC metadata, RFC 7425
 	// §5.1.1): a frame is delivered as soon as it is complete instead of
@@ -48,6 +64,7 @@ type MediaOptions struct {
 }
 
 func (o MediaOptions) audio() time.Duration { return lifetime(o.AudioLifetime, DefaultAudioLifetime) }
+func (o MediaOptions) queue() time.Duration { return lifetime(o.MaxQueue, DefaultMaxQueue) }
 func (o MediaOptions) video() time.Duration { return lifetime(o.VideoLifetime, DefaultVideoLifetime) }
 
 func lifetime(d, def time.Duration) time.Duration {
@@ -89,11 +106,52 @@ type mediaSender struct {
 	closed             bool
 	nextSync           uint32
 
-	vmu       sync.Mutex       // serialises video writes; guards the group
+	amu    sync.Mutex // guards ameter
+	ameter queueMeter
+
+	vmu       sync.Mutex       // serialises video writes; guards the fields below
 	key       *rtmfp.Receipt   // the current group's keyframe
 	group     []*rtmfp.Receipt // receipts of the current group not yet resolved
 	sawKey    bool             // a keyframe went out (inter frames before it are useless)
 	abandoned int              // receipts abandoned because a new group began
+	vmeter    queueMeter
+}
+
+// queueMeter estimates how many bytes a flow's media amounts to per second
+// of media time, from the sizes and timestamps of the messages offered to
+// it, over windows of at least a second.
+type queueMeter struct {
+	start   Timestamp
+	bytes   int
+	started bool
+	rate    float64 // bytes per second of media; 0 until a window closed
+}
+
+// add records a message of n bytes with timestamp ts.
+func (q *queueMeter) add(ts Timestamp, n int) {
+	d := ts.Sub(q.start)
+	if !q.started || d < 0 || d > 10*time.Second { // first, or a jump: start over
+		q.start, q.bytes, q.started, d = ts, 0, true, 0
+	}
+	q.bytes += n
+	if d >= time.Second {
+		q.rate = float64(q.bytes) / d.Seconds()
+		q.start, q.bytes = ts, 0
+	}
+}
+
+// full reports whether a flow holding buffered bytes holds more than d of
+// media; never before the rate is known.
+func (q *queueMeter) full(buffered int, d time.Duration) bool {
+	return d > 0 && q.rate > 0 && float64(buffered) > q.rate*d.Seconds()
+}
+
+// msgTimestamp is the timestamp of a whole TC message.
+func msgTimestamp(msg []byte) Timestamp {
+	if len(msg) < MessageHeaderLen {
+		return 0
+	}
+	return Timestamp(binary.BigEndian.Uint32(msg[1:]))
 }
 
 // flow returns the flow for messages of type t, opening it if needed.
@@ -131,16 +189,33 @@ func (m *mediaSender) flow(t MessageType) (*rtmfp.SendFlow, error) {
 // writeData writes a whole TC message (command, data, user control) on the
 // data flow, reliably.
 func (m *mediaSender) writeData(msg []byte) (*rtmfp.Receipt, error) {
+	return m.writeDataContext(context.Background(), msg)
+}
+
+// writeDataContext is writeData waiting for room in the flow's buffer only
+// until ctx ends.
+func (m *mediaSender) writeDataContext(ctx context.Context, msg []byte) (*rtmfp.Receipt, error) {
 	f, err := m.flow(TypeData)
 	if err != nil {
 		return nil, err
 	}
-	return f.Write(msg, rtmfp.WriteOptions{})
+	return f.WriteContext(ctx, msg, rtmfp.WriteOptions{})
+}
+
+// dataFull reports whether a write on the data flow would wait for room.
+func (m *mediaSender) dataFull() bool {
+	m.mu.Lock()
+	f := m.data
+	m.mu.Unlock()
+	return f != nil && f.Buffered() >= rtmfp.SendBufferLimit
 }
 
 // writeAudio writes a whole TC audio message. Coded frames are time
 // critical with the audio lifetime; sequence starts and ends must arrive
 // and go without a deadline (rtmfp-cpp isAudioSequenceSpecial).
+//
+// A coded frame offered while the flow holds more than MaxQueue of audio
+// is not written: ErrBackPressure.
 func (m *mediaSender) writeAudio(msg []byte, special bool) (*rtmfp.Receipt, error) {
 	f, err := m.flow(TypeAudio)
 	if err != nil {
@@ -149,6 +224,13 @@ func (m *mediaSender) writeAudio(msg []byte, special bool) (*rtmfp.Receipt, erro
 	var o rtmfp.WriteOptions
 	if !special {
 		o.FinishBy = m.opts.audio()
+		m.amu.Lock()
+		m.ameter.add(msgTimestamp(msg), len(msg))
+		full := m.ameter.full(f.Buffered(), m.opts.queue())
+		m.amu.Unlock()
+		if full {
+			return nil, ErrBackPressure
+		}
 	}
 	return f.Write(msg, o)
 }
@@ -161,7 +243,12 @@ func (m *mediaSender) writeAudio(msg []byte, special bool) (*rtmfp.Receipt, erro
 // WriteReceiptChain). Inter frames before the first keyframe are not sent:
 // nothing could decode them. special messages (sequence start/end) go
 // reliably, outside any group.
-func (m *mediaSender) writeVideo(msg []byte, keyframe, special bool) (*rtmfp.Receipt, error) {
+//
+// A coded frame offered while the flow holds more than MaxQueue of video
+// is not written (ErrBackPressure); unless it is droppable, the frames
+// after it wait for the next keyframe, as after any lost reference
+// (rtmfp-cpp tcserver relayStreamMessage: m_seenKeyframe = false).
+func (m *mediaSender) writeVideo(msg []byte, keyframe, special, droppable bool) (*rtmfp.Receipt, error) {
 	f, err := m.flow(TypeVideo)
 	if err != nil {
 		return nil, err
@@ -171,6 +258,13 @@ func (m *mediaSender) writeVideo(msg []byte, keyframe, special bool) (*rtmfp.Rec
 	}
 	m.vmu.Lock()
 	defer m.vmu.Unlock()
+	m.vmeter.add(msgTimestamp(msg), len(msg))
+	if m.vmeter.full(f.Buffered(), m.opts.queue()) {
+		if !droppable {
+			m.sawKey = false
+		}
+		return nil, ErrBackPressure
+	}
 	if keyframe {
 		for _, r := range m.group {
 			if !r.Resolved() {
@@ -208,7 +302,7 @@ func (m *mediaSender) writeVideo(msg []byte, keyframe, special bool) (*rtmfp.Rec
 // sync writes a FlowSync barrier on every open flow of the stream (RFC 7425
 // §5.2): the receiver holds each flow at the barrier until all have reached
 // it, aligning what was sent before it on all flows.
-func (m *mediaSender) sync() error {
+func (m *mediaSender) sync(ctx context.Context) error {
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
@@ -225,7 +319,7 @@ func (m *mediaSender) sync() error {
 	m.mu.Unlock()
 	msg := FlowSync{SyncID: id, Count: uint32(len(flows))}.AppendMessage(nil)
 	for _, f := range flows {
-		if _, err := f.Write(msg, rtmfp.WriteOptions{}); err != nil {
+		if _, err := f.WriteContext(ctx, msg, rtmfp.WriteOptions{}); err != nil {
 			return err
 		}
 	}

@@ -29,6 +29,10 @@ var (
 	ErrPublisherClosed = errors.New("tc: publisher closed")
 	// ErrNoSubscriber means SendTo named no current subscriber.
 	ErrNoSubscriber = errors.New("tc: no such subscriber")
+	// ErrBackPressure means a coded media frame was not sent because its
+	// flow already holds more than MediaOptions.MaxQueue of media: the
+	// path to the far end does not carry the stream (or has stalled).
+	ErrBackPressure = errors.New("tc: frame skipped: the flow holds more than MaxQueue of media")
 )
 
 // StatusError is an error that a status info object explains: an _error

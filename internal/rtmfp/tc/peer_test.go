@@ -169,7 +169,7 @@ func TestPeerPlay(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 		for k := range K {
-			if err := sc.pub.Send(Send("onChat", "hello", float64(k))); err != nil {
+			if err := sc.pub.Send(sc.ctx, Send("onChat", "hello", float64(k))); err != nil {
 				t.Fatal(err)
 			}
 		}

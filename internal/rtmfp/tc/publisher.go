@@ -3,6 +3,7 @@ package tc
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -66,7 +67,9 @@ type PublisherConfig struct {
 //
 // Goroutines: one per served session accepting its flows, one per play
 // request and subscriber reading its play flow. Close stops them all and
-// waits. Methods are safe for concurrent use; media writes never block.
+// waits. Methods are safe for concurrent use; media writes never block,
+// and data sends wait for a stalled subscriber only until their context
+// ends, after serving the others.
 type Publisher struct {
 	cfg    PublisherConfig
 	ctx    context.Context
@@ -94,7 +97,8 @@ type subscriber struct {
 	wantLayers int        // SetVideoLayers; a raise waits for a keyframe
 
 	// Counters (SubscriberStats).
-	audioSent, videoSent, videoNoKey, videoSkippedLayer, dataSent atomic.Uint64
+	audioSent, videoSent, audioSkipped, videoSkipped atomic.Uint64
+	videoNoKey, videoSkippedLayer, dataSent          atomic.Uint64
 }
 
 // takesVideo reports whether the subscriber receives a video frame of
@@ -114,6 +118,10 @@ func (s *subscriber) takesVideo(l uint8, keyframe bool) bool {
 type SubscriberStats struct {
 	AudioSent uint64 // audio frames queued on its audio flow
 	VideoSent uint64 // video frames queued on its video flow
+	// AudioSkipped and VideoSkipped count frames not queued because its
+	// flow held more than MediaOptions.MaxQueue of media (back pressure).
+	AudioSkipped uint64
+	VideoSkipped uint64
 	// VideoSkippedLayer counts frames of layers it does not take
 	// (SetVideoLayers), VideoNoKeyframe inter frames before its first
 	// keyframe (nothing could decode them).
@@ -311,7 +319,7 @@ func (p *Publisher) start(sub *subscriber) error {
 	if _, err := sub.tx.writeAudio(AppendAudioMessage(nil, 0, opusConfig(p.cfg.AudioConfig)), true); err != nil {
 		return err
 	}
-	_, err = sub.tx.writeVideo(AppendVideoMessage(nil, 0, vp8Config(p.cfg.VideoConfig)), false, true)
+	_, err = sub.tx.writeVideo(AppendVideoMessage(nil, 0, vp8Config(p.cfg.VideoConfig)), false, true, false)
 	return err
 }
 
@@ -449,7 +457,11 @@ func (p *Publisher) AppendWriteAudioExt(rcs []*rtmfp.Receipt, ts Timestamp, x Au
 		if !s.audio.Load() || s.paused.Load() {
 			continue
 		}
-		if rc, err := s.tx.writeAudio(msg, false); err == nil {
+		rc, err := s.tx.writeAudio(msg, false)
+		switch {
+		case errors.Is(err, ErrBackPressure):
+			s.audioSkipped.Add(1)
+		case err == nil:
 			s.audioSent.Add(1)
 			rcs = append(rcs, rc)
 		}
@@ -494,8 +506,10 @@ func (p *Publisher) WriteVideoExt(ts Timestamp, keyframe bool, x VideoExt, frame
 			s.videoSkippedLayer.Add(1)
 			continue
 		}
-		rc, err := s.tx.writeVideo(msg, keyframe, false)
+		rc, err := s.tx.writeVideo(msg, keyframe, false, x.Present && x.Droppable)
 		switch {
+		case errors.Is(err, ErrBackPressure):
+			s.videoSkipped.Add(1)
 		case err != nil:
 		case rc == nil:
 			s.videoNoKey.Add(1)
@@ -542,6 +556,8 @@ func (p *Publisher) SubscriberStats(id flashcrypto.PeerID) (SubscriberStats, boo
 		found = true
 		st.AudioSent += s.audioSent.Load()
 		st.VideoSent += s.videoSent.Load()
+		st.AudioSkipped += s.audioSkipped.Load()
+		st.VideoSkipped += s.videoSkipped.Load()
 		st.VideoSkippedLayer += s.videoSkippedLayer.Load()
 		st.VideoNoKeyframe += s.videoNoKey.Load()
 		st.DataSent += s.dataSent.Load()
@@ -555,54 +571,64 @@ func (p *Publisher) SubscriberStats(id flashcrypto.PeerID) (SubscriberStats, boo
 	return st, found
 }
 
-// Send sends a data message (NetStream.send) reliably to every subscriber.
-// It waits only while a subscriber's data flow holds more than
-// rtmfp.SendBufferLimit unacknowledged bytes.
-func (p *Publisher) Send(dm DataMessage) error {
+// Send sends a data message (NetStream.send) reliably to every
+// subscriber. A subscriber whose data flow is full (more than
+// rtmfp.SendBufferLimit unacknowledged bytes: its path has stalled) is
+// served last and only until ctx ends, so it never holds up the others;
+// the error then names it and wraps ctx's error.
+func (p *Publisher) Send(ctx context.Context, dm DataMessage) error {
+	return p.send(ctx, nil, dm)
+}
+
+// SendTo sends a data message to the subscribers of peer id only, waiting
+// for room in a full data flow only until ctx ends. It fails with
+// ErrNoSubscriber when id is not subscribed.
+func (p *Publisher) SendTo(ctx context.Context, id flashcrypto.PeerID, dm DataMessage) error {
+	return p.send(ctx, &id, dm)
+}
+
+func (p *Publisher) send(ctx context.Context, to *flashcrypto.PeerID, dm DataMessage) error {
 	msg, err := dm.AppendMessage(nil, 0)
 	if err != nil {
 		return err
 	}
 	var errs []error
-	for _, s := range p.snapshot() {
-		if _, err := s.tx.writeData(msg); err != nil {
-			errs = append(errs, err)
-			continue
+	write := func(s *subscriber) {
+		if _, err := s.tx.writeDataContext(ctx, msg); err != nil {
+			errs = append(errs, fmt.Errorf("tc: data to %.8s…: %w", s.req.PeerID, err))
+			return
 		}
 		s.dataSent.Add(1)
+	}
+	var full []*subscriber
+	found := false
+	for _, s := range p.snapshot() {
+		if to != nil && s.req.PeerID != *to {
+			continue
+		}
+		found = true
+		if s.tx.dataFull() {
+			full = append(full, s) // after the others: it may wait
+			continue
+		}
+		write(s)
+	}
+	for _, s := range full {
+		write(s)
+	}
+	if to != nil && !found {
+		return ErrNoSubscriber
 	}
 	return errors.Join(errs...)
 }
 
-// SendTo sends a data message to the subscribers of peer id only.
-func (p *Publisher) SendTo(id flashcrypto.PeerID, dm DataMessage) error {
-	msg, err := dm.AppendMessage(nil, 0)
-	if err != nil {
-		return err
-	}
-	sent := false
-	for _, s := range p.snapshot() {
-		if s.req.PeerID != id {
-			continue
-		}
-		if _, err := s.tx.writeData(msg); err != nil {
-			return err
-		}
-		s.dataSent.Add(1)
-		sent = true
-	}
-	if !sent {
-		return ErrNoSubscriber
-	}
-	return nil
-}
-
 // Sync writes a flow sync barrier on every subscriber's flows (RFC 7425
-// §5.2), so each player aligns what it received before it.
-func (p *Publisher) Sync() error {
+// §5.2), so each player aligns what it received before it. It waits for
+// room in a full flow only until ctx ends.
+func (p *Publisher) Sync(ctx context.Context) error {
 	var errs []error
 	for _, s := range p.snapshot() {
-		if err := s.tx.sync(); err != nil {
+		if err := s.tx.sync(ctx); err != nil {
 			errs = append(errs, err)
 		}
 	}

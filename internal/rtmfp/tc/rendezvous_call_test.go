@@ -103,7 +103,7 @@ func TestCallThroughRendezvous(t *testing.T) {
 	}
 	chat := []string{"hello", "are you there?", "👋"}
 	for _, text := range chat {
-		if err := pub.Send(tc.DataMessage{Handler: "chat", Args: []tc.Value{text}}); err != nil {
+		if err := pub.Send(ctx, tc.DataMessage{Handler: "chat", Args: []tc.Value{text}}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -135,7 +135,7 @@ func (s *NetStream) WriteVideo(ts Timestamp, keyframe bool, frame []byte) (*rtmf
 	b := getBuf()
 	defer putBuf(b)
 	*b = AppendVP8Message((*b)[:0], ts, keyframe, frame)
-	return s.tx.writeVideo(*b, keyframe, false)
+	return s.tx.writeVideo(*b, keyframe, false, false)
 }
 
 // WriteVideoExt is WriteVideo with camchat's per-frame fields (temporal
@@ -145,20 +145,20 @@ func (s *NetStream) WriteVideoExt(ts Timestamp, keyframe bool, x VideoExt, frame
 	b := getBuf()
 	defer putBuf(b)
 	*b = AppendVP8MessageExt((*b)[:0], ts, keyframe, x, frame)
-	return s.tx.writeVideo(*b, keyframe, false)
+	return s.tx.writeVideo(*b, keyframe, false, x.Present && x.Droppable)
 }
 
 // WriteVideoPacket sends any video packet, grouped like WriteVideo when it
 // carries coded frames.
 func (s *NetStream) WriteVideoPacket(ts Timestamp, p VideoPacket) (*rtmfp.Receipt, error) {
-	return s.tx.writeVideo(AppendVideoMessage(nil, ts, p), p.Keyframe(), p.SequenceSpecial())
+	return s.tx.writeVideo(AppendVideoMessage(nil, ts, p), p.Keyframe(), p.SequenceSpecial(), p.Ext.Present && p.Ext.Droppable)
 }
 
 // Sync aligns the stream's flows at the receiver (RFC 7425 §5.2): the
 // far end holds each flow at the barrier until all the stream's flows
 // reach it, so everything sent before Sync on any flow is delivered before
 // anything sent after it. It can invert priorities; use it sparingly.
-func (s *NetStream) Sync() error { return s.tx.sync() }
+func (s *NetStream) Sync() error { return s.tx.sync(context.Background()) }
 
 // Read returns the next message the far end sent on the stream: status
 // events, data messages, user control events, audio and video, each flow in

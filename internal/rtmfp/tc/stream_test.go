@@ -199,7 +199,7 @@ func TestFlowSync(t *testing.T) {
 		events = nil
 
 		burst(100)
-		sc.pub.Send(Send("nosync"))
+		sc.pub.Send(sc.ctx, Send("nosync"))
 		read(func() bool { return len(events) == 13 })
 		pos := func(tag string) int {
 			for i, e := range events {
@@ -215,10 +215,10 @@ func TestFlowSync(t *testing.T) {
 
 		events = nil
 		burst(200)
-		if err := sc.pub.Sync(); err != nil {
+		if err := sc.pub.Sync(sc.ctx); err != nil {
 			t.Fatal(err)
 		}
-		sc.pub.Send(Send("synced"))
+		sc.pub.Send(sc.ctx, Send("synced"))
 		read(func() bool { return len(events) == 13 })
 		if p := pos("synced"); p != 12 {
 			t.Fatalf("after sync the data message came at %d of 13, want last", p)
