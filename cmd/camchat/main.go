@@ -22,6 +22,7 @@ Usage:
   camchat             open the app
   camchat --version   print the version
   camchat rendezvous  run an introduction server (camchat rendezvous -help)
+  camchat headless    join or host a call without a window (camchat headless -help)
   camchat --help      show this help
 `
 
@@ -33,6 +34,9 @@ func main() {
 func run(args []string, stdout, stderr io.Writer, open func()) int {
 	if len(args) > 0 && args[0] == "rendezvous" {
 		return runRendezvous(args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "headless" {
+		return runHeadless(args[1:], stdout, stderr)
 	}
 	fs := flag.NewFlagSet("camchat", flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -104,12 +104,13 @@ type Member struct {
 	VideoLayersSent int
 
 	// Audio from the member.
-	AudioDelay   time.Duration // jitter-buffer delay now
-	JitterTarget time.Duration // where the jitter buffer steers it
-	AudioPlayed  uint64        // 20 ms frames decoded normally
-	AudioFEC     uint64        // frames rebuilt from forward error correction
-	AudioLost    uint64        // frames concealed because they never came
-	Level        playout.Level // speech level, for the speaking highlight
+	AudioDelay     time.Duration // jitter-buffer delay now
+	JitterTarget   time.Duration // where the jitter buffer steers it
+	AudioPlayed    uint64        // 20 ms frames decoded normally
+	AudioFEC       uint64        // frames rebuilt from forward error correction
+	AudioConcealed uint64        // frames concealed (lost, late, or stretched to grow the buffer)
+	AudioLost      uint64        // packets that never came
+	Level          playout.Level // speech level, for the speaking highlight
 
 	// Video from the member.
 	VideoFPS   float64 // frames shown per second, over the last second
@@ -193,7 +194,7 @@ func (r *Room) Snapshot() Snapshot {
 		x := &s.Members[l.i]
 		as := l.pm.ar.Stats()
 		x.AudioDelay, x.JitterTarget = as.Jitter.CurrentDelay, as.Jitter.TargetDelay
-		x.AudioPlayed, x.AudioFEC, x.AudioLost = as.Decoded, as.FEC, as.Concealed
+		x.AudioPlayed, x.AudioFEC, x.AudioConcealed, x.AudioLost = as.Decoded, as.FEC, as.Concealed, as.Jitter.Lost
 		x.Level = levels[l.pm.slot]
 		l.pm.mu.Lock()
 		x.VideoShown, x.VideoLayer = l.pm.shown, l.pm.maxLayer
