@@ -168,7 +168,7 @@ func (r *Room) control(now time.Time, members []*member) {
 			mc.prevAudio = a
 			reports = append(reports, report{s.m, loss})
 		}
-		setVideoLayers(r.pub, s.m.id, mc.layers)
+		r.pub.SetVideoLayers(s.m.id, mc.layers)
 	}
 	switch {
 	case congestedAtFull && now.Sub(c.lastCut) > time.Second:
@@ -264,14 +264,14 @@ func (r *Room) pushAudio(m *member, msg tc.StreamMessage) {
 	ts := pm.audioTS.unwrap(uint32(msg.Timestamp))
 	pm.mu.Unlock()
 	p := pipeline.AudioPacket{Timestamp: ts, Payload: msg.Audio.Payload}
-	if seq, quiet, ok := audioExt(msg); ok {
-		p.Seq, p.Quiet = seq, quiet
+	if x := msg.Audio.Ext; x.Present {
+		p.Seq, p.Quiet = playout.SeqNum(x.Seq), x.Quiet
 	} else {
 		// A peer that sends no sequence numbers (a Flash-era publisher):
 		// number 20 ms frames by their timestamps.
 		p.Seq = playout.SeqNum(ts / pipeline.PacketDuration)
 	}
-	pm.ar.Push(p, arrived(msg, r.cfg.Now))
+	pm.ar.Push(p, msg.Arrived)
 }
 
 // pushVideo gives a member's video message to its receiver.
@@ -286,7 +286,9 @@ func (r *Room) pushVideo(m *member, msg tc.StreamMessage) {
 	pm.mu.Lock()
 	ts := pm.videoTS.unwrap(uint32(msg.Timestamp))
 	p := pipeline.VideoPacket{Timestamp: ts, Keyframe: msg.Video.Keyframe(), Payload: msg.Video.Payload}
-	if ok := videoExt(msg, &p); !ok {
+	if x := msg.Video.Ext; x.Present {
+		p.Layer, p.Droppable, p.Deps = codec.TemporalLayerID(x.Layer), x.Droppable, pipeline.DepVector(x.Deps)
+	} else {
 		// No dependency vector: treat every frame as one chain on layer 0.
 		if p.Keyframe {
 			pm.depCount = [codec.MaxTemporalLayers]uint8{}
@@ -301,5 +303,5 @@ func (r *Room) pushVideo(m *member, msg tc.StreamMessage) {
 		pm.layerSeenAt = now
 	}
 	pm.mu.Unlock()
-	pm.vr.Push(p, arrived(msg, r.cfg.Now))
+	pm.vr.Push(p, msg.Arrived)
 }

@@ -138,6 +138,7 @@ func New(cfg Config) (*Room, error) {
 	}
 	r.pub = tc.NewPublisher(tc.PublisherConfig{
 		Accept:      r.admit,
+		Media:       tc.MediaOptions{AudioNetworkOrder: true},
 		OnSubscribe: r.onSubscribe,
 		OnCommand:   r.onCommand,
 	})
@@ -320,8 +321,8 @@ func (r *Room) tickLoop() {
 		select {
 		case <-r.ctx.Done():
 			return
-		case <-epDone(r.ep):
-			r.emit(Event{Kind: EventError, Err: fmt.Errorf("%w: %w", ErrSocket, epErr(r.ep))})
+		case <-r.ep.Done():
+			r.emit(Event{Kind: EventError, Err: fmt.Errorf("%w: %w", ErrSocket, r.ep.Err())})
 			r.cancel()
 			return
 		case <-t.C:
@@ -391,11 +392,12 @@ func (r *Room) liveMembers() []*member {
 // sendAudio and sendVideo implement mediaOut: the local senders' packets go
 // to every subscriber of our stream.
 func (r *Room) sendAudio(p pipeline.AudioPacket) {
-	r.pub.WriteAudio(tc.Timestamp(p.Timestamp/time.Millisecond), p.Payload)
+	r.pub.WriteAudioExt(tc.Timestamp(p.Timestamp/time.Millisecond), tc.AudioExt{Present: true, Seq: uint16(p.Seq), Quiet: p.Quiet}, p.Payload)
 }
 
 func (r *Room) sendVideo(p pipeline.VideoPacket) {
-	r.pub.WriteVideo(tc.Timestamp(p.Timestamp/time.Millisecond), p.Keyframe, p.Payload)
+	x := tc.VideoExt{Present: true, Layer: uint8(p.Layer), Droppable: p.Droppable, Deps: tc.DepVector(p.Deps)}
+	r.pub.WriteVideoExt(tc.Timestamp(p.Timestamp/time.Millisecond), p.Keyframe, x, p.Payload)
 }
 
 // errorf emits an error event.
