@@ -56,6 +56,7 @@ type headlessOptions struct {
 	listen     string
 	up, down   rtmfptest.Impairment
 	seed       int64
+	verbose    bool
 }
 
 func parseHeadlessFlags(args []string, stderr io.Writer) (headlessOptions, error) {
@@ -78,6 +79,7 @@ func parseHeadlessFlags(args []string, stderr io.Writer) (headlessOptions, error
 	fs.Var(&o.up, "impair", "simulate a bad uplink: delay=50ms,jitter=10ms,loss=3%,reorder=1%,rate=600k,queue=250ms")
 	fs.Var(&o.down, "impair-down", "simulate a bad downlink (same form as -impair)")
 	fs.Int64Var(&o.seed, "seed", 1, "seed of the simulated impairments")
+	fs.BoolVar(&o.verbose, "v", false, "log what the call does to stderr")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -107,7 +109,7 @@ func runHeadless(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := headless(ctx, o, stdout, os.Stdin); err != nil {
+	if err := headless(ctx, o, stdout, os.Stdin, stderr); err != nil {
 		fmt.Fprintf(stderr, "camchat headless: %v\n", err)
 		return 1
 	}
@@ -115,7 +117,7 @@ func runHeadless(args []string, stdout, stderr io.Writer) int {
 }
 
 // headless runs one participant until ctx ends or o.duration passes.
-func headless(ctx context.Context, o headlessOptions, stdout io.Writer, stdin io.Reader) error {
+func headless(ctx context.Context, o headlessOptions, stdout io.Writer, stdin io.Reader, stderr io.Writer) error {
 	id, err := headlessIdentity(o.identity)
 	if err != nil {
 		return err
@@ -131,6 +133,9 @@ func headless(ctx context.Context, o headlessOptions, stdout io.Writer, stdin io
 		OnFrame:    meter.frame,
 		OnPlayout:  meter.audio,
 		Logger:     slog.New(slog.DiscardHandler),
+	}
+	if o.verbose {
+		cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	if o.mic != room.Synthetic || o.speaker != room.Synthetic {
 		actx, err := audio.NewContext(audio.ModeAuto)

@@ -135,18 +135,20 @@ func (r *Room) connect(m *member, via *member, rendezvous string) {
 	if via != nil && via.sess != nil {
 		cands = append(cands, via.sess.FarAddr())
 	}
-	rvUsed := r.rvAddr.IsValid()
-	if rvUsed {
-		cands = append(cands, r.rvAddr)
-	}
 	r.mu.Unlock()
-	if rendezvous != "" {
-		if a, err := resolveUDP(r.ctx, rendezvous); err == nil {
+	// The rendezvous server introduces us to a registered peer whether or
+	// not our own registration is done (RFC 7016 §3.5.1.4).
+	for _, rv := range []string{r.cfg.Rendezvous, rendezvous} {
+		if rv == "" {
+			continue
+		}
+		if a, err := resolveUDP(r.ctx, rv); err == nil && !slices.Contains(cands, a) {
 			cands = append(cands, a)
 		}
 	}
 	var err error
 	var s *rtmfp.Session
+	r.cfg.Logger.Debug("connect", "peer", shortID(m.id), "candidates", addrList(cands), "via", via != nil)
 	if len(cands) == 0 {
 		err = fmt.Errorf("%w: %s cannot be found: paste an invite with addresses or set a rendezvous server", ErrNoRoute, shortID(m.id))
 	} else {
@@ -157,6 +159,7 @@ func (r *Room) connect(m *member, via *member, rendezvous string) {
 			err = fmt.Errorf("%w: no answer from %s at %s", ErrUnreachable, shortID(m.id), addrList(cands))
 		}
 	}
+	r.cfg.Logger.Debug("connected", "peer", shortID(m.id), "err", err)
 	r.mu.Lock()
 	m.connecting = false
 	if err != nil || m.state == StateLeft || r.closed {
@@ -213,6 +216,7 @@ func (r *Room) usePlay(m *member, s *rtmfp.Session) {
 	}
 	m.play = ns
 	r.mu.Unlock()
+	r.cfg.Logger.Debug("play", "peer", shortID(m.id), "session", s.FarAddr().String(), "replaces", old != nil)
 	if old != nil {
 		old.Close()
 	}
@@ -254,6 +258,7 @@ func (r *Room) readPlay(m *member, ns *tc.NetStream) {
 }
 
 func (r *Room) playStarted(m *member) {
+	r.cfg.Logger.Debug("play started", "peer", shortID(m.id))
 	r.mu.Lock()
 	m.playing = true
 	r.maybeConnected(m)
@@ -284,6 +289,7 @@ func (r *Room) playRefused(m *member, why string) {
 func (r *Room) playEnded(m *member, ns *tc.NetStream, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.cfg.Logger.Debug("play ended", "peer", shortID(m.id), "current", m.play == ns, "err", err)
 	if m.play != ns {
 		return // replaced by a newer session's stream, or closed by us
 	}
@@ -330,6 +336,7 @@ func (r *Room) dropMemberLocked(m *member, reason string) {
 	if m.state == StateLeft {
 		return
 	}
+	r.cfg.Logger.Debug("drop", "peer", shortID(m.id), "reason", reason)
 	wasConnected := m.state == StateConnected
 	m.state = StateLeft
 	m.leftAt = r.cfg.Now()
@@ -371,7 +378,10 @@ func (r *Room) dropMemberLocked(m *member, reason string) {
 // a member or someone joining may play; a sixth person, or someone from
 // another call while we are in one, is refused with words its player
 // shows.
-func (r *Room) admit(req tc.PlayRequest) error {
+func (r *Room) admit(req tc.PlayRequest) (err error) {
+	defer func() {
+		r.cfg.Logger.Debug("admit", "peer", shortID(req.PeerID), "from", req.Addr.String(), "name", req.Name, "refused", err)
+	}()
 	q, err := parsePlayName(req.Name)
 	if err != nil {
 		r.malformed.Add(1)
@@ -643,9 +653,14 @@ func (r *Room) Leave() { r.leave("left the call") }
 func (r *Room) leave(reason string) {
 	r.mu.Lock()
 	members := r.liveMembers()
-	r.room = newRoomID()
-	r.joined = r.cfg.Now().UnixMilli()
 	r.mu.Unlock()
+	defer func() {
+		// A new room for the next call, once the old one is gone.
+		r.mu.Lock()
+		r.room = newRoomID()
+		r.joined = r.cfg.Now().UnixMilli()
+		r.mu.Unlock()
+	}()
 	if len(members) == 0 {
 		return
 	}

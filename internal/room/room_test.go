@@ -453,3 +453,29 @@ func TestVerification(t *testing.T) {
 		}
 	})
 }
+
+// TestSimultaneousJoins: four people join the same member at the same
+// moment; they meet each other through the roster at the same time too
+// (sessions opened from both sides at once), and all five end in one full
+// mesh.
+func TestSimultaneousJoins(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sc := newScene(t, 7)
+		host := sc.add(0, "host", nil)
+		ms := []*testMember{host}
+		for i := 1; i < MaxMembers; i++ {
+			ms = append(ms, sc.add(i, fmt.Sprintf("m%d", i), nil))
+		}
+		errs := make(chan error, len(ms))
+		for _, m := range ms[1:] {
+			go func() { errs <- m.join(host) }()
+		}
+		for range ms[1:] {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		took := sc.waitFor(10*time.Second, "a full mesh of five", func() bool { return sc.fullMesh(ms...) })
+		t.Logf("full mesh %v after the joins returned", took)
+	})
+}
