@@ -94,33 +94,37 @@ func (f *flows) highestWanting(now time.Time) (flow.Priority, bool) {
 }
 
 // appendData fills the packet with user data: priority pri first, round robin
-// among its flows, then lower priorities while room remains.
-func (f *flows) appendData(b []byte, now time.Time, tsn cc.TSN, pri flow.Priority, limit int) ([]byte, int, bool) {
-	sent, tc := 0, false
+// among its flows, then lower priorities while room remains. It returns the
+// chunk bytes and the number of chunks appended, and whether any is
+// time-critical.
+func (f *flows) appendData(b []byte, now time.Time, tsn cc.TSN, pri flow.Priority, limit int) (out []byte, sent int, chunks uint64, tc bool) {
 	for p := int(pri); p >= 0; p-- {
 		l := f.byPri[p]
 		n := len(l)
 		for i := 0; i < n; i++ {
 			room := limit - len(b)
 			if room < minDataRoom {
-				return b, sent, tc
+				return b, sent, chunks, tc
 			}
 			k := (int(f.rr[p]) + i) % n
 			sf := l[k]
 			if !sf.f.WantsToSend(now) {
 				continue
 			}
+			c0, _ := sf.f.Transmissions()
 			var k2 int
 			var t bool
 			b, k2, t = sf.f.AppendData(b, now, tsn, room)
 			if k2 > 0 {
+				c1, _ := sf.f.Transmissions()
 				sent += k2
+				chunks += c1 - c0
 				tc = tc || t
 				f.rr[p] = uint32((k + 1) % n)
 			}
 		}
 	}
-	return b, sent, tc
+	return b, sent, chunks, tc
 }
 
 // appendAcks appends the acknowledgements that are due (only the immediate
@@ -297,11 +301,16 @@ func (f *flows) addSend(sf *SendFlow) {
 	f.byPri[sf.pri] = append(f.byPri[sf.pri], sf)
 }
 
-// onTimeout declares every outstanding fragment lost.
-func (f *flows) onTimeout(now time.Time) {
+// onTimeout declares every outstanding fragment lost and returns how many
+// transmissions that was.
+func (f *flows) onTimeout(now time.Time) (lost uint64) {
 	for _, sf := range f.send {
+		_, l0 := sf.f.Transmissions()
 		sf.f.OnTimeout(now)
+		_, l1 := sf.f.Transmissions()
+		lost += l1 - l0
 	}
+	return lost
 }
 
 func (f *flows) beginPacket() {
@@ -334,11 +343,18 @@ func (f *flows) endPacket(now time.Time, s *Session) {
 	var info cc.AckInfo
 	info.PreAckOutstanding = f.preOut
 	info.Acked = f.ackedSum
+	var lost uint64
 	for _, sf := range f.send {
+		_, l0 := sf.f.Transmissions()
 		rep := sf.f.ApplyNAKs(highest)
+		_, l1 := sf.f.Transmissions()
+		lost += l1 - l0
 		info.AnyNAKs = info.AnyNAKs || rep.AnyNAKs
 		info.AnyLoss = info.AnyLoss || rep.AnyLoss
 		info.Lost += rep.LostBytes
+	}
+	if lost > 0 {
+		s.meter.at(s.e.interval(now)).lost += uint32(lost)
 	}
 	info.Outstanding = f.outstanding()
 	info.OtherSessionTC = s.e.otherSessionTC(now)

@@ -157,6 +157,7 @@ type Session struct {
 	flows
 	priSentAt [8]epochTime // last data sent per priority (headroom rule)
 	stats     SessionStats
+	meter     meter // recent rates and loss for SessionStats (meter.go)
 
 	// Scheduling (sched.go).
 	seq   uint64    // opening order, 0 until open
@@ -303,6 +304,7 @@ func (s *Session) setOpen(now time.Time) {
 	s.state = stateOpen
 	_ = s.cc.Init(cc.Config{CongestionDelay: s.e.cfg.CongestionDelay})
 	s.lastTx, s.lastIdle = now, now
+	s.meter.start(s.e.interval(now))
 	if s.hs.tag != "" {
 		delete(s.e.byTag, s.hs.tag)
 	}
@@ -446,6 +448,7 @@ func (s *Session) receive(now time.Time, from netip.AddrPort, pkt []byte) {
 	}
 	s.stats.PacketsReceived++
 	s.stats.BytesReceived += uint64(len(pkt))
+	s.meter.at(e.interval(now)).recv += uint32(len(pkt))
 	// An authenticated packet from the initiator: it has our RIKeying.
 	s.hs = nil
 	if h.HasTimestamp {
@@ -824,7 +827,9 @@ func (s *Session) onRTO(now time.Time) {
 		return
 	}
 	s.cc.OnTimeout(now, out > 0)
-	s.flows.onTimeout(now)
+	if lost := s.flows.onTimeout(now); lost > 0 {
+		s.meter.at(s.e.interval(now)).lost += uint32(lost)
+	}
 	s.stats.Timeouts++
 	if s.keepaliveOut {
 		s.control = wire.Ping{}.Append(s.control)
@@ -926,6 +931,7 @@ func (s *Session) sendPacket(now time.Time, b []byte, tc bool, to netip.AddrPort
 	s.lastTx = now
 	s.stats.PacketsSent++
 	s.stats.BytesSent += uint64(len(out))
+	s.meter.at(s.e.interval(now)).sent += uint32(len(out))
 	s.e.stats.PacketsSent++
 	s.e.stats.BytesSent += uint64(len(out))
 }
@@ -977,10 +983,11 @@ func (s *Session) sendDataPacket(now time.Time, pri flow.Priority, send func(net
 	b := s.startPacket()
 	b = s.flows.appendAcks(b, now, false)
 	s.tsn++
-	b, sent, tc := s.flows.appendData(b, now, s.tsn, pri, MaxPacket+wire.MaxHeaderLength)
+	b, sent, chunks, tc := s.flows.appendData(b, now, s.tsn, pri, MaxPacket+wire.MaxHeaderLength)
 	if sent > 0 {
 		s.priSentAt[pri] = s.e.toEpoch(now)
 		s.trimAt = now.Add(flowTrimDelay)
+		s.meter.at(s.e.interval(now)).frags += uint32(chunks)
 	}
 	if sent == 0 && len(b) == wire.MaxHeaderLength {
 		s.tsn--

@@ -245,7 +245,7 @@ func (s *Session) Stats() SessionStats {
 	defer e.mu.Unlock()
 	st := s.stats
 	c := s.cc.Stats()
-	st.SRTT, st.RTTVar, st.CWND = c.SRTT, c.RTTVar, c.CWND
+	st.LatestRTT, st.SRTT, st.RTTVar, st.CWND = c.LatestRTT, c.SRTT, c.RTTVar, c.CWND
 	st.BaseRTT = c.BaseRTT
 	st.LossCuts, st.DelayCuts, st.Timeouts = c.LossCuts, c.DelayCuts, c.Timeouts
 	st.Outstanding = s.flows.outstanding()
@@ -253,6 +253,17 @@ func (s *Session) Stats() SessionStats {
 		fs := sf.f.Stats()
 		st.Retransmits += fs.Retransmitted
 		st.Abandoned += fs.Abandoned
+		st.SendQueue += sf.f.Unsent()
+	}
+	if s.state == stateOpen {
+		sum, span := s.meter.read(e.interval(e.cfg.Now()))
+		if span > 0 {
+			st.SendRate = float64(sum.sent) / span.Seconds()
+			st.RecvRate = float64(sum.recv) / span.Seconds()
+		}
+		if sum.frags > 0 {
+			st.Loss = min(float64(sum.lost)/float64(sum.frags), 1)
+		}
 	}
 	st.Retransmits += s.flows.closedRetransmits
 	st.Abandoned += s.flows.closedAbandoned

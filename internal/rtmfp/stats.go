@@ -86,12 +86,28 @@ func (s EndpointStats) String() string {
 	return b.String()
 }
 
-// SessionStats are one session's figures.
+// SessionStats are one session's figures. Reading them costs a few sums
+// and allocates nothing, so a stats view or a bitrate controller may poll
+// them often.
 type SessionStats struct {
-	SRTT, RTTVar time.Duration
-	BaseRTT      time.Duration // 0 when unknown
-	CWND         cc.ByteCount
-	Outstanding  cc.ByteCount
+	LatestRTT    time.Duration // the most recent RTT sample; 0 before the first
+	SRTT, RTTVar time.Duration // smoothed RTT and its variation (RFC 7016 §3.5.2.2)
+	BaseRTT      time.Duration // the least RTT over about three minutes; 0 when unknown
+	CWND         cc.ByteCount  // congestion window
+	Outstanding  cc.ByteCount  // bytes in flight (chunk bytes)
+	// SendQueue is the message bytes written to the session's send flows
+	// and not yet sent once: what waits for the congestion window, a
+	// receiver's window or pacing.
+	SendQueue int
+
+	// Over the last StatsWindow (see there): Loss is the fraction of the
+	// data chunks sent (first sends and retransmissions) that were
+	// declared lost in the window, by three NAKs or a retransmission
+	// timeout (0 when nothing was sent); SendRate and RecvRate are the
+	// bytes per second of the session's datagrams (UDP payload) sent and
+	// received (authenticated ones only).
+	Loss               float64
+	SendRate, RecvRate float64
 
 	PacketsSent, PacketsReceived uint64
 	BytesSent, BytesReceived     uint64 // UDP payload bytes

@@ -121,6 +121,8 @@
 //	func (s *Sender) Exception() (code uint64, ok bool)
 //	func (s *Sender) Outstanding() cc.ByteCount              // bytes in flight (chunk bytes, as rtmfp-cpp counts)
 //	func (s *Sender) Buffered() int                          // message bytes queued and not yet resolved
+//	func (s *Sender) Unsent() int                            // message bytes not yet sent once
+//	func (s *Sender) Transmissions() (sent, lost uint64)     // chunks sent, and declared lost
 //	func (s *Sender) Window() int                            // the receiver's last advertised window in bytes
 //	func (s *Sender) NextDeadline() time.Time                // StartBy/FinishBy expiry or linger end; zero = none
 //	func (s *Sender) OnDeadline(now time.Time)

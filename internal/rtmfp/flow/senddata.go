@@ -217,6 +217,7 @@ func (s *Sender) cut(m *message, n int) *fragment {
 		f.fra = wire.FragmentMiddle
 	}
 	m.cutOff += n
+	s.unsent -= n
 	m.unacked++
 	m.pending++
 	if m.cutOff == whole {

@@ -167,6 +167,7 @@ type Sender struct {
 	maxAckedTSN cc.TSN
 	window      int // receiver's advertised buffer in bytes
 	buffered    int
+	unsent      int // bytes of live messages not yet cut into fragments
 
 	zeroWindow    bool
 	zeroSince     time.Time
@@ -229,6 +230,19 @@ func (s *Sender) Outstanding() cc.ByteCount { return s.outstanding }
 // Buffered returns the bytes of messages written and not yet resolved.
 func (s *Sender) Buffered() int { return s.buffered }
 
+// Unsent returns the bytes of messages written and not yet sent once (not
+// yet cut into fragments): what waits for the congestion window, the
+// receiver's window or pacing. Abandoned messages do not count.
+func (s *Sender) Unsent() int { return s.unsent }
+
+// Transmissions returns how many chunks the flow sent (fragments with data
+// and ABN fragments, first sends and retransmissions: DataChunks +
+// AbandonChunks) and how many of those were declared lost (Lost). The
+// session takes differences of them around its calls for its loss figure.
+func (s *Sender) Transmissions() (sent, lost uint64) {
+	return s.stats.DataChunks + s.stats.AbandonChunks, s.stats.Lost
+}
+
 // Window returns the receiver's last advertised buffer in bytes.
 func (s *Sender) Window() int { return s.window }
 
@@ -276,6 +290,7 @@ func (s *Sender) Write(now time.Time, msg []byte, opts WriteOptions) (*Receipt, 
 	s.stats.Messages++
 	s.stats.MessageBytes += uint64(len(msg))
 	s.buffered += len(msg)
+	s.unsent += len(msg)
 	s.msgs.push(m)
 	if opts.Parent != nil && opts.Parent.abandoning() {
 		s.abandon(s.msgs.back())
@@ -396,6 +411,7 @@ func (s *Sender) abandon(m *message) {
 		return
 	}
 	m.abandoned = true
+	s.unsent -= len(m.data) - m.cutOff
 	if !m.delivered {
 		s.buffered -= len(m.data)
 		s.stats.Abandoned++

@@ -546,3 +546,48 @@ func TestSenderAckRangesAndBitmap(t *testing.T) {
 	}
 	checkSender(t, s, rcs)
 }
+
+// TestSenderUnsentAndTransmissions: Unsent counts message bytes not yet cut
+// into fragments (abandoned ones excluded); Transmissions counts chunks
+// sent and those declared lost.
+func TestSenderUnsentAndTransmissions(t *testing.T) {
+	s := NewSender(SendConfig{ID: 1})
+	s.Write(at(0), msgOf(3000, 0), WriteOptions{})
+	rc, _ := s.Write(at(0), msgOf(500, 1), WriteOptions{})
+	if got := s.Unsent(); got != 3500 {
+		t.Fatalf("unsent %d after writing 3500 bytes", got)
+	}
+	dataBytes := func(b []byte) int {
+		n := 0
+		for _, c := range decodeData(t, b) {
+			n += len(c.ud.Data)
+		}
+		return n
+	}
+	b, _, _ := s.AppendData(nil, at(0), 1, packetBudget)
+	cut := dataBytes(b)
+	if cut == 0 || s.Unsent() != 3500-cut {
+		t.Fatalf("one packet of %d data bytes: unsent %d", cut, s.Unsent())
+	}
+	rc.Abandon()
+	b, _, _ = s.AppendData(nil, at(1), 2, packetBudget) // notices the abandonment
+	cut += dataBytes(b)
+	if cut >= 3000 || s.Unsent() != 3000-cut {
+		t.Fatalf("%d of the first message sent, the second abandoned: unsent %d", cut, s.Unsent())
+	}
+	sent, lost := s.Transmissions()
+	if sent != 2 || lost != 0 {
+		t.Fatalf("transmissions %d, lost %d after two packets", sent, lost)
+	}
+	// A timeout declares both lost.
+	s.OnTimeout(at(2000))
+	if _, lost := s.Transmissions(); lost != 2 {
+		t.Fatalf("lost %d after a timeout with two chunks in flight", lost)
+	}
+	for s.WantsToSend(at(2000)) {
+		s.AppendData(nil, at(2000), 3, packetBudget)
+	}
+	if s.Unsent() != 0 {
+		t.Fatalf("unsent %d after sending everything", s.Unsent())
+	}
+}
