@@ -251,6 +251,10 @@ func FuzzMedia(f *testing.F) {
 		}
 	}
 	f.Add(OpusHead{Channels: 1, PreSkip: 312, InputRate: 48000}.Append(nil))
+	// ModEx chains: TimestampOffsetNano then media info; media info then
+	// an unknown type with a 16-bit size.
+	f.Add(unhex(f, "97 02 0001f4 07 03 61000700 f1 4f707573 fc"))
+	f.Add(append(append(unhex(f, "97 04 7601020304 f7 ff 0100"), make([]byte, 257)...), unhex(f, "91 76703038 aa")...))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if h, err := ParseOpusHead(b); err == nil {
 			if h2, err := ParseOpusHead(h.Append(nil)); err != nil || h2 != h {
