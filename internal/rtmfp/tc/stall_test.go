@@ -132,6 +132,7 @@ func TestStalledSubscriber(t *testing.T) {
 		if chatErrs != chats {
 			t.Errorf("%d of %d chat sends reported the stalled subscriber", chatErrs, chats)
 		}
+		var worstAudio, worstChat time.Duration
 		for i := 1; i < 3; i++ {
 			g := gots[i]
 			if len(g.audio) != n {
@@ -142,13 +143,14 @@ func TestStalledSubscriber(t *testing.T) {
 				if int(m.Audio.Ext.Seq) != k {
 					t.Fatalf("player %d: audio %d has sequence number %d", i, k, m.Audio.Ext.Seq)
 				}
-				// On time: across the path at once, or after the next
-				// frame's write when the congestion window was full
+				// On time: across the path at once, or a frame or two
+				// later when the session's congestion window was full
 				// (seen without any stalled subscriber as well).
 				d := m.Arrived.Sub(sent[k])
-				if d > owd+20*time.Millisecond {
+				if d > owd+40*time.Millisecond {
 					t.Fatalf("player %d: audio %d arrived %v after it was sent", i, k, d)
 				}
+				worstAudio = max(worstAudio, d)
 				if d > owd {
 					slow++
 				}
@@ -163,8 +165,10 @@ func TestStalledSubscriber(t *testing.T) {
 				if m.Data.Args[1] != float64(k) {
 					t.Fatalf("player %d: chat %d is %v", i, k, m.Data.Args[1])
 				}
-				// Not held up by the stalled player's wait.
-				if d := m.Arrived.Sub(chatAt[k]); d > owd+20*time.Millisecond {
+				// Not held up by the stalled player's wait (they would not
+				// be sent at all: the context ends during it).
+				worstChat = max(worstChat, m.Arrived.Sub(chatAt[k]))
+				if d := m.Arrived.Sub(chatAt[k]); d > owd+100*time.Millisecond {
 					t.Fatalf("player %d: chat %d arrived %v after it was sent", i, k, d)
 				}
 			}
@@ -172,6 +176,7 @@ func TestStalledSubscriber(t *testing.T) {
 				t.Errorf("player %d: %+v", i, st)
 			}
 		}
+		t.Logf("healthy players: audio at most %v after its write, chat %v", worstAudio, worstChat)
 		st, _ := sc.pub.SubscriberStats(stalled.ep.PeerID())
 		t.Logf("stalled subscriber: %+v (%d of %d chat sends timed out)", st, chatErrs, chats)
 		if st.AudioSkipped == 0 || st.VideoSkipped == 0 || st.AudioSent+st.AudioSkipped != n || st.DataSent != uint64(queued) {
