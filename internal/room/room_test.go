@@ -135,11 +135,13 @@ func (m *testMember) eventsOf(k EventKind) []Event {
 	return out
 }
 
-// member returns what m's snapshot says about peer, if it lists it.
+// member returns what m's snapshot says about peer, if it lists it (the
+// latest entry: one who left and came back is listed twice for a while).
 func (m *testMember) member(peer *testMember) (Member, bool) {
-	for _, x := range m.r.Snapshot().Members {
-		if x.PeerID == peer.id {
-			return x, true
+	ms := m.r.Snapshot().Members
+	for i := len(ms) - 1; i >= 0; i-- {
+		if ms[i].PeerID == peer.id {
+			return ms[i], true
 		}
 	}
 	return Member{}, false
@@ -477,5 +479,52 @@ func TestSimultaneousJoins(t *testing.T) {
 		}
 		took := sc.waitFor(10*time.Second, "a full mesh of five", func() bool { return sc.fullMesh(ms...) })
 		t.Logf("full mesh %v after the joins returned", took)
+	})
+}
+
+// TestRejoin: a member who left comes back with the same peer ID; one who
+// crashed comes back before the others noticed, from another port, and
+// replaces its old session at once.
+func TestRejoin(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sc := newScene(t, 9)
+		ada := sc.add(0, "Ada", nil)
+		bob := sc.add(1, "Bob", nil)
+		if err := bob.join(ada); err != nil {
+			t.Fatal(err)
+		}
+		sc.waitFor(5*time.Second, "a call", func() bool { return sc.fullMesh(ada, bob) })
+		bob.close()
+		sc.waitFor(time.Second, "Bob gone", func() bool { return len(ada.connectedTo()) == 0 })
+
+		// Back, same identity, same host.
+		bob2 := sc.addOn(sc.hosts[1], bob.addr.Addr(), 1, "Bob", nil)
+		if err := bob2.join(ada); err != nil {
+			t.Fatal(err)
+		}
+		sc.waitFor(5*time.Second, "Bob back", func() bool { return sc.fullMesh(ada, bob2) })
+
+		// Bob's process dies without a word and restarts on another port
+		// of the same host at once.
+		bob2.r.ep.Close() // the socket is gone; no goodbye
+		conn, err := sc.hosts[1].Listen(netip.AddrPortFrom(bob.addr.Addr(), 1936))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r3, err := New(Config{Identity: rtmfptest.Identity(1), Name: "Bob", Conn: conn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		bob3 := &testMember{t: t, r: r3, id: r3.PeerID(), addr: conn.LocalAddrPort(), name: "Bob", done: make(chan struct{})}
+		go bob3.collect()
+		sc.ms = append(sc.ms, bob3)
+		if err := bob3.join(ada); err != nil {
+			t.Fatal(err)
+		}
+		took := sc.waitFor(3*time.Second, "Bob back after the crash", func() bool {
+			x, ok := ada.member(bob3)
+			return ok && x.State == StateConnected && x.Addr == bob3.addr && x.AudioPlayed > 10
+		})
+		t.Logf("the restarted member plays again %v after its join returned", took)
 	})
 }
