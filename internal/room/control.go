@@ -1,6 +1,7 @@
 package room
 
 import (
+	"math"
 	"time"
 
 	"camchat/internal/media/codec"
@@ -12,58 +13,72 @@ import (
 
 // Bitrate and layers. One VP8 encoder with three temporal layers (40, 60
 // and 100 % of its bitrate: DESIGN.md "Media decisions") feeds everyone;
-// each member gets the layers its path carries, decided from its session
-// (queueing delay over the base RTT, retransmissions, messages given up)
-// and its receiver reports (loss), never for the whole room. Audio is
-// never thinned: when a path cannot carry even the base layer, that member
-// gets audio only. The encoder's bitrate follows an uplink budget shared by
-// all copies (each member sends one per other member): it shrinks when
-// paths at full layers show congestion and grows slowly while all is calm.
+// each member gets the layers its path carries, never decided for the whole
+// room. For each member the room keeps an estimate of the video rate its
+// path takes, moved like a delay-based congestion controller (GCC's
+// ideas, RFC 8698's spirit): it backs off to what actually left when the
+// session shows a standing queue (smoothed RTT well over the base RTT),
+// media waiting in the send queue, messages skipped for back pressure, or
+// heavy loss; it grows about 10 % a second while the path is quiet. Random
+// loss alone is not congestion: audio FEC and retransmission handle it.
+// The encoder aims at the best path (so that nobody is held down by the
+// weakest) but not above what lets every path take at least the base
+// layer; a path that cannot carry even that gets audio only. Audio is
+// never thinned.
 const (
 	controlInterval = 500 * time.Millisecond
-	// A path is congested when its smoothed RTT exceeds the base RTT by
-	// this much (a standing queue), or it loses or abandons data.
-	queueDelayLimit = 120 * time.Millisecond
-	lossLimit       = 0.05
-	// After a step down, a path must be calm this long to step up again.
-	layerUpHold = 3 * time.Second
-	// The uplink budget for all video copies: start, floor and ceiling,
-	// with its multiplicative decrease and increase per decision.
-	budgetStart      = 1_000_000
-	budgetMin        = 150_000
-	budgetMax        = 4_000_000
-	budgetDecrease   = 0.8
-	budgetIncrease   = 1.06
-	budgetIncreaseIn = 2 * time.Second
-	minVideoBitrate  = 60_000
-	// audioAllowance is what one copy of our audio takes (Opus plus
-	// headers), left out of the video budget.
+	// Overuse signals.
+	queueDelayLimit = 100 * time.Millisecond // srtt over base RTT
+	sendQueueLimit  = 150 * time.Millisecond // of the path's rate waiting to be sent
+	heavyLoss       = 0.10
+	// The estimate: start, bounds, back-off and growth.
+	pathRateStart   = 300_000
+	pathRateMin     = 20_000
+	backoffFactor   = 0.85
+	growthPerTick   = 1.05 // about 10 % a second
+	quietQueueDelay = 40 * time.Millisecond
+	holdAfterCut    = time.Second
+	layerUpHold     = 2 * time.Second
+	minVideoBitrate = 60_000
+	// baseLayerShare is the share of the encoder's bitrate in temporal
+	// layer 0 (of 3); layerShare[n] is what n layers take.
+	baseLayerShare = 0.4
+	// audioAllowance is what one copy of our audio takes with headers.
 	audioAllowance = 40_000
 	// reportInterval is how often we tell each member how its stream
 	// reaches us.
 	reportInterval = time.Second
 )
 
+// layerShare is the fraction of the encoder's bitrate carried by layers
+// 0..n-1 (DESIGN.md: 3 layers 0,2,1,2 take 40/60/100 %).
+var layerShare = [codec.MaxTemporalLayers + 1]float64{0, baseLayerShare, 0.6, 1}
+
 // control is the room-wide bitrate state (guarded by Room.mu).
 type control struct {
-	budget     int
-	lastCut    time.Time
-	calmSince  time.Time
 	bitrate    int // the encoder's target
 	lossReport int // the loss percentage the encoder sizes FEC for
+	// outBytes and outRate measure what the encoder actually produces
+	// (bits/s, smoothed): VP8 in CBR undershoots its target on simple
+	// pictures, and the layers a path takes are judged by what is sent.
+	outBytes uint64
+	outAt    time.Time
+	outRate  float64
 }
 
-// memberControl is one member's statistics and layer decision (guarded by
+// memberControl is one member's statistics and rate decision (guarded by
 // Room.mu; written by the tick).
 type memberControl struct {
-	prev             rtmfp.SessionStats
 	prevAt           time.Time
-	sendBps, recvBps int
-	loss             float64 // our packets lost on the way to it, from its reports or retransmissions
 	prevShown        uint64
+	prevSkipped      uint64 // back-pressure skips seen so far
+	sendBps, recvBps int
+	loss             float64 // our packets lost on the way to it
 	fps              float64
-	layers           int // temporal layers it gets from us
-	stableSince      time.Time
+	rate             float64 // the video rate its path takes (estimate)
+	lastCut          time.Time
+	layers           int       // temporal layers it gets from us
+	upSince          time.Time // since when more layers would fit
 	lastReport       time.Time
 	prevAudio        pipeline.AudioReceiverStats // for the reports we send
 	reportedLoss     float64                     // what it told us
@@ -76,6 +91,7 @@ func (r *Room) control(now time.Time, members []*member) {
 	type sample struct {
 		m     *member
 		st    rtmfp.SessionStats
+		sub   tc.SubscriberStats
 		shown uint64
 		audio pipeline.AudioReceiverStats
 	}
@@ -88,6 +104,7 @@ func (r *Room) control(now time.Time, members []*member) {
 			continue
 		}
 		s := sample{m: m, st: sess.Stats()}
+		s.sub, _ = r.pub.SubscriberStats(m.id)
 		if pm != nil {
 			pm.mu.Lock()
 			s.shown = pm.shown
@@ -96,24 +113,28 @@ func (r *Room) control(now time.Time, members []*member) {
 		}
 		samples = append(samples, s)
 	}
+	encoded := r.media.vs.Stats().Bytes
 	r.mu.Lock()
-	c := &r.ctl
-	if c.budget == 0 {
-		c.budget, c.calmSince = budgetStart, now
+	if c := &r.ctl; !c.outAt.IsZero() && now.After(c.outAt) {
+		rate := float64(encoded-c.outBytes) * 8 / now.Sub(c.outAt).Seconds()
+		if c.outRate == 0 {
+			c.outRate = rate
+		}
+		c.outRate += (rate - c.outRate) / 4 // about 2 s
 	}
-	congestedAtFull := false
-	anyCongested := false
-	maxLoss := 0.0
+	r.ctl.outBytes, r.ctl.outAt = encoded, now
 	type report struct {
 		m    *member
 		loss float64
 	}
 	var reports []report
+	maxLoss := 0.0
 	for _, s := range samples {
 		mc := &s.m.ctl
+		skipped := s.sub.VideoSkipped + s.sub.AudioSkipped
 		if mc.prevAt.IsZero() {
-			mc.prev, mc.prevAt, mc.prevShown = s.st, now, s.shown
-			mc.layers, mc.stableSince, mc.reportedLayers = codec.MaxTemporalLayers, now, -1
+			mc.prevAt, mc.prevShown, mc.prevSkipped = now, s.shown, skipped
+			mc.rate, mc.layers, mc.reportedLayers = pathRateStart, codec.MaxTemporalLayers, -1
 			mc.prevAudio = s.audio
 			continue
 		}
@@ -121,72 +142,112 @@ func (r *Room) control(now time.Time, members []*member) {
 		if dt <= 0 {
 			continue
 		}
-		mc.sendBps = int(float64(s.st.BytesSent-mc.prev.BytesSent) * 8 / dt)
-		mc.recvBps = int(float64(s.st.BytesReceived-mc.prev.BytesReceived) * 8 / dt)
+		mc.sendBps, mc.recvBps = int(s.st.SendRate*8), int(s.st.RecvRate*8)
 		mc.fps = float64(s.shown-mc.prevShown) / dt
-		sent := s.st.PacketsSent - mc.prev.PacketsSent
-		rtx := s.st.Retransmits - mc.prev.Retransmits
-		abandoned := s.st.Abandoned - mc.prev.Abandoned
-		if sent > 0 {
-			mc.loss = 0.8*mc.loss + 0.2*min(1, float64(rtx)/float64(sent))
-		}
+		mc.loss = s.st.Loss
 		if !mc.reportedAt.IsZero() && now.Sub(mc.reportedAt) < 3*reportInterval {
 			mc.loss = max(mc.loss, mc.reportedLoss)
 		}
 		maxLoss = max(maxLoss, mc.loss)
+
 		queue := time.Duration(0)
 		if s.st.BaseRTT > 0 {
 			queue = s.st.SRTT - s.st.BaseRTT
 		}
-		congested := queue > queueDelayLimit || mc.loss > lossLimit || abandoned > 0
-		if congested {
-			anyCongested = true
-			if mc.layers == codec.MaxTemporalLayers {
-				congestedAtFull = true
-			}
-			if mc.layers > 0 {
-				mc.layers--
-			}
-			mc.stableSince = now
-		} else if now.Sub(mc.stableSince) >= layerUpHold && mc.layers < codec.MaxTemporalLayers {
-			mc.layers++
-			mc.stableSince = now
+		waiting := time.Duration(float64(s.st.SendQueue*8) / max(mc.rate+audioAllowance, 1) * float64(time.Second))
+		overuse := queue > queueDelayLimit || waiting > sendQueueLimit || skipped > mc.prevSkipped || mc.loss > heavyLoss
+		switch {
+		case overuse && now.Sub(mc.lastCut) >= holdAfterCut:
+			// Back off below what actually left for it.
+			sent := float64(mc.sendBps) - audioAllowance
+			mc.rate = max(pathRateMin, min(mc.rate, sent)*backoffFactor)
+			mc.lastCut = now
+		case !overuse && queue < quietQueueDelay && now.Sub(mc.lastCut) >= holdAfterCut:
+			mc.rate = min(float64(r.cfg.Video.MaxBitrate), mc.rate*growthPerTick)
 		}
-		if mc.reportedLayers >= 0 && mc.layers > mc.reportedLayers {
-			mc.layers = mc.reportedLayers
-		}
-		mc.prev, mc.prevAt, mc.prevShown = s.st, now, s.shown
+		mc.prevAt, mc.prevShown, mc.prevSkipped = now, s.shown, skipped
 		if now.Sub(mc.lastReport) >= reportInterval {
 			mc.lastReport = now
 			a, p := s.audio, mc.prevAudio
-			got := (a.Decoded - p.Decoded) + (a.FEC - p.FEC) + (a.Concealed - p.Concealed)
-			lost := (a.Jitter.Lost - p.Jitter.Lost)
+			got := (a.Jitter.Received - p.Jitter.Received) + (a.Jitter.Lost - p.Jitter.Lost)
 			loss := 0.0
 			if got > 0 {
-				loss = float64(lost) / float64(got)
+				loss = float64(a.Jitter.Lost-p.Jitter.Lost) / float64(got)
 			}
 			mc.prevAudio = a
 			reports = append(reports, report{s.m, loss})
 		}
-		r.pub.SetVideoLayers(s.m.id, mc.layers)
 	}
-	switch {
-	case congestedAtFull && now.Sub(c.lastCut) > time.Second:
-		c.budget = max(budgetMin, int(float64(c.budget)*budgetDecrease))
-		c.lastCut, c.calmSince = now, now
-	case anyCongested:
-		c.calmSince = now
-	case now.Sub(c.calmSince) >= budgetIncreaseIn:
-		c.budget = min(budgetMax, int(float64(c.budget)*budgetIncrease))
-		c.calmSince = now
+	// The encoder: the best path's rate, but low enough that every path
+	// that can take a base layer gets one.
+	best, floor := 0.0, math.Inf(1)
+	for _, s := range samples {
+		mc := &s.m.ctl
+		if mc.prevAt.IsZero() {
+			continue
+		}
+		best = max(best, mc.rate)
+		if mc.rate >= minVideoBitrate*baseLayerShare {
+			floor = min(floor, mc.rate/baseLayerShare)
+		}
 	}
-	n := max(1, len(samples))
-	bitrate := min(r.cfg.Video.MaxBitrate, max(minVideoBitrate, c.budget/n-audioAllowance))
+	bitrate := r.ctl.bitrate
+	if best > 0 {
+		bitrate = int(min(best, floor))
+		bitrate = min(r.cfg.Video.MaxBitrate, max(minVideoBitrate, bitrate))
+	}
+	// Layers: what fits the path, judged by what the encoder actually
+	// sends (never more than its target). Fewer at once; more only after
+	// they have fitted for layerUpHold, and with a keyframe (a player
+	// takes added layers from the next keyframe on).
+	full := float64(bitrate)
+	if r.ctl.outRate > 0 {
+		full = min(full, r.ctl.outRate)
+	}
+	var layers []func()
+	keyframe := false
+	for _, s := range samples {
+		mc := &s.m.ctl
+		n := 0
+		for l := codec.MaxTemporalLayers; l >= 1; l-- {
+			if layerShare[l]*full <= mc.rate {
+				n = l
+				break
+			}
+		}
+		if mc.reportedLayers >= 0 && n > mc.reportedLayers {
+			n = mc.reportedLayers
+		}
+		switch {
+		case n > mc.layers && mc.upSince.IsZero():
+			mc.upSince = now
+			n = mc.layers
+		case n > mc.layers && now.Sub(mc.upSince) < layerUpHold:
+			n = mc.layers
+		case n > mc.layers:
+			keyframe = true
+			mc.upSince = time.Time{}
+		default:
+			mc.upSince = time.Time{}
+		}
+		if n == mc.layers && mc.prevAt != now {
+			continue
+		}
+		mc.layers = n
+		id := s.m.id
+		layers = append(layers, func() { r.pub.SetVideoLayers(id, n) })
+	}
 	lossPct := min(100, int(maxLoss*100+0.5))
-	setBitrate := bitrate != c.bitrate
-	setLoss := lossPct != c.lossReport
-	c.bitrate, c.lossReport = bitrate, lossPct
+	setBitrate := bitrate != r.ctl.bitrate && bitrate > 0
+	setLoss := lossPct != r.ctl.lossReport
+	r.ctl.bitrate, r.ctl.lossReport = bitrate, lossPct
 	r.mu.Unlock()
+	for _, f := range layers {
+		f()
+	}
+	if keyframe {
+		r.media.vs.RequestKeyframe(now)
+	}
 	if setBitrate {
 		r.media.vs.SetBitrate(bitrate)
 	}

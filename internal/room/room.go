@@ -322,7 +322,9 @@ func (r *Room) tickLoop() {
 		case <-r.ctx.Done():
 			return
 		case <-r.ep.Done():
-			r.emit(Event{Kind: EventError, Err: fmt.Errorf("%w: %w", ErrSocket, r.ep.Err())})
+			if err := r.ep.Err(); err != nil && r.ctx.Err() == nil {
+				r.emit(Event{Kind: EventError, Err: fmt.Errorf("%w: %w", ErrSocket, err)})
+			}
 			r.cancel()
 			return
 		case <-t.C:

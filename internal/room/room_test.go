@@ -528,3 +528,74 @@ func TestRejoin(t *testing.T) {
 		t.Logf("the restarted member plays again %v after its join returned", took)
 	})
 }
+
+// TestThreeOnBadLinks: three members, each behind an uplink of 600 kbit/s
+// with 25 ms delay, 10 ms jitter and 3 % loss, and a downlink of 25 ms and
+// 10 ms jitter (about 100 ms RTT): audio keeps flowing and video adapts to
+// the uplink instead of stalling.
+func TestThreeOnBadLinks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sc := newScene(t, 10)
+		var ms []*testMember
+		for i := range 3 {
+			m := sc.add(i, fmt.Sprintf("m%d", i), nil)
+			h := sc.hosts[i]
+			h.Uplink().SetConditions(rtmfptest.LinkConditions{Delay: 20 * time.Millisecond, Jitter: 10 * time.Millisecond, KeepOrder: true,
+				Loss: 0.03, Rate: 600 * rtmfptest.Kbps, QueueDelay: 250 * time.Millisecond, HeaderBytes: 28})
+			h.Downlink().SetConditions(rtmfptest.LinkConditions{Delay: 20 * time.Millisecond, Jitter: 10 * time.Millisecond, KeepOrder: true})
+			ms = append(ms, m)
+		}
+		for _, m := range ms[1:] {
+			if err := m.join(ms[0]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sc.waitFor(10*time.Second, "a call of three", func() bool { return sc.fullMesh(ms...) })
+		time.Sleep(5 * time.Second) // the bitrate settles
+		before := map[[2]int]Member{}
+		for i, m := range ms {
+			for j, o := range ms {
+				if i != j {
+					before[[2]int{i, j}], _ = m.member(o)
+				}
+			}
+		}
+		const window = 20 * time.Second
+		time.Sleep(window)
+		for i, m := range ms {
+			for j, o := range ms {
+				if i == j {
+					continue
+				}
+				b := before[[2]int{i, j}]
+				a, _ := m.member(o)
+				audio := a.AudioPlayed + a.AudioFEC - b.AudioPlayed - b.AudioFEC
+				video := a.VideoShown - b.VideoShown
+				t.Logf("%s from %s: audio %d/1000 (lost %d, concealed %d), video %d frames (%.1f fps), layers sent %d, target %d kbit/s, send %d kbit/s, rtt %v, delay %v",
+					m.name, o.name, audio, a.AudioLost-b.AudioLost, a.AudioConcealed-b.AudioConcealed, video, float64(video)/window.Seconds(),
+					o.memberLayers(m), a.TargetBitrate/1000, a.SendBitrate/1000, a.SmoothedRTT.Round(time.Millisecond), a.AudioDelay)
+				m.r.mu.Lock()
+				if x := m.r.members[o.id]; x != nil && x.pm != nil {
+					vs := x.pm.vr.Stats()
+					t.Logf("   video receiver: received %d, decoded %d, skipped %d, keyframe requests %d, shown %d, late %d", vs.Received, vs.Decoded, vs.Skipped, vs.KeyframeRequests, vs.Display.Shown, vs.Display.Late)
+				}
+				m.r.mu.Unlock()
+				if ss, ok := o.r.pub.SubscriberStats(m.id); ok {
+					t.Logf("   sender: %+v, encoder %+v", ss, o.r.media.vs.Stats())
+				}
+				if audio < 950 {
+					t.Errorf("%s from %s: %d audio frames played of 1000", m.name, o.name, audio)
+				}
+				if video < 100 {
+					t.Errorf("%s from %s: %d video frames shown in %v: video stalled", m.name, o.name, video, window)
+				}
+			}
+		}
+	})
+}
+
+// memberLayers is how many video layers m sends to peer.
+func (m *testMember) memberLayers(peer *testMember) int {
+	x, _ := m.member(peer)
+	return x.VideoLayersSent
+}

@@ -180,7 +180,7 @@ func (r *Room) Snapshot() Snapshot {
 		if m.sess != nil {
 			x.Addr = m.sess.FarAddr()
 			st := m.sess.Stats()
-			x.RTT, x.SmoothedRTT, x.BaseRTT = st.SRTT, st.SRTT, st.BaseRTT
+			x.RTT, x.SmoothedRTT, x.BaseRTT = st.LatestRTT, st.SRTT, st.BaseRTT
 		}
 		if m.pm != nil {
 			media = append(media, live{len(s.Members), m.pm})

@@ -48,6 +48,9 @@ type JitterBuffer struct {
 	slots [slotCount]jbSlot
 	count int // packets held in slots
 	win   delayWindow
+	// behindRate is the recent share of packets that arrived after their
+	// successor (addDelay).
+	behindRate float64
 
 	haveEpoch bool
 	epoch     time.Time // first arrival; arrival times are offsets from it
@@ -144,7 +147,7 @@ func (b *JitterBuffer) Push(p Packet, now time.Time) (PushResult, error) {
 			// first one, as long as the ring can span it.
 			if p.Seq.Distance(b.highest) >= slotCount {
 				b.stats.Late++
-				b.win.add(offset)
+				b.addDelay(offset, p.Seq)
 				return Late, nil
 			}
 			b.next, d = p.Seq, 0
@@ -168,7 +171,7 @@ func (b *JitterBuffer) Push(p Packet, now time.Time) (PushResult, error) {
 					b.histMissing &^= 1 << age
 				}
 				b.stats.Late++
-				b.win.add(offset)
+				b.addDelay(offset, p.Seq)
 				return Late, nil
 			}
 		}
@@ -193,8 +196,44 @@ func (b *JitterBuffer) Push(p Packet, now time.Time) (PushResult, error) {
 		b.highest = p.Seq
 	}
 	b.count++
-	b.win.add(offset)
+	b.addDelay(offset, p.Seq)
 	return Accepted, nil
+}
+
+// addDelay feeds the delay statistics with a packet's arrival. A packet
+// that arrives after the one following it was lost and sent again (or
+// reordered); while such arrivals are rarer than the percentile's tail they
+// are left out: the loss is covered by the next packet's in-band FEC (RFC
+// 6716 §2.1.7) or by concealment, and following retransmissions, a round
+// trip late, would make every call with a few percent of loss carry a
+// round trip of buffering. Reordering as common as that is systematic,
+// and the delay covers it.
+func (b *JitterBuffer) addDelay(offset time.Duration, seq SeqNum) {
+	behind := b.arrived(seq + 1)
+	r := 0.0
+	if behind {
+		r = 1
+	}
+	b.behindRate += (r - b.behindRate) / behindRateFrames
+	if behind && b.behindRate < 1-b.cfg.Percentile {
+		return
+	}
+	b.win.add(offset)
+}
+
+// behindRateFrames is the memory, in packets, of the rate of packets that
+// arrive behind their successor (about 4 s of 20 ms packets).
+const behindRateFrames = 200
+
+// arrived reports whether packet seq is held or was played as received.
+func (b *JitterBuffer) arrived(seq SeqNum) bool {
+	if d := b.next.Distance(seq); d >= 0 {
+		s := b.slot(seq)
+		return d < slotCount && s.used && s.seq == seq
+	} else if age := -d - 1; age < 64 {
+		return b.histPlayed>>age&1 == 1
+	}
+	return false
 }
 
 // Reset empties the buffer and forgets the stream's history and timing

@@ -177,14 +177,19 @@ func (s *VideoScheduler[T]) Due(clock PlayoutClock) (frame T, ts time.Duration, 
 		// picture for good, so follow the video's own pace.
 		return s.showNewest()
 	}
-	// Too late to show within tolerance.
-	for s.n > 0 && satSub(h, s.at(0).ts) > s.cfg.Tolerance {
+	// Too late to show within tolerance: dropped while a newer frame is
+	// queued. The newest is shown however late: a frame held up by a
+	// retransmission brings the ones behind it late too, and dropping
+	// them all would freeze the picture, which is worse than a moment
+	// out of sync.
+	for s.n > 1 && satSub(h, s.at(0).ts) > s.cfg.Tolerance {
 		e := s.popFront()
 		s.drop(&e)
 		s.stats.Late++
 	}
-	if s.n == 0 {
-		return frame, 0, false
+	if satSub(h, s.at(0).ts) > s.cfg.Tolerance {
+		s.stats.Unsynced++
+		return s.show(s.popFront())
 	}
 	if satSub(s.at(0).ts, h) > s.cfg.MaxWait {
 		// The clocks disagree; waiting would only fill the queue.
