@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"strings"
 	"testing"
 )
@@ -25,7 +26,7 @@ func TestCommandLine(t *testing.T) {
 	for _, c := range cases {
 		var out, errOut bytes.Buffer
 		opened := false
-		code := run(c.args, &out, &errOut, func() { opened = true })
+		code := run(c.args, &out, &errOut, func(appOptions, io.Writer) int { opened = true; return 0 })
 		if n := strings.Count(out.String()+errOut.String(), "Usage:"); n > 1 {
 			t.Errorf("camchat %q: the help printed %d times", c.args, n)
 		}

@@ -44,7 +44,7 @@ func TestRendezvousFlags(t *testing.T) {
 		}
 	}
 	var out, errOut bytes.Buffer
-	if code := run([]string{"rendezvous", "-log", "xml"}, &out, &errOut, func() { t.Fatal("UI opened") }); code != 2 || !strings.Contains(errOut.String(), "want text or json") {
+	if code := run([]string{"rendezvous", "-log", "xml"}, &out, &errOut, func(appOptions, io.Writer) int { t.Fatal("UI opened"); return 0 }); code != 2 || !strings.Contains(errOut.String(), "want text or json") {
 		t.Fatalf("code %d, stderr %q", code, errOut.String())
 	}
 	errOut.Reset()
