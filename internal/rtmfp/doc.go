@@ -87,7 +87,7 @@
 // call. A pass of
 // the loop costs in proportion to what happened, not to the number of
 // sessions: a deadline heap gives timeout only the sessions that are due,
-// and flush visits only the sessions touched since the last flush (sched.go).
+// and flush visits only the sessions touched since the last flush (timers.go).
 // Application
 // calls take the mutex briefly, change state and wake the loop; calls that
 // wait (Connect, Accept, AcceptFlow, Read, a Write on a full flow) wait on

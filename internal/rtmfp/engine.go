@@ -10,7 +10,6 @@ import (
 
 	"camchat/internal/rtmfp/cc"
 	"camchat/internal/rtmfp/flashcrypto"
-	"camchat/internal/rtmfp/flow"
 	"camchat/internal/rtmfp/wire"
 )
 
@@ -86,8 +85,8 @@ type engine struct {
 	bySKIC   map[uint64]*Session         // responder sessions by SKIC digest (repeated IIKeying)
 	order    []*Session                  // open sessions in round-robin order
 	snap     []*Session                  // scratch for snapshot
-	heap     []*Session                  // sessions with a deadline, earliest first (sched.go)
-	dirty    []*Session                  // sessions touched since the last flush (sched.go)
+	heap     []*Session                  // sessions with a deadline, earliest first (timers.go)
+	dirty    []*Session                  // sessions touched since the last flush (timers.go)
 	nextSeq  uint64                      // scheduling order of the next session that opens
 	visits   uint64                      // session visits by timeout and flush (tests count them)
 	closed   bool
@@ -330,29 +329,6 @@ func (e *engine) work(now time.Time) bool {
 	return len(e.keyingQ) > 0
 }
 
-// nextDeadline is the earliest time timeout must run (zero: none). It
-// brings the deadlines of touched sessions up to date first.
-func (e *engine) nextDeadline(now time.Time) time.Time {
-	e.refresh(now, false)
-	if len(e.heap) == 0 {
-		return time.Time{}
-	}
-	return e.heap[0].due
-}
-
-// timeout runs the timers of the sessions whose deadline has passed, and
-// only those (sched.go).
-func (e *engine) timeout(now time.Time) {
-	e.refresh(now, false)
-	for len(e.heap) > 0 && !e.heap[0].due.After(now) {
-		s := e.heap[0]
-		e.heapRemove(s)
-		e.visits++
-		e.touch(s)
-		s.onTimer(now)
-	}
-}
-
 // snapshot lists the sessions in a reused slice (valid until the next call).
 func (e *engine) snapshot() []*Session {
 	clear(e.snap)
@@ -361,102 +337,6 @@ func (e *engine) snapshot() []*Session {
 		e.snap = append(e.snap, s)
 	}
 	return e.snap
-}
-
-// flush sends everything ready: queued startup packets, then each touched
-// session's control chunks and acknowledgements, then data by priority
-// across those sessions (strict precedence, round robin within a level, as
-// rtmfp-cpp's Interface does). Sessions not touched since the last flush
-// have nothing new to send (sched.go) and are not visited. After
-// flushLimit data packets it stops and reports that more may be ready; the
-// next call goes on where it stopped.
-func (e *engine) flush(now time.Time, send func(to netip.AddrPort, b []byte)) (more bool) {
-	for i, o := range e.out {
-		e.stats.PacketsSent++
-		e.stats.BytesSent += uint64(len(o.b))
-		send(o.to, o.b)
-		e.out[i] = outDatagram{}
-	}
-	e.out = e.out[:0]
-	e.sortDirty()
-	// Sessions may close while sending; the list itself only grows, and
-	// closed ones are skipped.
-	for i := 0; i < len(e.dirty); i++ {
-		if s := e.dirty[i]; s.scheduled() {
-			e.visits++
-			s.flushControl(now, send)
-		}
-	}
-	// Data: repeatedly give one packet to the next session, in round-robin
-	// order, at the highest priority some session can send now.
-	for n := 0; ; n++ {
-		if e.flushLimit > 0 && n >= e.flushLimit {
-			// The dirty list stays, so the next flush visits the
-			// same sessions.
-			return true
-		}
-		pri, ok := e.highestReady(now)
-		if !ok {
-			break
-		}
-		s := e.nextRoundRobin(now, pri)
-		if s == nil {
-			break
-		}
-		s.sendDataPacket(now, pri, send)
-		e.rrLast[pri] = s.seq
-	}
-	for i := 0; i < len(e.dirty); i++ {
-		if s := e.dirty[i]; s.scheduled() {
-			s.flushAcks(now, send)
-		}
-	}
-	e.refresh(now, true)
-	return false
-}
-
-// scheduled reports whether s takes part in flush (open or closing).
-func (s *Session) scheduled() bool {
-	return s.seq != 0 && s.state != stateClosed
-}
-
-// highestReady returns the highest priority at which some touched session
-// has data it may send now.
-func (e *engine) highestReady(now time.Time) (flow.Priority, bool) {
-	best, found := flow.Priority(0), false
-	for _, s := range e.dirty {
-		if !s.scheduled() {
-			continue
-		}
-		if p, ok := s.readyPriority(now); ok && (!found || p > best) {
-			best, found = p, true
-		}
-	}
-	return best, found
-}
-
-// nextRoundRobin is the session that sends the next packet at pri: the first
-// ready one after the one served last at pri, in opening order, wrapping.
-// The dirty list is sorted by opening order.
-func (e *engine) nextRoundRobin(now time.Time, pri flow.Priority) *Session {
-	var first *Session
-	for _, s := range e.dirty {
-		if !s.scheduled() || !s.readyAt(now, pri) {
-			continue
-		}
-		if s.seq > e.rrLast[pri] {
-			return s
-		}
-		if first == nil {
-			first = s
-		}
-	}
-	return first
-}
-
-// otherSessionTC reports whether any session sent TC within 800 ms.
-func (e *engine) otherSessionTC(now time.Time) bool {
-	return !e.tcSent.IsZero() && now.Sub(e.tcSent) < cc.TimeCriticalTimeout
 }
 
 // addOpen puts an opened session into the scheduling order.
