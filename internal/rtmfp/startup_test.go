@@ -1,6 +1,7 @@
 package rtmfp
 
 import (
+	"bytes"
 	"context"
 	"net/netip"
 	"testing"
@@ -194,29 +195,83 @@ func TestDropsCountedByReason(t *testing.T) {
 	}
 }
 
+// rikeyingSKRC decrypts a startup-mode datagram and returns the SKRC of
+// its RIKeying chunk, if any.
+func rikeyingSKRC(t *testing.T, b []byte) []byte {
+	t.Helper()
+	plain, err := flashcrypto.NewDefaultCipher().Open(nil, b[4:])
+	if err != nil {
+		return nil
+	}
+	_, n, err := wire.ParsePacketHeader(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := wire.NewChunkReader(plain[n:])
+	for ty, p, ok := r.Next(); ok; ty, p, ok = r.Next() {
+		if ty == wire.ChunkRIKeying {
+			ri, err := wire.ParseRIKeying(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return bytes.Clone(ri.SKRC)
+		}
+	}
+	return nil
+}
+
 // TestFlashEraInitiator: an initiator that only offers HMAC and sequence
-// numbers (as Flash Player and librtmfp do) is served without them.
+// numbers (as Flash Player and librtmfp do) is served without them, and
+// the RIKeying it gets carries Flash Player's keying component byte for
+// byte (librtmfp FlowManager::sendConnect refuses any other); a camchat
+// initiator gets the reference's, with both protections.
 func TestFlashEraInitiator(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		n := rtmfptest.NewNetwork(rtmfptest.Config{Seed: 1, DefaultLink: rtmfptest.LinkConditions{Delay: 10 * time.Millisecond}})
-		defer n.Close()
-		a := newPeer(t, n, "a", "10.0.0.1", 0, func(c *Config) { c.Policy = flashcrypto.FlashCompatiblePolicy() })
-		b := newPeer(t, n, "b", "10.0.0.2", 1, nil)
-		sa, sb := connectPair(t, a, b)
-		na, nb := sa.Negotiated(), sb.Negotiated()
-		if na.HMACSend || na.SSEQSend || nb.HMACSend || nb.SSEQSend {
-			t.Fatalf("protections forced on a Flash-era peer: %+v / %+v", na, nb)
-		}
-		f, _ := sa.OpenFlow([]byte("m"), flow.PriorityImmediate)
-		f.Write([]byte("plain checksum packets"), WriteOptions{})
-		rf, err := sb.AcceptFlow(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if m, err := rf.Read(context.Background()); err != nil || string(m) != "plain checksum packets" {
-			t.Fatal(m, err)
-		}
-	})
+	for _, c := range []struct {
+		name   string
+		policy flashcrypto.Policy
+		head   []byte
+		size   int
+		plain  bool
+	}{
+		{"flash", flashcrypto.FlashCompatiblePolicy(), []byte{0x03, 0x1a, 0, 0, 0x02, 0x1e, 0, 0x41, 0x0e}, 73, true},
+		{"camchat", flashcrypto.DefaultPolicy(), []byte{0x02, 0x1e, 0x07, 0x03, 0x1a, 0x07, 0x10, 0x41, 0x0e}, 73, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				n := rtmfptest.NewNetwork(rtmfptest.Config{Seed: 1, DefaultLink: rtmfptest.LinkConditions{Delay: 10 * time.Millisecond}})
+				defer n.Close()
+				a := newPeer(t, n, "a", "10.0.0.1", 0, func(cfg *Config) { cfg.Policy = c.policy })
+				b := newPeer(t, n, "b", "10.0.0.2", 1, nil)
+				var skrcs [][]byte
+				b.host.Uplink().Intercept(func(now time.Time, d rtmfptest.Datagram) ([]byte, bool) {
+					if k := rikeyingSKRC(t, d.Payload); k != nil {
+						skrcs = append(skrcs, k)
+					}
+					return d.Payload, true
+				})
+				sa, sb := connectPair(t, a, b)
+				if len(skrcs) != 1 || len(skrcs[0]) != c.size || !bytes.HasPrefix(skrcs[0], c.head) {
+					t.Fatalf("RIKeying SKRCs %x", skrcs)
+				}
+				na, nb := sa.Negotiated(), sb.Negotiated()
+				if plain := !na.HMACSend && !na.SSEQSend && !nb.HMACSend && !nb.SSEQSend; plain != c.plain {
+					t.Fatalf("negotiated %+v / %+v", na, nb)
+				}
+				if !c.plain && (!na.HMACSend || !na.SSEQSend || !nb.HMACSend || !nb.SSEQSend) {
+					t.Fatalf("camchat peers without both protections: %+v / %+v", na, nb)
+				}
+				f, _ := sa.OpenFlow([]byte("m"), flow.PriorityImmediate)
+				f.Write([]byte("both ways keyed from the SKRC sent"), WriteOptions{})
+				rf, err := sb.AcceptFlow(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if m, err := rf.Read(context.Background()); err != nil || string(m) != "both ways keyed from the SKRC sent" {
+					t.Fatal(m, err)
+				}
+			})
+		})
+	}
 }
 
 // TestFIHelloModes: the target of an FIHello answers with an RHello or an

@@ -144,6 +144,14 @@ func FuzzKeyingComponent(f *testing.F) {
 		f.Add(s)
 	}
 	f.Add(h(f, "03 1a 00 00 02 1e 00"))
+	// Flash's responder forms (LayoutFlash), from Append.
+	key := bytes.Repeat([]byte{0x77}, 128)
+	for _, k := range []KeyingComponent{
+		{Layout: LayoutFlash, HMAC: Negotiation{Present: true}, SSEQ: Negotiation{Present: true}, ExtraRandomness: bytes.Repeat([]byte{1}, 64)},
+		{Layout: LayoutFlash, HMAC: Negotiation{Present: true}, SSEQ: Negotiation{Present: true}, EphemeralKeys: []PublicKey{{Group: Group2, Key: key}}},
+	} {
+		f.Add(k.Append(nil))
+	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		k, err := ParseKeyingComponent(raw)
 		if err != nil {

@@ -158,6 +158,20 @@ func negotiated(hmacF, sseqF feature, txLen, rxLen int) Negotiated {
 // the SKIC when ephemeral), computes the DH secret (with a fresh key when
 // our identity is ephemeral) and returns the SKRC for RIKeying with the
 // session keys (rtmfp-cpp generateResponderKeyingComponent).
+//
+// When the session ends up with neither HMAC nor sequence numbers in
+// either direction (the initiator neither asks for them nor always sends
+// them, and our policy does not require them: a Flash-era initiator), the
+// SKRC takes Flash Player's form, byte for byte (LayoutFlash):
+//
+//	03 1a 00 00 | 02 1e 00 | 41 0e <64 random>       static identity
+//	03 1a 00 00 | 02 1e 00 | 81 02 0d 02 <128-byte key> ephemeral, group 2
+//
+// Both are valid RFC 7425 §4.6 option lists, but Flash-era initiators
+// compare these bytes instead of parsing them (librtmfp FlowManager.cpp
+// FlowManager::sendConnect). Otherwise the SKRC has the reference's layout
+// and flags (LayoutResponder), so camchat peers keep both protections. The
+// keys are derived from exactly the bytes returned.
 func Respond(id *Identity, initiator *Cert, skic []byte, policy Policy, rand io.Reader) ([]byte, *Established, error) {
 	txHMAC, err := policy.hmacLength()
 	if err != nil {
@@ -201,9 +215,18 @@ func Respond(id *Identity, initiator *Cert, skic []byte, policy Policy, rand io.
 	}
 
 	out := KeyingComponent{
-		ResponderOrder: true,
-		SSEQ:           Negotiation{Present: true, Flags: sseqF.flags()},
-		HMAC:           Negotiation{Present: true, Flags: hmacF.flags(), Length: txHMAC},
+		Layout: LayoutResponder,
+		SSEQ:   Negotiation{Present: true, Flags: sseqF.flags()},
+		HMAC:   Negotiation{Present: true, Flags: hmacF.flags(), Length: txHMAC},
+	}
+	if hmacF == (feature{}) && sseqF == (feature{}) {
+		// Nothing to offer that the initiator would take: Flash's form,
+		// which offers nothing (flags 0, HMAC length 0).
+		out = KeyingComponent{
+			Layout: LayoutFlash,
+			HMAC:   Negotiation{Present: true},
+			SSEQ:   Negotiation{Present: true},
+		}
 	}
 	var secret []byte
 	if id.IsStatic() {

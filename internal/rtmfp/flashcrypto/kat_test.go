@@ -255,7 +255,7 @@ func testKAT(t *testing.T, k *katFile) {
 	if got := skrc.Append(nil); !bytes.Equal(got, k.skrc) {
 		t.Errorf("SKRC re-encoding differs:\n got %x\nwant %x", got, k.skrc)
 	}
-	if !skic.HasGroupSelect || len(skic.ExtraRandomness) != 64 || skic.ResponderOrder || !skrc.ResponderOrder {
+	if !skic.HasGroupSelect || len(skic.ExtraRandomness) != 64 || skic.Layout != LayoutInitiator || skrc.Layout == LayoutInitiator {
 		t.Errorf("SKIC/SKRC fields: %+v / %+v", skic, skrc)
 	}
 	if rcert.IsStatic() == (len(skrc.EphemeralKeys) == 1) {

@@ -36,6 +36,9 @@ type Negotiation struct {
 // SKRC 02 1e 07 | 03 1a 07 10 | 84 02 0d 10 <512-byte key>. Only options
 // before the first marker count, like the reference's option search; the
 // first option of each type wins.
+//
+// Key derivation hashes the component's bytes and Flash-era peers compare
+// them, so the order of the options (Layout) is part of the wire form.
 type KeyingComponent struct {
 	// Raw is the component as encoded; key derivation uses these bytes.
 	Raw []byte
@@ -47,10 +50,35 @@ type KeyingComponent struct {
 	HMAC            Negotiation
 	SSEQ            Negotiation
 
-	// ResponderOrder records (and Append follows) the reference
-	// responder's layout, negotiation options first.
-	ResponderOrder bool
+	// Layout records the order of the parsed options, and Append follows
+	// it.
+	Layout Layout
 }
+
+// Layout is the order of a keying component's options.
+type Layout uint8
+
+const (
+	// LayoutInitiator: keys, randomness, HMAC, sequence numbers. The
+	// reference's SKIC (FlashCryptoAdapter.cpp
+	// generateInitiatorKeyingComponent) and Flash Player's, as librtmfp
+	// sends it (FlowManager.cpp FlowManager::getNonce):
+	// 02 1d 02 | 41 0e <64> | 03 1a 02 0a | 02 1e 02.
+	LayoutInitiator Layout = iota
+	// LayoutResponder: sequence numbers, HMAC, randomness, keys (the
+	// reference's generateResponderKeyingComponent):
+	// 02 1e 02 | 03 1a 02 10 | 41 0e <64>.
+	LayoutResponder
+	// LayoutFlash: HMAC, sequence numbers, randomness, keys. The SKRC of
+	// Flash Player and of Flash-era servers, which offer neither
+	// protection: 03 1a 00 00 | 02 1e 00 | 41 0e <64> from a peer (librtmfp
+	// FlowManager::getNonce as responder; FlowManager::sendConnect refuses
+	// any other first 7 bytes or a length other than 73), and
+	// 03 1a 00 00 | 02 1e 00 | 81 02 0d 02 <128-byte key> from a server
+	// (Cumulus Handshake.cpp, which writes it; librtmfp reads the key at
+	// offset 11).
+	LayoutFlash
+)
 
 // ParseKeyingComponent parses a keying component. Negotiation options are
 // read leniently, as the reference does (missing flags read as 0, a
@@ -68,7 +96,12 @@ func ParseKeyingComponent(raw []byte) (*KeyingComponent, error) {
 			break
 		}
 		if first {
-			k.ResponderOrder = o.typ == keyOptHMAC || o.typ == keyOptSSEQ
+			switch o.typ {
+			case keyOptSSEQ:
+				k.Layout = LayoutResponder
+			case keyOptHMAC:
+				k.Layout = LayoutFlash
+			}
 			first = false
 		}
 		switch o.typ {
@@ -127,19 +160,19 @@ func (k *KeyingComponent) EphemeralKey(g Group) ([]byte, bool) {
 	return nil, false
 }
 
-// Append encodes the component and appends it to b: in the reference
-// initiator's order (group select, ephemeral keys, randomness, HMAC,
-// sequence numbers), or with ResponderOrder in the responder's (sequence
-// numbers, HMAC, randomness, ephemeral keys). Raw is ignored.
+// Append encodes the component in its Layout and appends it to b (group
+// select before ephemeral keys). Raw is ignored.
 func (k *KeyingComponent) Append(b []byte) []byte {
-	if k.ResponderOrder {
-		b = k.appendNegotiation(b)
-		b = k.appendRandomness(b)
-		return k.appendKeys(b)
+	switch k.Layout {
+	case LayoutResponder:
+		b = k.appendHMAC(k.appendSSEQ(b))
+		return k.appendKeys(k.appendRandomness(b))
+	case LayoutFlash:
+		b = k.appendSSEQ(k.appendHMAC(b))
+		return k.appendKeys(k.appendRandomness(b))
 	}
-	b = k.appendKeys(b)
-	b = k.appendRandomness(b)
-	return k.appendNegotiation(b)
+	b = k.appendRandomness(k.appendKeys(b))
+	return k.appendSSEQ(k.appendHMAC(b))
 }
 
 func (k *KeyingComponent) appendKeys(b []byte) []byte {
@@ -160,23 +193,18 @@ func (k *KeyingComponent) appendRandomness(b []byte) []byte {
 	return b
 }
 
-func (k *KeyingComponent) appendNegotiation(b []byte) []byte {
-	hmacOpt := func(b []byte) []byte {
-		if !k.HMAC.Present {
-			return b
-		}
-		var v [1 + maxVLULen]byte
-		v[0] = byte(k.HMAC.Flags)
-		return appendOption(b, keyOptHMAC, appendVLU(v[:1], uint64(k.HMAC.Length)))
+func (k *KeyingComponent) appendHMAC(b []byte) []byte {
+	if !k.HMAC.Present {
+		return b
 	}
-	sseqOpt := func(b []byte) []byte {
-		if !k.SSEQ.Present {
-			return b
-		}
-		return appendOption(b, keyOptSSEQ, []byte{byte(k.SSEQ.Flags)})
+	var v [1 + maxVLULen]byte
+	v[0] = byte(k.HMAC.Flags)
+	return appendOption(b, keyOptHMAC, appendVLU(v[:1], uint64(k.HMAC.Length)))
+}
+
+func (k *KeyingComponent) appendSSEQ(b []byte) []byte {
+	if !k.SSEQ.Present {
+		return b
 	}
-	if k.ResponderOrder {
-		return hmacOpt(sseqOpt(b))
-	}
-	return sseqOpt(hmacOpt(b))
+	return appendOption(b, keyOptSSEQ, []byte{byte(k.SSEQ.Flags)})
 }

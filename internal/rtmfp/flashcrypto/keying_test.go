@@ -22,18 +22,40 @@ func TestKeyingComponentGolden(t *testing.T) {
 	}
 	p, err := ParseKeyingComponent(want)
 	if err != nil || !p.HasGroupSelect || p.GroupSelect != 2 || p.HMAC.Length != 10 || p.HMAC.Flags != FlagSOR ||
-		p.SSEQ.Flags != FlagSOR || !bytes.Equal(p.ExtraRandomness, rnd) || p.ResponderOrder {
+		p.SSEQ.Flags != FlagSOR || !bytes.Equal(p.ExtraRandomness, rnd) || p.Layout != LayoutInitiator {
 		t.Fatalf("parsed %+v %v", p, err)
 	}
-	// librtmfp's RIKeying component: 03 1a 00 00 | 02 1e 00 | 41 0e <64>.
+	// Flash Player's RIKeying component, as librtmfp writes it
+	// (FlowManager::getNonce) and requires it (FlowManager::sendConnect:
+	// 73 bytes, these 7 first): 03 1a 00 00 | 02 1e 00 | 41 0e <64>.
 	skrc := append(h(t, "03 1a 00 00 | 02 1e 00 | 41 0e"), rnd...)
 	p, err = ParseKeyingComponent(skrc)
-	if err != nil || !p.HMAC.Present || p.HMAC.Flags != 0 || !p.SSEQ.Present || p.SSEQ.Flags != 0 || !p.ResponderOrder {
+	if err != nil || !p.HMAC.Present || p.HMAC.Flags != 0 || p.HMAC.Length != 0 || !p.SSEQ.Present || p.SSEQ.Flags != 0 ||
+		p.Layout != LayoutFlash || !bytes.Equal(p.ExtraRandomness, rnd) {
 		t.Fatalf("parsed %+v %v", p, err)
 	}
+	flash := KeyingComponent{Layout: LayoutFlash, HMAC: Negotiation{Present: true}, SSEQ: Negotiation{Present: true}, ExtraRandomness: rnd}
+	if got := flash.Append(nil); !bytes.Equal(got, skrc) || len(got) != 73 {
+		t.Fatalf("Flash SKRC %x", got)
+	}
+	// A Flash-era server's: 03 1a 00 00 | 02 1e 00 | 81 02 0d 02 <128>
+	// (Cumulus Handshake.cpp; librtmfp reads the key at offset 11).
+	key := bytes.Repeat([]byte{0x77}, 128)
+	server := KeyingComponent{Layout: LayoutFlash, HMAC: Negotiation{Present: true}, SSEQ: Negotiation{Present: true},
+		EphemeralKeys: []PublicKey{{Group: Group2, Key: key}}}
+	want = append(h(t, "03 1a 00 00 | 02 1e 00 | 81 02 0d 02"), key...)
+	if got := server.Append(nil); !bytes.Equal(got, want) || !bytes.Equal(got[11:], key) {
+		t.Fatalf("Flash server SKRC %x", got)
+	}
+	// The reference's responder order for the same flags differs.
+	ref := flash
+	ref.Layout = LayoutResponder
+	if got := ref.Append(nil); !bytes.Equal(got[:7], h(t, "02 1e 00 | 03 1a 00 00")) {
+		t.Fatalf("responder layout %x", got[:7])
+	}
 	// Ephemeral key, responder order.
-	key := bytes.Repeat([]byte{0x77}, 130)
-	r := KeyingComponent{ResponderOrder: true,
+	key = bytes.Repeat([]byte{0x77}, 130)
+	r := KeyingComponent{Layout: LayoutResponder,
 		SSEQ:          Negotiation{Present: true, Flags: 7},
 		HMAC:          Negotiation{Present: true, Flags: 7, Length: 16},
 		EphemeralKeys: []PublicKey{{Group: Group14, Key: key}},
