@@ -6,7 +6,6 @@ import (
 	"net/netip"
 	"time"
 
-	"camchat/internal/room/identity"
 	"camchat/internal/rtmfp/tc"
 )
 
@@ -60,7 +59,7 @@ func (r *Room) dialRendezvous() (*tc.NetConnection, netip.AddrPort, error) {
 		return nil, addr, fmt.Errorf("rendezvous server %s: %w", r.cfg.Rendezvous, err)
 	}
 	var info []string
-	for _, a := range identity.LocalAddrs(int(r.ep.LocalAddr().Port())) {
+	for _, a := range r.listenAddrs() {
 		info = append(info, a.String())
 	}
 	nc, err := tc.Dial(ctx, r.ep, tc.ConnConfig{

@@ -207,7 +207,7 @@ func (r *Room) Snapshot() Snapshot {
 // invite is this member's invite: its peer ID, the addresses it listens
 // on, and the rendezvous server if any.
 func (r *Room) invite() string {
-	addrs := identity.LocalAddrs(int(r.ep.LocalAddr().Port()))
+	addrs := r.listenAddrs()
 	s, err := identity.FormatInvite(r.ep.PeerID(), addrs, r.cfg.Rendezvous)
 	if err != nil {
 		return r.ep.PeerID().String()

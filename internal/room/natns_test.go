@@ -1,0 +1,190 @@
+package room
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"camchat/internal/nattest"
+	"camchat/internal/room/identity"
+	"camchat/internal/rtmfp/flashcrypto"
+	"camchat/internal/rtmfp/rendezvous"
+)
+
+// Calls across real NATs: Linux network namespaces with nftables NATs
+// (package nattest), a rendezvous server on the public segment, and Rooms
+// whose sockets live behind the NATs, in real time. They need root and
+// skip without it.
+
+// nsWorld is a test network with a rendezvous server on it.
+type nsWorld struct {
+	t  *testing.T
+	n  *nattest.Network
+	rv string // the rendezvous server's address
+	ms []*testMember
+}
+
+func newNSWorld(t *testing.T) *nsWorld {
+	t.Helper()
+	n := nattest.New(t)
+	w := &nsWorld{t: t, n: n}
+	h := n.AddServer("rv")
+	conn, err := h.ListenUDP(1935)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := flashcrypto.NewEphemeralIdentity(rand.Reader, nil, flashcrypto.CertOptions{AcceptsAncillary: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := rendezvous.New(rendezvous.Config{Identity: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(conn)
+	w.rv = conn.LocalAddr().String()
+	t.Cleanup(func() {
+		for _, m := range w.ms {
+			m.close()
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	})
+	return w
+}
+
+// member starts a Room on host h, registered with the rendezvous server,
+// sending a small picture (the tests are about paths, not pictures).
+func (w *nsWorld) member(h *nattest.Host, name string, mod func(*Config)) *testMember {
+	w.t.Helper()
+	conn, err := h.ListenUDP(1935)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	id, err := identity.NewIdentity()
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	cfg := Config{
+		Identity: id, Name: name, Conn: conn, Rendezvous: w.rv,
+		Video: VideoConfig{Width: 160, Height: 120, FPS: 10, MaxBitrate: 150_000},
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	r, err := New(cfg)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	m := &testMember{t: w.t, r: r, id: r.PeerID(), addr: conn.LocalAddr().(interface{ AddrPort() netip.AddrPort }).AddrPort(), name: name, done: make(chan struct{})}
+	go m.collect()
+	w.ms = append(w.ms, m)
+	return m
+}
+
+// poll checks cond every 10 ms until it holds (true) or limit passes.
+func poll(limit time.Duration, cond func() bool) (time.Duration, bool) {
+	start := time.Now()
+	for !cond() {
+		if time.Since(start) > limit {
+			return time.Since(start), false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return time.Since(start), true
+}
+
+func (w *nsWorld) registered(ms ...*testMember) {
+	w.t.Helper()
+	for _, m := range ms {
+		if _, ok := poll(5*time.Second, func() bool { return m.r.Snapshot().Rendezvous.Connected }); !ok {
+			w.t.Fatalf("%s did not connect to the rendezvous server: %+v", m.name, m.r.Snapshot().Rendezvous)
+		}
+	}
+}
+
+// hearing reports whether a plays b's audio and shows its video.
+func hearing(a, b *testMember) bool {
+	x, ok := a.member(b)
+	return ok && x.State == StateConnected && x.AudioPlayed > 0 && x.VideoShown > 0
+}
+
+// pairing is one NAT pairing's outcome.
+type pairing struct {
+	a, b        nattest.Kind
+	err         error
+	join, media time.Duration
+	path        string
+}
+
+// TestNATPairings calls between hosts behind every pair of NAT kinds, the
+// first joining the second by peer ID through the rendezvous server, and
+// measures how long the join takes and when both hear each other. Peers
+// behind endpoint-independent NATs (port-restricted, address-restricted,
+// full cone) connect directly by hole punching in every pairing, and a
+// full cone reaches a symmetric NAT.
+func TestNATPairings(t *testing.T) {
+	w := newNSWorld(t)
+	kinds := []nattest.Kind{nattest.PortRestricted, nattest.AddressRestricted, nattest.FullCone, nattest.Symmetric}
+	var results []pairing
+	k := 0
+	for i, ka := range kinds {
+		for _, kb := range kinds[i:] {
+			k++
+			mustDirect := ka != nattest.Symmetric && kb != nattest.Symmetric || ka == nattest.FullCone
+			t.Run(ka.String()+"-"+kb.String(), func(t *testing.T) {
+				ha := w.n.AddBehindNAT(fmt.Sprintf("a%d", k), ka)
+				hb := w.n.AddBehindNAT(fmt.Sprintf("b%d", k), kb)
+				a := w.member(ha, "A", nil)
+				b := w.member(hb, "B", nil)
+				defer a.close()
+				defer b.close()
+				w.registered(a, b)
+				res := pairing{a: ka, b: kb}
+				start := time.Now()
+				ctx, cancel := context.WithTimeout(context.Background(), 6*time.Second)
+				res.err = a.r.Join(ctx, b.id.String())
+				cancel()
+				res.join = time.Since(start)
+				if res.err == nil {
+					if _, ok := poll(3*time.Second, func() bool { return hearing(a, b) && hearing(b, a) }); ok {
+						res.media = time.Since(start)
+					}
+					x, _ := a.member(b)
+					res.path = "direct"
+					if x.Relayed {
+						res.path = "relayed via " + x.Via
+					}
+					if x.Addr.Addr() != hb.NAT.Public && !x.Relayed {
+						t.Errorf("A reaches B at %v, not at B's NAT %v", x.Addr, hb.NAT.Public)
+					}
+				}
+				results = append(results, res)
+				switch {
+				case mustDirect && res.err != nil:
+					t.Errorf("%v -> %v: %v", ka, kb, res.err)
+				case mustDirect && res.path != "direct":
+					t.Errorf("%v -> %v: %s, want direct", ka, kb, res.path)
+				case res.err == nil && res.media == 0:
+					t.Errorf("%v -> %v: joined, but no audio and video both ways within 3 s", ka, kb)
+				case mustDirect && res.join > 3*time.Second:
+					t.Errorf("%v -> %v: joined after %v, want within 3 s", ka, kb, res.join)
+				}
+			})
+		}
+	}
+	var b strings.Builder
+	for _, r := range results {
+		if r.err != nil {
+			fmt.Fprintf(&b, "\n  %-18v -> %-18v  failed after %v: %v", r.a, r.b, r.join.Round(time.Millisecond), r.err)
+			continue
+		}
+		fmt.Fprintf(&b, "\n  %-18v -> %-18v  %s, joined in %v, both hear each other after %v", r.a, r.b, r.path, r.join.Round(time.Millisecond), r.media.Round(time.Millisecond))
+	}
+	t.Log("NAT pairings:" + b.String())
+}
