@@ -34,8 +34,9 @@ and measures every other member's audio and video from their stamps.
 
 Output (stdout): the first line is "peer-id: <hex>", the second "invite:
 <invite>"; then one JSON object per line: {"type":"stats",...} once a second
-for each other member, and {"type":"event",...} for joins, departures, chat
-and errors. Lines read from stdin are sent as chat messages.
+for each other member, {"type":"event",...} for joins, departures, chat and
+errors, and with -impair {"type":"link",...} once a second with the
+simulated link's queue. Lines read from stdin are sent as chat messages.
 
 Usage:
   camchat headless [flags]
@@ -122,6 +123,7 @@ func headless(ctx context.Context, o headlessOptions, stdout io.Writer, stdin io
 	if err != nil {
 		return err
 	}
+	start := time.Now()
 	out := &jsonOut{w: stdout}
 	meter := newPlayoutMeter()
 	cfg := room.Config{
@@ -145,6 +147,7 @@ func headless(ctx context.Context, o headlessOptions, stdout io.Writer, stdin io
 		defer actx.Close()
 		cfg.Audio = actx
 	}
+	var link *rtmfptest.ImpairedConn
 	if !o.up.IsZero() || !o.down.IsZero() {
 		addr := o.listen
 		if addr == "" {
@@ -154,7 +157,8 @@ func headless(ctx context.Context, o headlessOptions, stdout io.Writer, stdin io
 		if err != nil {
 			return fmt.Errorf("listen on %s: %w", addr, err)
 		}
-		cfg.Conn = rtmfptest.ImpairConn(c, o.up, o.down, o.seed)
+		link = rtmfptest.ImpairConn(c, o.up, o.down, o.seed)
+		cfg.Conn = link
 	}
 	r, err := room.New(cfg)
 	if err != nil {
@@ -174,7 +178,7 @@ func headless(ctx context.Context, o headlessOptions, stdout io.Writer, stdin io
 	evCtx, stopEvents := context.WithCancel(ctx)
 	defer stopEvents()
 	wg.Add(2)
-	go func() { defer wg.Done(); printEvents(evCtx, r, out) }()
+	go func() { defer wg.Done(); printEvents(evCtx, r, out, start) }()
 	go func() { defer wg.Done(); readChat(evCtx, r, stdin, out) }()
 
 	if o.join != "" {
@@ -185,7 +189,6 @@ func headless(ctx context.Context, o headlessOptions, stdout io.Writer, stdin io
 			return fmt.Errorf("join: %w", err)
 		}
 	}
-	start := time.Now()
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
@@ -200,6 +203,9 @@ func headless(ctx context.Context, o headlessOptions, stdout io.Writer, stdin io
 		case now := <-t.C:
 			for _, rep := range meter.reports(r.Snapshot(), now.Sub(start)) {
 				out.write(rep)
+			}
+			if link != nil {
+				out.write(linkLineOf(link, now.Sub(start)))
 			}
 		}
 	}
@@ -231,23 +237,24 @@ func (j *jsonOut) write(v any) {
 
 // eventLine is an event on stdout.
 type eventLine struct {
-	Type   string `json:"type"` // "event"
-	Event  string `json:"event"`
-	Peer   string `json:"peer,omitempty"`
-	Name   string `json:"name,omitempty"`
-	Reason string `json:"reason,omitempty"`
-	ChatID uint64 `json:"chat_id,omitempty"`
-	From   string `json:"from,omitempty"`
-	Text   string `json:"text"`
+	Type   string  `json:"type"` // "event"
+	T      float64 `json:"t"`    // seconds since start
+	Event  string  `json:"event"`
+	Peer   string  `json:"peer,omitempty"`
+	Name   string  `json:"name,omitempty"`
+	Reason string  `json:"reason,omitempty"`
+	ChatID uint64  `json:"chat_id,omitempty"`
+	From   string  `json:"from,omitempty"`
+	Text   string  `json:"text"`
 }
 
-func printEvents(ctx context.Context, r *room.Room, out *jsonOut) {
+func printEvents(ctx context.Context, r *room.Room, out *jsonOut, start time.Time) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case ev := <-r.Events():
-			l := eventLine{Type: "event", Event: ev.Kind.String(), Name: ev.Name, Reason: ev.Reason, Text: ev.Text}
+			l := eventLine{Type: "event", T: ev.At.Sub(start).Seconds(), Event: ev.Kind.String(), Name: ev.Name, Reason: ev.Reason, Text: ev.Text}
 			if !ev.Peer.IsZero() {
 				l.Peer = ev.Peer.String()
 			}
@@ -364,32 +371,34 @@ func (p *playoutMeter) frame(f room.VideoFrame) {
 
 // statsLine is one member's figures over the last second.
 type statsLine struct {
-	Type           string  `json:"type"` // "stats"
-	T              float64 `json:"t"`    // seconds since start
-	Peer           string  `json:"peer"`
-	Name           string  `json:"name"`
-	State          string  `json:"state"`
-	Path           string  `json:"path"` // "direct" or "relayed"
-	Addr           string  `json:"addr"`
-	RTTMs          float64 `json:"rtt_ms"`
-	Loss           float64 `json:"loss"`
-	SendKbps       int     `json:"send_kbps"`
-	RecvKbps       int     `json:"recv_kbps"`
-	TargetKbps     int     `json:"target_kbps"`
-	LayersSent     int     `json:"layers_sent"`
-	AudioPlayed    uint64  `json:"audio_played"` // totals since the member joined
-	AudioFEC       uint64  `json:"audio_fec"`
-	AudioConcealed uint64  `json:"audio_concealed"`
-	AudioLost      uint64  `json:"audio_lost"`
-	AudioDelayP50  float64 `json:"audio_delay_p50_ms"` // capture to playout, over the last second
-	AudioDelayP99  float64 `json:"audio_delay_p99_ms"`
-	JitterMs       float64 `json:"jitter_buffer_ms"`
-	VideoShown     uint64  `json:"video_shown"`
-	VideoFPS       float64 `json:"video_fps"`
-	VideoLayer     int     `json:"video_layer"`
-	VideoDelayP50  float64 `json:"video_delay_p50_ms"`
-	VideoSkipped   uint64  `json:"video_skipped"` // stamped frames never shown, since the member joined
-	Verification   string  `json:"verification"`
+	Type           string    `json:"type"` // "stats"
+	T              float64   `json:"t"`    // seconds since start
+	Peer           string    `json:"peer"`
+	Name           string    `json:"name"`
+	State          string    `json:"state"`
+	Path           string    `json:"path"` // "direct" or "relayed"
+	Addr           string    `json:"addr"`
+	RTTMs          float64   `json:"rtt_ms"`
+	Loss           float64   `json:"loss"`
+	SendKbps       int       `json:"send_kbps"`
+	RecvKbps       int       `json:"recv_kbps"`
+	TargetKbps     int       `json:"target_kbps"`
+	LayersSent     int       `json:"layers_sent"`
+	AudioPlayed    uint64    `json:"audio_played"` // totals since the member joined
+	AudioFEC       uint64    `json:"audio_fec"`
+	AudioConcealed uint64    `json:"audio_concealed"`
+	AudioLost      uint64    `json:"audio_lost"`
+	AudioDelayP50  float64   `json:"audio_delay_p50_ms"` // capture to playout, over the last second
+	AudioDelayP99  float64   `json:"audio_delay_p99_ms"`
+	AudioDelays    []float64 `json:"audio_delays_ms"` // every click measured in the last second
+	JitterMs       float64   `json:"jitter_buffer_ms"`
+	VideoShown     uint64    `json:"video_shown"`
+	VideoFPS       float64   `json:"video_fps"`
+	VideoLayer     int       `json:"video_layer"`
+	VideoDelayP50  float64   `json:"video_delay_p50_ms"`
+	VideoDelays    []float64 `json:"video_delays_ms"` // every stamped frame shown in the last second
+	VideoSkipped   uint64    `json:"video_skipped"`   // stamped frames never shown, since the member joined
+	Verification   string    `json:"verification"`
 }
 
 // reports turns a snapshot into one line per member and starts the next
@@ -421,6 +430,7 @@ func (p *playoutMeter) reports(s room.Snapshot, since time.Duration) []statsLine
 		}
 		l.AudioDelayP50, l.AudioDelayP99 = percentileMs(pm.audioDelay, 50), percentileMs(pm.audioDelay, 99)
 		l.VideoDelayP50 = percentileMs(pm.videoDelay, 50)
+		l.AudioDelays, l.VideoDelays = msList(pm.audioDelay), msList(pm.videoDelay)
 		pm.audioDelay, pm.videoDelay = pm.audioDelay[:0], pm.videoDelay[:0]
 		out = append(out, l)
 	}
@@ -428,6 +438,33 @@ func (p *playoutMeter) reports(s room.Snapshot, since time.Duration) []statsLine
 }
 
 func ms(d time.Duration) float64 { return math.Round(float64(d)/1e5) / 10 }
+
+func msList(ds []time.Duration) []float64 {
+	out := make([]float64, len(ds))
+	for i, d := range ds {
+		out[i] = ms(d)
+	}
+	return out
+}
+
+// linkLine is the simulated link's state (-impair).
+type linkLine struct {
+	Type        string  `json:"type"` // "link"
+	T           float64 `json:"t"`
+	UpQueueP50  float64 `json:"up_queue_p50_ms"` // the uplink's standing queue over the run
+	UpQueueP95  float64 `json:"up_queue_p95_ms"`
+	UpQueueMax  float64 `json:"up_queue_max_ms"`
+	UpKbps      float64 `json:"up_kbps"` // average since start
+	UpLost      uint64  `json:"up_lost"`
+	UpQueueFull uint64  `json:"up_queue_full"`
+}
+
+func linkLineOf(c *rtmfptest.ImpairedConn, since time.Duration) linkLine {
+	up, _ := c.Stats()
+	return linkLine{Type: "link", T: math.Round(since.Seconds()*10) / 10,
+		UpQueueP50: ms(up.QueueDelay.P50), UpQueueP95: ms(up.QueueDelay.P95), UpQueueMax: ms(up.QueueDelay.Max),
+		UpKbps: math.Round(float64(up.BytesOut*8)/since.Seconds()) / 1000, UpLost: up.Lost, UpQueueFull: up.QueueFull}
+}
 
 func percentileMs(ds []time.Duration, p float64) float64 {
 	if len(ds) == 0 {

@@ -156,6 +156,7 @@ func (r *Room) connect(m *member, via *member, rendezvous string) {
 		s, err = r.ep.Connect(ctx, flashcrypto.CanonicalEPD(m.id), cands...)
 		cancel()
 		if err != nil {
+			r.cfg.Logger.Debug("connect failed", "peer", shortID(m.id), "err", err)
 			err = fmt.Errorf("%w: no answer from %s at %s", ErrUnreachable, shortID(m.id), addrList(cands))
 		}
 	}
