@@ -2,10 +2,16 @@ package rtmfp
 
 import (
 	"context"
+	"net"
 	"net/netip"
+	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"camchat/internal/rtmfp/flashcrypto"
+	"camchat/internal/rtmfp/flow"
+	"camchat/internal/rtmfp/wire"
 
 	"camchat/internal/rtmfp/rtmfptest"
 )
@@ -174,6 +180,79 @@ func TestHandshakeGlare(t *testing.T) {
 		time.Sleep(time.Second)
 		if got := a.ep.Stats().Sessions + b.ep.Stats().Sessions; got != 2 {
 			t.Fatalf("%d sessions remain, want one at each end", got)
+		}
+	})
+}
+
+// TestHandshakeGlareLateIIKeying: in a glare, the loser's IIKeying, sent
+// before it saw the winner's and took it, may arrive after the winner's own
+// session is open (another path, a slow computation, reordering). The
+// winner must drop it: taking it as a restart of the far end would replace
+// the one session both ends share with one the loser never completes, and
+// each end would be left with a dead half.
+func TestHandshakeGlareLateIIKeying(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := rtmfptest.NewNetwork(rtmfptest.Config{Seed: 6, DefaultLink: rtmfptest.LinkConditions{Delay: 25 * time.Millisecond}})
+		defer n.Close()
+		p0 := newPeer(t, n, "p0", "10.0.0.1", 0, nil)
+		p1 := newPeer(t, n, "p1", "10.0.0.2", 1, nil)
+		winner, loser := p0, p1
+		if !flashcrypto.NearWinsGlare(p0.ep.e.id.Cert().Raw, p1.ep.e.id.Cert().Raw) {
+			winner, loser = p1, p0
+		}
+		// Hold back the loser's first IIKeying; it is delivered once the
+		// winner's session is open.
+		var held []byte
+		loser.host.Uplink().Intercept(func(now time.Time, d rtmfptest.Datagram) ([]byte, bool) {
+			if held == nil && slices.Contains(chunkTypes(t, d.Payload), wire.ChunkIIKeying) {
+				held = slices.Clone(d.Payload)
+				return nil, false
+			}
+			return d.Payload, true
+		})
+		ctx := context.Background()
+		var sl *Session
+		var errL error
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			sl, errL = loser.ep.Connect(ctx, winner.epd(), winner.addr)
+		}()
+		sw, err := winner.ep.Connect(ctx, loser.epd(), loser.addr)
+		<-done
+		if err != nil || errL != nil {
+			t.Fatalf("connect: %v / %v", err, errL)
+		}
+		if held == nil {
+			t.Fatal("the loser sent no IIKeying: no glare happened")
+		}
+		if _, err := loser.conn.WriteTo(held, net.UDPAddrFromAddrPort(winner.addr)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * time.Second)
+		if sw.Err() != nil || sl.Err() != nil {
+			t.Fatalf("sessions ended: winner %v, loser %v", sw.Err(), sl.Err())
+		}
+		if sw.NearNonce() != sl.FarNonce() || sw.FarNonce() != sl.NearNonce() {
+			t.Fatal("the two ends hold different sessions")
+		}
+		if got := winner.ep.Stats().Sessions + loser.ep.Stats().Sessions; got != 2 {
+			t.Fatalf("%d sessions, want one at each end", got)
+		}
+		// And the shared session carries data.
+		f, err := sw.OpenFlow([]byte("glare"), flow.PriorityImmediate)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.Write([]byte("still one session"), WriteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		rf, err := sl.AcceptFlow(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b, err := rf.Read(ctx); err != nil || string(b) != "still one session" {
+			t.Fatalf("read %q, %v", b, err)
 		}
 	})
 }

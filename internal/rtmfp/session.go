@@ -35,6 +35,12 @@ const (
 	// (flow.Sender.Trim), so that an idle session is small; a busy one
 	// keeps it and does not allocate.
 	flowTrimDelay = 2 * time.Second
+	// glareLinger: for this long after a session we opened to a far end
+	// that loses glares, an IIKeying from it is a stale attempt, not a
+	// restart (startup.go completeResponder). The loser stops its attempt
+	// the moment it takes ours, so only what was in flight (a round trip,
+	// or a retransmission one interval later) can still come.
+	glareLinger = 5 * time.Second
 )
 
 // sessionState is where a session is in its life (RFC 7016 §3.5: S_IHELLO_SENT,
@@ -57,6 +63,7 @@ const (
 type Session struct {
 	e           *engine
 	isInitiator bool
+	openedAt    time.Time // when the handshake completed (loop goroutine)
 	state       sessionState
 	rsid, fsid  wire.SessionID // receive (ours) and send (far end's) session IDs
 	farAddr     netip.AddrPort
@@ -177,6 +184,7 @@ func (s *Session) setErr(err error) {
 // setOpen moves the session to S_OPEN.
 func (s *Session) setOpen(now time.Time) {
 	s.state = stateOpen
+	s.openedAt = now
 	_ = s.cc.Init(cc.Config{CongestionDelay: s.e.cfg.CongestionDelay})
 	s.lastTx, s.lastIdle = now, now
 	s.meter.start(s.e.interval(now))

@@ -290,6 +290,15 @@ func (e *engine) completeResponder(now time.Time, j keyingJob) {
 			e.drop(DropHandshake)
 			return
 		}
+		// A session we opened moments ago to a far end that loses the
+		// glare: this is the attempt it gave up when it took ours, sent
+		// before and delivered late. Taking it for a restart would
+		// replace the session both ends share with one the far end
+		// never completes (RFC 7016 §3.5.1.3, RFC 7425 §4.3.6).
+		if o.isInitiator && now.Sub(o.openedAt) < glareLinger && flashcrypto.NearWinsGlare(e.id.Cert().Raw, cert.Raw) {
+			e.drop(DropHandshake)
+			return
+		}
 		replaced = o
 	}
 	skrc, est, err := flashcrypto.Respond(e.id, cert, j.skic, e.policy, e.rand)
