@@ -71,6 +71,7 @@ func FuzzMessage(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add(unhex(f, "13 00000000 0002534f 00000005 00000002 00000000 0100000000"))
+	f.Add(unhex(f, goldenLibrtmfpPlayReset)) // onStatus without the null
 	f.Add(unhex(f, "11 00000000 00"+amfStr("x")+"00 0000000000000000 05"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if md, n, err := ParseFlowMetadata(b); err == nil {

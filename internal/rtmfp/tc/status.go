@@ -123,12 +123,22 @@ func ErrorResult(tid float64, info StatusInfo) Command {
 }
 
 // Status returns the info object of an onStatus, _result or _error command:
-// its first argument (rtmfp-cpp safeFirstArg).
+// its first argument (rtmfp-cpp safeFirstArg). A command with no argument
+// whose command object is an object has its info object there instead:
+// librtmfp writes onStatus without the null, as "onStatus", 0, {info}
+// (RTMFP.cpp RTMFP::WriteInvocation with amf3 false, then
+// RTMFP::WriteAMFState), and so does its publisher of a peer stream
+// (P2PSession.cpp, NetStream.Play.Reset and Play.Start).
 func (c Command) Status() (StatusInfo, error) {
 	switch c.Name {
 	case CommandOnStatus, CommandResult, CommandError:
 	default:
 		return StatusInfo{}, fmt.Errorf("tc: %q carries no info object: %w", c.Name, ErrBadCommand)
+	}
+	if len(c.Args) == 0 {
+		if _, ok := objectProperties(c.Object); ok {
+			return ParseStatusInfo(c.Object)
+		}
 	}
 	return ParseStatusInfo(c.Arg(0))
 }
