@@ -10,7 +10,7 @@ BIN        := $(CURDIR)/bin
 export LANG ?= en_US.UTF-8
 export GOTOOLCHAIN ?= auto
 
-.PHONY: all build run test lint bench fuzz go deps deps-test clean
+.PHONY: all build run test lint bench fuzz go deps deps-test clean package demo
 
 all: build
 
@@ -30,6 +30,21 @@ build: deps
 
 run: build
 	$(BIN)/camchat
+
+# A Linux archive (binary, .desktop file, icon) made by Fyne's packager from
+# FyneApp.toml and assets/. The packager bumps the build number in
+# FyneApp.toml; the file is put back as it was (assets.Build must match it).
+FYNE_TOOLS := fyne.io/tools/cmd/fyne@v1.7.4
+package: build
+	cp FyneApp.toml $(BIN)/FyneApp.toml.orig
+	$(GO) run $(FYNE_TOOLS) package --os linux --exe $(BIN)/camchat --release; \
+	  st=$$?; mv $(BIN)/FyneApp.toml.orig FyneApp.toml; exit $$st
+	mv camchat.tar.xz $(BIN)/camchat-linux-amd64.tar.xz
+	@echo "camchat: $(BIN)/camchat-linux-amd64.tar.xz (tar xf it, then: sudo make -C camchat install)"
+
+# The app in a call with two headless participants (test pattern and tone).
+demo: build
+	scripts/demo.sh $(BIN)/camchat
 
 # The protocol packages must stay pure Go: test them with cgo off, then again
 # under the race detector (which needs cgo): they are the most concurrent code.

@@ -44,5 +44,30 @@ if [ "$(id -u)" -ne 0 ]; then
   sudo=(sudo)
 fi
 export DEBIAN_FRONTEND=noninteractive
-"${sudo[@]}" apt-get update -qq
-"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+# Another apt or dpkg (unattended upgrades, a software centre) may hold the
+# package locks for a while: wait for it, up to CAMCHAT_APT_WAIT seconds
+# (default 600), instead of failing at once. dpkg's own lock wait covers
+# install; apt-get update has none, so it is retried while its error says
+# a lock is held.
+wait_s=${CAMCHAT_APT_WAIT:-600}
+apt_locked='Could not get lock|Unable to lock|Unable to acquire the dpkg frontend lock|is another process using it'
+apt_retry() {
+  local deadline=$((SECONDS + wait_s)) said= err
+  while :; do
+    if err=$("${sudo[@]}" apt-get -o DPkg::Lock::Timeout="$wait_s" "$@" 2>&1 >/dev/null); then
+      return 0
+    fi
+    if ! grep -Eq "$apt_locked" <<<"$err" || [ $SECONDS -ge $deadline ]; then
+      echo "$err" >&2
+      grep -Eq "$apt_locked" <<<"$err" &&
+        echo "camchat: another package manager held the lock for ${wait_s} s; let it finish and retry" >&2
+      return 1
+    fi
+    [ -n "$said" ] || echo "camchat: another package manager is running; waiting for it (up to ${wait_s} s)…"
+    said=1
+    sleep 3
+  done
+}
+apt_retry update -qq
+apt_retry install -y -qq --no-install-recommends "${missing[@]}"

@@ -32,6 +32,7 @@ func newChatPane(ui *UI) *chatPane {
 	c.list = container.NewVBox()
 	c.scroll = container.NewVScroll(c.list)
 	c.input = widget.NewEntry()
+	c.input.Scroll = fyne.ScrollHorizontalOnly
 	c.input.SetPlaceHolder("Write a message, Enter sends")
 	c.input.OnSubmitted = func(string) { c.submit() }
 	c.send = widget.NewButtonWithIcon("Send", theme.MailSendIcon(), c.submit)

@@ -42,7 +42,7 @@ func newRoomPanel(ui *UI) *roomPanel {
 	p.peerID = widget.NewLabel("")
 	p.peerID.Wrapping = fyne.TextWrapBreak
 	p.peerID.TextStyle.Monospace = true
-	p.copyID = widget.NewButtonWithIcon("Copy peer ID", theme.ContentCopyIcon(), func() {
+	p.copyID = widget.NewButtonWithIcon("Copy ID", theme.ContentCopyIcon(), func() {
 		ui.app.Clipboard().SetContent(ui.snap.PeerID.String())
 		ui.status.SetText("Your peer ID is on the clipboard: send it to a friend.")
 	})
@@ -55,6 +55,8 @@ func newRoomPanel(ui *UI) *roomPanel {
 	p.rendezvous.Importance = widget.LowImportance
 
 	p.join = widget.NewEntry()
+	// Scroll sideways rather than widen the panel: a pasted invite is long.
+	p.join.Scroll = fyne.ScrollHorizontalOnly
 	p.join.SetPlaceHolder("Paste a friend's peer ID or invite")
 	p.join.OnChanged = func(string) { p.validate() }
 	p.join.OnSubmitted = func(string) { p.submit() }
@@ -76,8 +78,6 @@ func newRoomPanel(ui *UI) *roomPanel {
 		p.peerID,
 		container.NewGridWithColumns(2, p.copyID, p.copyInvite),
 		p.rendezvous,
-		widget.NewSeparator(),
-		heading("Call someone"),
 		container.NewBorder(nil, nil, nil, p.joinButton, p.join),
 		p.joinHint,
 		widget.NewSeparator(),
@@ -230,13 +230,13 @@ func (p *roomPanel) render(s room.Snapshot) {
 	if p.rendezvous.Text != rv {
 		p.rendezvous.SetText(rv)
 	}
-	mark := "You are alone. Copy your peer ID and send it to a friend, or paste theirs above."
+	mark := "You are alone: send your peer ID to a friend, or paste theirs above."
 	if s.RoomID != "" {
 		if s.AllVerified {
 			mark = "✔ Everyone in this call has compared codes: the call is verified."
 			p.callMark.Importance = widget.SuccessImportance
 		} else {
-			mark = "Not verified yet: compare the code with each person (Verify), and they with each other."
+			mark = "Not verified yet: compare the code with each person (Verify…)."
 			p.callMark.Importance = widget.WarningImportance
 		}
 	} else {
@@ -302,12 +302,13 @@ func newPersonRow(ui *UI, id flashcrypto.PeerID) *personRow {
 		trust: widget.NewLabel(""),
 	}
 	r.name.Truncation = fyne.TextTruncateEllipsis
-	r.state.Importance = widget.LowImportance
 	r.state.Truncation = fyne.TextTruncateEllipsis
 	r.trust.Wrapping = fyne.TextWrapWord
+	r.trust.Importance = widget.DangerImportance
+	r.trust.Hide()
 	r.verify = widget.NewButtonWithIcon("Verify…", theme.VisibilityIcon(), func() { ui.openVerify(id) })
 	r.content = container.NewVBox(
-		container.NewBorder(nil, nil, nil, r.verify, container.NewVBox(r.name, r.state)),
+		container.NewBorder(nil, nil, nil, container.NewCenter(r.verify), container.NewVBox(r.name, r.state)),
 		r.trust,
 	)
 	return r
@@ -337,16 +338,24 @@ func (r *personRow) render(m room.Member) {
 	}
 	state := strings.Join(st, ", ")
 	trust, imp := trustLine(m)
+	if word := trustWord(m); word != "" {
+		state += " · " + word
+	}
 	if r.name.Text != name {
 		r.name.SetText(name)
 	}
-	if r.state.Text != state {
+	if r.state.Text != state || r.state.Importance != imp {
+		r.state.Importance = imp
 		r.state.SetText(state)
 	}
-	if r.trust.Text != trust || r.trust.Importance != imp {
-		r.trust.Importance = imp
+	// The long sentence only for a warning: it must be read.
+	if !m.Verification.Status.State.Warning() {
+		trust = ""
+	}
+	if r.trust.Text != trust {
 		r.trust.SetText(trust)
 	}
+	r.trust.Hidden = trust == ""
 	if m.State == room.StateConnected && len(m.Verification.Code) > 0 {
 		r.verify.Enable()
 	} else {
@@ -354,7 +363,22 @@ func (r *personRow) render(m room.Member) {
 	}
 }
 
-// trustLine is the short line under a participant: what the trust store says.
+// trustWord is what the participant's line says about verification.
+func trustWord(m room.Member) string {
+	st := m.Verification.Status.State
+	switch {
+	case st.Warning():
+		return "⚠ check identity"
+	case st == identity.Verified:
+		return "✔ verified"
+	case m.State == room.StateConnected:
+		return "not verified"
+	}
+	return ""
+}
+
+// trustLine is what the trust store says about a participant, and how
+// loudly.
 func trustLine(m room.Member) (string, widget.Importance) {
 	st := m.Verification.Status
 	switch {

@@ -84,7 +84,9 @@ func setButton(b *widget.Button, text string, icon fyne.Resource) {
 }
 
 // quality is the connection-quality indicator, 0 to 4 bars: 4 on a clean
-// path, fewer with loss and when the sender cannot reach its target bitrate.
+// path, fewer with loss and when what is sent falls far below the video
+// target (an easy picture undershoots a little; a path that cannot carry
+// the target undershoots a lot), one fewer above 400 ms of round trip.
 func quality(m room.Member) int {
 	if m.State != room.StateConnected {
 		return 0
@@ -100,9 +102,9 @@ func quality(m room.Member) int {
 	}
 	if m.TargetBitrate > 0 && m.SendBitrate > 0 {
 		switch r := float64(m.SendBitrate) / float64(m.TargetBitrate); {
-		case r < 0.5:
+		case r < 0.25:
 			q -= 2
-		case r < 0.8:
+		case r < 0.5:
 			q--
 		}
 	}

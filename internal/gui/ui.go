@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -107,6 +108,7 @@ type UI struct {
 	local    *tile
 	tiles    map[flashcrypto.PeerID]*tile
 	grid     *fyne.Container
+	top      *fyne.Container
 	banner   *fyne.Container
 	bannerTx *widget.Label
 	status   *widget.Label
@@ -119,7 +121,8 @@ type UI struct {
 	stats        *statsView
 	settingsView *settingsView
 
-	joining bool
+	joining    bool
+	lastLayout string
 }
 
 // New builds the main window on a (real) Fyne app and opens the room. Show
@@ -169,7 +172,6 @@ func (ui *UI) build() {
 	ui.bannerTx = widget.NewLabel("")
 	ui.bannerTx.Wrapping = fyne.TextWrapWord
 	ui.bannerTx.TextStyle.Bold = true
-	ui.bannerTx.Importance = widget.DangerImportance
 	ui.banner = container.NewStack(canvas.NewRectangle(warningBackdrop), container.NewPadded(ui.bannerTx))
 	ui.banner.Hide()
 	ui.status = widget.NewLabel("")
@@ -180,11 +182,11 @@ func (ui *UI) build() {
 
 	videos := container.NewStack(gridBG, container.NewPadded(ui.grid))
 	right := container.NewVSplit(container.NewVScroll(ui.panel.content), ui.chatPane.content)
-	right.SetOffset(0.68)
+	right.SetOffset(0.72)
 	split := container.NewHSplit(videos, right)
-	split.SetOffset(0.64)
-	top := container.NewVBox(ui.bar.content, ui.banner)
-	ui.win.SetContent(container.NewBorder(top, ui.status, nil, nil, split))
+	split.SetOffset(0.62)
+	ui.top = container.NewVBox(ui.bar.content, ui.banner)
+	ui.win.SetContent(container.NewBorder(ui.top, ui.status, nil, nil, split))
 	ui.win.Resize(fyne.NewSize(1240, 760))
 }
 
@@ -367,11 +369,13 @@ func (ui *UI) render(s room.Snapshot) {
 			delete(ui.tiles, id)
 		}
 	}
-	if len(warn) > 0 {
-		ui.bannerTx.SetText(joinLines(warn))
-		ui.banner.Show()
-	} else if ui.banner.Visible() {
-		ui.banner.Hide()
+	if text := joinLines(warn); text != ui.bannerTx.Text || (text != "") != ui.banner.Visible() {
+		ui.bannerTx.SetText(text)
+		ui.banner.Hidden = text == ""
+		// The banner changes the toolbar area's height: lay the window out
+		// again.
+		ui.top.Refresh()
+		ui.win.Content().Refresh()
 	}
 	ui.panel.render(s)
 	ui.bar.render(s)
@@ -386,6 +390,60 @@ func (ui *UI) render(s room.Snapshot) {
 	if ui.settingsView != nil {
 		ui.settingsView.render(s)
 	}
+	ui.logLayout()
+}
+
+// logLayout writes, at debug level and whenever it changes, where each
+// tile's picture is in the window in pixels ("local" for ours, else the
+// short peer ID): tools that look at the screen (the screenshot test) find
+// the pictures with it.
+func (ui *UI) logLayout() {
+	if !ui.log.Enabled(context.Background(), slog.LevelDebug) {
+		return
+	}
+	var parts []string
+	add := func(key string, t *tile) {
+		if !t.hasPicture || !t.img.Visible() || t.img.Image == nil {
+			return
+		}
+		r := pictureRect(t.img)
+		c := ui.win.Canvas()
+		x0, y0 := c.PixelCoordinateForPosition(r.pos)
+		x1, y1 := c.PixelCoordinateForPosition(r.pos.Add(fyne.NewPos(r.size.Width, r.size.Height)))
+		parts = append(parts, fmt.Sprintf("%s:%d,%d,%d,%d", key, x0, y0, x1-x0, y1-y0))
+	}
+	add("local", ui.local)
+	for _, m := range ui.snap.Members {
+		if t := ui.tiles[m.PeerID]; t != nil {
+			add(shortID(m.PeerID), t)
+		}
+	}
+	sz := ui.win.Canvas().Size()
+	w, h := ui.win.Canvas().PixelCoordinateForPosition(fyne.NewPos(sz.Width, sz.Height))
+	line := fmt.Sprintf("window:0,0,%d,%d %s", w, h, strings.Join(parts, " "))
+	if line != ui.lastLayout {
+		ui.lastLayout = line
+		ui.log.Debug("layout", "pictures", line)
+	}
+}
+
+// pictureRect is where a contain-fitted canvas.Image draws its picture,
+// in canvas coordinates.
+func pictureRect(img *canvas.Image) rect {
+	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(img)
+	size := img.Size()
+	b := img.Image.Bounds()
+	if b.Dx() == 0 || b.Dy() == 0 || size.Width == 0 || size.Height == 0 {
+		return rect{pos: pos, size: size}
+	}
+	aspect := float32(b.Dx()) / float32(b.Dy())
+	w, h := size.Width, size.Height
+	if w/h > aspect {
+		w = h * aspect
+	} else {
+		h = w / aspect
+	}
+	return rect{pos: pos.Add(fyne.NewPos((size.Width-w)/2, (size.Height-h)/2)), size: fyne.NewSize(w, h)}
 }
 
 // handleEvent reacts to one room event (on the Fyne goroutine).

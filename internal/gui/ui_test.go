@@ -234,7 +234,7 @@ func TestJoinCallsAndShowsTheCall(t *testing.T) {
 	}
 	tu.eventually(20*time.Second, "Bob in the call", func() bool {
 		r := tu.memberRow(bob.PeerID())
-		return r != nil && r.state.Text == "in the call" && tu.tiles[bob.PeerID()] != nil
+		return r != nil && r.state.Text == "in the call · not verified" && tu.tiles[bob.PeerID()] != nil
 	})
 	tu.eventually(5*time.Second, "the join settled", func() bool { return !tu.joining })
 	if tu.panel.join.Text != "" || !strings.HasPrefix(tu.panel.joinHint.Text, "Connected") {
@@ -398,8 +398,8 @@ func TestVerifyMatchDifferAndIdentityChanged(t *testing.T) {
 	tu.callWith(bob)
 
 	row := tu.memberRow(bob.PeerID())
-	if !strings.HasPrefix(row.trust.Text, "Not verified") {
-		t.Fatalf("before comparing: %q", row.trust.Text)
+	if !strings.HasSuffix(row.state.Text, "not verified") || row.trust.Visible() {
+		t.Fatalf("before comparing: %q, warning %q", row.state.Text, row.trust.Text)
 	}
 	test.Tap(row.verify)
 	v := tu.verify[bob.PeerID()]
@@ -451,6 +451,9 @@ func TestVerifyMatchDifferAndIdentityChanged(t *testing.T) {
 	tu.eventually(10*time.Second, "the warning", func() bool {
 		return tu.banner.Visible() && strings.Contains(tu.bannerTx.Text, "Carol") && strings.Contains(tu.bannerTx.Text, "do not trust this call")
 	})
+	if r := tu.memberRow(carol.PeerID()); !r.trust.Visible() || !strings.Contains(r.trust.Text, "they differed") || !strings.HasSuffix(r.state.Text, "⚠ check identity") {
+		t.Fatalf("Carol's row: %q / %q", r.state.Text, r.trust.Text)
+	}
 	ct := tu.tiles[carol.PeerID()]
 	if !slices.Contains(ct.badgeWords(), "⚠ CHECK IDENTITY") || ct.border.StrokeColor != warningColor {
 		t.Fatalf("Carol's tile: badges %q", ct.badgeWords())
@@ -593,9 +596,11 @@ func TestStats(t *testing.T) {
 		{room.Member{State: room.StateConnected, Loss: 0.03}, 3},
 		{room.Member{State: room.StateConnected, Loss: 0.06}, 2},
 		{room.Member{State: room.StateConnected, Loss: 0.2}, 1},
-		{room.Member{State: room.StateConnected, SendBitrate: 300_000, TargetBitrate: 400_000}, 3},
-		{room.Member{State: room.StateConnected, SendBitrate: 100_000, TargetBitrate: 400_000}, 2},
-		{room.Member{State: room.StateConnected, SendBitrate: 100_000, TargetBitrate: 400_000, Loss: 0.2}, 1},
+		{room.Member{State: room.StateConnected, SendBitrate: 250_000, TargetBitrate: 400_000}, 4},
+		{room.Member{State: room.StateConnected, SendBitrate: 150_000, TargetBitrate: 400_000}, 3},
+		{room.Member{State: room.StateConnected, SendBitrate: 50_000, TargetBitrate: 400_000}, 2},
+		{room.Member{State: room.StateConnected, SendBitrate: 50_000, TargetBitrate: 400_000, Loss: 0.2}, 1},
+		{room.Member{State: room.StateConnected, RTT: 500 * time.Millisecond}, 3},
 		{room.Member{State: room.StateConnecting}, 0},
 	} {
 		if got := quality(c.m); got != c.want {
