@@ -127,3 +127,14 @@ func (ss *slots[K]) reset() {
 	defer ss.mu.Unlock()
 	ss.m = nil
 }
+
+// shows counts the pictures put on screen by every slot.
+func (ss *slots[K]) shows() uint64 {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	var n uint64
+	for _, s := range ss.m {
+		n += s.shows.Load()
+	}
+	return n
+}

@@ -123,6 +123,8 @@ type UI struct {
 
 	joining    bool
 	lastLayout string
+	kickedAt   time.Time // guarded by qmu
+	perf       perf
 }
 
 // New builds the main window on a (real) Fyne app and opens the room. Show
@@ -295,6 +297,9 @@ func (ui *UI) kick() {
 	ui.qmu.Lock()
 	s := ui.scheduled
 	ui.scheduled = true
+	if !s {
+		ui.kickedAt = time.Now()
+	}
 	ui.qmu.Unlock()
 	if !s {
 		fyne.Do(ui.Sync)
@@ -305,11 +310,16 @@ func (ui *UI) kick() {
 // shows a fresh snapshot of the room. It runs on the Fyne goroutine (tests
 // call it directly).
 func (ui *UI) Sync() {
+	start := time.Now()
 	ui.qmu.Lock()
 	q := ui.queue
 	ui.queue = nil
 	ui.scheduled = false
+	kicked := ui.kickedAt
 	ui.qmu.Unlock()
+	if !kicked.IsZero() {
+		defer ui.perf.note(start.Sub(kicked), start, ui)
+	}
 	for _, f := range q {
 		f()
 	}
@@ -327,6 +337,38 @@ func (ui *UI) Sync() {
 		}
 	}
 	ui.render(ui.room.Snapshot())
+}
+
+// perf measures how the Fyne goroutine keeps up (logged at debug level
+// every 10 s): the wait from a Sync being scheduled to it running, how long
+// Syncs take, and how many pictures the tiles showed.
+type perf struct {
+	since            time.Time
+	syncs            int
+	maxWait, maxSync time.Duration
+	sumWait          time.Duration
+	shows            uint64
+}
+
+func (p *perf) note(wait time.Duration, start time.Time, ui *UI) {
+	now := time.Now()
+	if p.since.IsZero() {
+		p.since = now
+	}
+	p.syncs++
+	p.sumWait += wait
+	p.maxWait = max(p.maxWait, wait)
+	p.maxSync = max(p.maxSync, now.Sub(start))
+	if el := now.Sub(p.since); el >= 10*time.Second {
+		shows := ui.frames.shows()
+		if shows < p.shows { // a tile went away with its count
+			p.shows = 0
+		}
+		ui.log.Debug("ui", "syncs", p.syncs, "wait_avg", (p.sumWait / time.Duration(p.syncs)).Round(time.Microsecond),
+			"wait_max", p.maxWait.Round(time.Microsecond), "sync_max", p.maxSync.Round(time.Microsecond),
+			"pictures_per_s", fmt.Sprintf("%.1f", float64(shows-p.shows)/el.Seconds()))
+		*p = perf{since: now, shows: shows}
+	}
 }
 
 // render shows a snapshot.
