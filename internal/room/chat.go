@@ -39,17 +39,15 @@ func (r *Room) SendChat(text string) (ChatMessage, error) {
 	}
 	msg.To = to
 	r.appendChat(msg)
-	r.mu.Unlock()
 	dm := chatMsg{ID: msg.ID, Text: text, Sent: now}.data()
 	for _, id := range to {
-		r.wg.Add(1)
-		go func() {
-			defer r.wg.Done()
-			if err := r.sendTo(id, dm); err != nil {
+		r.members[id].send(dm, func(err error) {
+			if err != nil {
 				r.errorf(fmt.Errorf("chat to %s not sent: %w", shortID(id), err))
 			}
-		}()
+		})
 	}
+	r.mu.Unlock()
 	r.emit(Event{Kind: EventChat, Chat: msg, Peer: msg.From, Name: msg.Name})
 	return cloneChat(msg), nil
 }

@@ -26,6 +26,7 @@ type member struct {
 	hints  []netip.AddrPort // addresses others or an invite gave for it
 
 	sess       *rtmfp.Session
+	out        *outbox       // our data messages to it, in order
 	play       *tc.NetStream // our play of its stream
 	playing    bool          // its publisher said Play.Start
 	gotState   bool          // its camchatState arrived
@@ -55,6 +56,7 @@ func (r *Room) newMember(id flashcrypto.PeerID, joined int64) *member {
 	m := &member{id: id, state: StateConnecting, joined: joined}
 	r.members[id] = m
 	r.order = append(r.order, m)
+	r.startOutbox(m)
 	return m
 }
 
@@ -328,7 +330,7 @@ func (r *Room) maybeConnected(m *member) {
 	if m.status.State != identity.Unknown {
 		r.emit(Event{Kind: EventVerification, Peer: m.id, Name: m.name, Status: m.status})
 	}
-	r.goBroadcast()
+	r.broadcastLocked()
 }
 
 // dropMemberLocked removes m from the call; r.mu is held. Its stream and
@@ -349,6 +351,9 @@ func (r *Room) dropMemberLocked(m *member, reason string) {
 	m.resolve(fmt.Errorf("%w: %s %s", ErrUnreachable, shortID(m.id), reason))
 	pm, play := m.pm, m.play
 	m.pm, m.play = nil, nil
+	if m.out != nil {
+		m.out.stop()
+	}
 	if !wasConnected {
 		// Never in the call: not worth a line in snapshots.
 		r.order = slices.DeleteFunc(r.order, func(x *member) bool { return x == m })
@@ -371,7 +376,7 @@ func (r *Room) dropMemberLocked(m *member, reason string) {
 		if len(r.members) == 0 {
 			r.emit(Event{Kind: EventRoom})
 		}
-		r.goBroadcast()
+		r.broadcastLocked()
 	}
 }
 
@@ -428,9 +433,8 @@ func (r *Room) onSubscribe(req tc.PlayRequest) {
 		r.mu.Unlock()
 		return
 	}
-	st := r.stateLocked()
+	m.send(r.stateLocked().data(), nil)
 	r.mu.Unlock()
-	r.sendTo(req.PeerID, st.data())
 	r.media.vs.RequestKeyframe(r.cfg.Now())
 	r.usePlay(m, req.Session)
 }
@@ -665,11 +669,26 @@ func (r *Room) leave(reason string) {
 	if len(members) == 0 {
 		return
 	}
+	// The goodbye goes after whatever is queued for each member, and the
+	// members are dropped once it is out (or the wait is over).
 	bye := byeMsg(reason)
 	var sessions []*rtmfp.Session
+	sent := make(chan struct{}, len(members))
+	r.mu.Lock()
 	for _, m := range members {
-		r.sendTo(m.id, bye)
+		m.send(bye, func(error) { sent <- struct{}{} })
 	}
+	r.mu.Unlock()
+	wait := time.NewTimer(sendTimeout)
+	for range members {
+		select {
+		case <-sent:
+			continue
+		case <-wait.C:
+		}
+		break
+	}
+	wait.Stop()
 	r.mu.Lock()
 	for _, m := range members {
 		if m.sess != nil {
@@ -713,14 +732,6 @@ func waitAcked(sessions []*rtmfp.Session, max time.Duration) {
 	}
 }
 
-// sendTo sends a data message to one member's player, bounded by
-// sendTimeout so that a stalled member never holds up the caller for long.
-func (r *Room) sendTo(id flashcrypto.PeerID, dm tc.DataMessage) error {
-	ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
-	defer cancel()
-	return r.pub.SendTo(ctx, id, dm)
-}
-
 // stateLocked is our state as we tell it. r.mu is held.
 func (r *Room) stateLocked() stateMsg {
 	ms := r.media.state()
@@ -747,25 +758,19 @@ func (r *Room) stateLocked() stateMsg {
 	return st
 }
 
-// broadcastState sends our state to every member.
+// broadcastState queues our state for every member.
 func (r *Room) broadcastState() {
 	r.mu.Lock()
-	st := r.stateLocked()
-	members := r.liveMembers()
-	r.mu.Unlock()
-	dm := st.data()
-	for _, m := range members {
-		r.sendTo(m.id, dm)
-	}
+	defer r.mu.Unlock()
+	r.broadcastLocked()
 }
 
-// goBroadcast broadcasts on another goroutine (callers hold r.mu).
-func (r *Room) goBroadcast() {
-	r.wg.Add(1)
-	go func() {
-		defer r.wg.Done()
-		r.broadcastState()
-	}()
+// broadcastLocked queues our state for every member. r.mu is held.
+func (r *Room) broadcastLocked() {
+	dm := r.stateLocked().data()
+	for _, m := range r.liveMembers() {
+		m.send(dm, nil)
+	}
 }
 
 func mergeAddrs(dst, src []netip.AddrPort) []netip.AddrPort {

@@ -249,6 +249,22 @@ func TestTwoPeopleCall(t *testing.T) {
 		if h := ada.r.Chat(); len(h) != 1 || !h[0].Delivered() {
 			t.Errorf("Ada's history %+v", h)
 		}
+		// A burst arrives complete and in order.
+		var want []string
+		for i := range 30 {
+			want = append(want, fmt.Sprintf("line %d", i))
+			if _, err := ada.r.SendChat(want[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sc.waitFor(2*time.Second, "the burst delivered", func() bool { return len(ada.eventsOf(EventChatDelivered)) == 31 })
+		var got2 []string
+		for _, ev := range bob.eventsOf(EventChat)[1:] {
+			got2 = append(got2, ev.Chat.Text)
+		}
+		if !slices.Equal(got2, want) {
+			t.Errorf("Bob got %q", got2)
+		}
 
 		bob.r.Leave()
 		left := sc.waitFor(time.Second, "Ada sees Bob leave", func() bool { return len(ada.eventsOf(EventLeft)) == 1 })
