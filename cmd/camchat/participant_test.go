@@ -20,20 +20,10 @@ import (
 )
 
 // The end-to-end tests run real camchat processes: the test binary starts
-// copies of itself that run main (TestMain), so `camchat headless` is tested
-// exactly as users run it, over real UDP on loopback.
-
-const childEnv = "CAMCHAT_TEST_RUN_MAIN"
-
-func TestMain(m *testing.M) {
-	if os.Getenv(childEnv) == "1" {
-		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, func(appOptions, io.Writer) int {
-			fmt.Fprintln(os.Stderr, "camchat: no window in a test child")
-			return 1
-		}))
-	}
-	os.Exit(m.Run())
-}
+// copies of itself that run camchat's main (TestMain, in screenshot_test.go,
+// when childEnv is set), so `camchat headless` is tested exactly as users
+// run it, over real UDP on loopback.
+const childEnv = "CAMCHAT_TEST_MAIN"
 
 // participant is one `camchat headless` process and what it printed.
 type participant struct {

@@ -230,9 +230,8 @@ func (r *Room) control(now time.Time, members []*member) {
 		default:
 			mc.upSince = time.Time{}
 		}
-		if n == mc.layers && mc.prevAt != now {
-			continue
-		}
+		// Told every tick, not only on a change: a member that came back
+		// on a new session starts with the Publisher's default.
 		mc.layers = n
 		id := s.m.id
 		layers = append(layers, func() { r.pub.SetVideoLayers(id, n) })

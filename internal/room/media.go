@@ -457,9 +457,12 @@ func newSyntheticMic(e *engine) (*syntheticMic, error) {
 	start := e.cfg.Now()
 	// Each member's tone has its own pitch (from its peer ID), so the echo
 	// canceller never mistakes another member's tone in the speaker mix
-	// for an echo of ours, and people hear who is who.
+	// for an echo of ours, and people hear who is who. It talks 1.5 s and
+	// pauses 0.5 s, as speech does: receivers' jitter buffers adapt in the
+	// pauses.
 	id := e.cfg.Identity.PeerID()
-	mic, err := synth.NewMic(synth.MicConfig{Start: start, ToneHz: 300 + float64(id[0]%40)*15})
+	mic, err := synth.NewMic(synth.MicConfig{Start: start, ToneHz: 300 + float64(id[0]%40)*15,
+		Talk: 1500 * time.Millisecond, Pause: 500 * time.Millisecond})
 	if err != nil {
 		return nil, err
 	}

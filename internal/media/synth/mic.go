@@ -27,6 +27,12 @@ type MicConfig struct {
 	// Epoch: clicks fall on the first sample at or after each multiple of
 	// ClickEvery since Epoch; zero means the Unix epoch.
 	Epoch time.Time
+	// Talk and Pause, when both are set, make the tone speech-like: on for
+	// Talk, silent for Pause, repeating from sample 0 (the clicks go on
+	// through the pauses). Real speech pauses, and a receiver's jitter
+	// buffer changes its delay in those pauses only; zero keeps the tone
+	// continuous.
+	Talk, Pause time.Duration
 }
 
 // Mic produces 48 kHz mono int16: a tone plus a click track whose timing
@@ -38,6 +44,7 @@ type Mic struct {
 	pos         int64 // index of the next sample Read produces
 	tone, click float64
 	toneStep    float64 // radians per sample
+	talk, cycle int64   // samples of tone, and of tone plus pause (0: continuous)
 }
 
 // NewMic checks the config and places the first click.
@@ -70,6 +77,13 @@ func NewMic(cfg MicConfig) (*Mic, error) {
 	m.tone = cfg.ToneLevel * math.MaxInt16
 	m.click = cfg.ClickLevel * math.MaxInt16
 	m.toneStep = 2 * math.Pi * cfg.ToneHz / SampleRate
+	if cfg.Talk < 0 || cfg.Pause < 0 {
+		return nil, fmt.Errorf("%w: talk %v, pause %v", ErrBadConfig, cfg.Talk, cfg.Pause)
+	}
+	if cfg.Talk > 0 && cfg.Pause > 0 {
+		m.talk = int64(cfg.Talk) * SampleRate / int64(time.Second)
+		m.cycle = m.talk + int64(cfg.Pause)*SampleRate/int64(time.Second)
+	}
 	return m, nil
 }
 
@@ -112,7 +126,10 @@ func (m *Mic) Read(buf []int16) (int, error) {
 		n := m.pos + int64(i)
 		// The tone's phase is a function of the absolute index, so chunk
 		// sizes do not change the output.
-		v := m.tone * math.Sin(float64(n)*m.toneStep)
+		var v float64
+		if m.cycle == 0 || n%m.cycle < m.talk {
+			v = m.tone * math.Sin(float64(n)*m.toneStep)
+		}
 		if k := n - m.firstClick; k >= 0 {
 			if j := k % m.period; j < clickSamples {
 				env := 1 - float64(j)/clickSamples

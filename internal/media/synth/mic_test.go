@@ -125,3 +125,38 @@ func TestNewMicRejects(t *testing.T) {
 		}
 	}
 }
+
+// TestMicTalkAndPause: with Talk and Pause the tone is present for Talk and
+// absent for Pause, repeating from sample 0, while the clicks go on.
+func TestMicTalkAndPause(t *testing.T) {
+	start := time.Unix(1000, 0)
+	m, err := NewMic(MicConfig{Start: start, Talk: 300 * time.Millisecond, Pause: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]int16, 2*SampleRate) // 2 s
+	m.Read(buf)
+	energy := func(from, to time.Duration) (peak int) {
+		for _, v := range buf[int(from)*SampleRate/int(time.Second) : int(to)*SampleRate/int(time.Second)] {
+			peak = max(peak, int(v), -int(v))
+		}
+		return peak
+	}
+	// Clicks fall on whole 500 ms of the Unix clock: here at 0, 0.5, 1, 1.5 s.
+	// Check windows clear of them.
+	for c := range 4 {
+		base := time.Duration(c) * 500 * time.Millisecond
+		if p := energy(base+10*time.Millisecond, base+290*time.Millisecond); p < 3000 {
+			t.Errorf("cycle %d: tone peak %d while talking", c, p)
+		}
+		if p := energy(base+310*time.Millisecond, base+490*time.Millisecond); p != 0 {
+			t.Errorf("cycle %d: peak %d in the pause", c, p)
+		}
+	}
+	if clicks := FindClicks(buf, 0); len(clicks) != 4 {
+		t.Errorf("%d clicks, want 4 (they go on through pauses)", len(clicks))
+	}
+	if _, err := NewMic(MicConfig{Start: start, Talk: -time.Second, Pause: time.Second}); err == nil {
+		t.Error("negative talk accepted")
+	}
+}
