@@ -78,6 +78,15 @@ type AckInfo struct {
 // the endpoint sent TC, within 800 ms: a session yields to real-time traffic
 // it competes with.
 //
+// # Real-time mode
+//
+// While the session sends time-critical data and delay-based detection is
+// on, these window rules give way to a paced rate that keeps the
+// bottleneck queue near empty (realtime.go): the window floor of 3·MSS is
+// itself a 100 ms queue at 300 kbit/s, and random loss is not congestion.
+// The rules below apply to sessions without time-critical data, and to
+// all sessions with detection off.
+//
 // # Delay-based congestion detection and its tuning
 //
 // RFC 7016 lets a sender treat a rising RTT as loss. rtmfp-cpp has it off
@@ -144,6 +153,8 @@ type Controller struct {
 	lastProbe       time.Time // last probe, or last time the base RTT fell
 	probeArmed      bool
 
+	rt realtime // real-time mode (realtime.go)
+
 	stats counters
 }
 
@@ -202,6 +213,7 @@ func (c *Controller) OnRTTSample(now time.Time, rtt time.Duration) {
 		return
 	}
 	c.rtt.OnSample(now, rtt)
+	c.rt.onRTT(now, rtt, c.rtt.SRTT())
 	if c.base.Sample(now, rtt) {
 		// The path just proved faster than anything in the history:
 		// nothing to probe for a while.
@@ -214,6 +226,9 @@ func (c *Controller) OnRTTSample(now time.Time, rtt time.Duration) {
 // sample if one was taken (a repeated echo or one 32768 ticks off is not).
 func (c *Controller) OnTimestampEcho(now time.Time, current, echo Timestamp) (time.Duration, bool) {
 	rtt, ok := c.rtt.OnTimestampEcho(now, current, echo)
+	if ok {
+		c.rt.onRTT(now, rtt, c.rtt.SRTT())
+	}
 	if ok && c.base.Sample(now, rtt) {
 		c.lastProbe, c.probeArmed = now, true
 	}
@@ -222,7 +237,10 @@ func (c *Controller) OnTimestampEcho(now time.Time, current, echo Timestamp) (ti
 
 // ResetBaseRTT forgets the base RTT history, for when the far address
 // changed (address mobility, RFC 7016 §3.5.4.2).
-func (c *Controller) ResetBaseRTT() { c.base.Reset() }
+func (c *Controller) ResetBaseRTT() {
+	c.base.Reset()
+	c.rt.floor.Reset()
+}
 
 // OnTCR records that a packet from this peer carried the TCR flag: the
 // peer receives time-critical data from someone, so this session must not
@@ -236,7 +254,13 @@ func (c *Controller) OnPacketSent(now time.Time, bytes ByteCount, timeCritical b
 	if timeCritical {
 		c.tcSentAt, c.tcSent = now, true
 	}
+	c.enterRealtime(now)
 	if bytes > 0 {
+		if c.rt.on {
+			c.rt.refill(now)
+			c.rt.tokens -= float64(bytes)
+			return
+		}
 		c.pacer.OnSent(now, bytes, c.rtt.SRTT(), c.cwnd)
 	}
 }
@@ -251,6 +275,17 @@ func (c *Controller) CanSend(outstanding ByteCount) bool { return outstanding < 
 // a timer for NextSendTime (an acknowledgement may come first and reopen
 // the burst).
 func (c *Controller) NextSendTime(now time.Time) time.Time {
+	return c.NextSendTimeAt(now, false)
+}
+
+// NextSendTimeAt is NextSendTime for a packet of the highest priority
+// sending (urgent) or of a lower one. In real-time mode an urgent packet
+// may borrow one MSS from the pacer, so it never waits behind the pacing
+// of lower priorities; otherwise urgency makes no difference.
+func (c *Controller) NextSendTimeAt(now time.Time, urgent bool) time.Time {
+	if c.rt.on && c.realtimeActive(now) {
+		return c.rt.nextSend(now, urgent)
+	}
 	return c.pacer.NextSendTime(now, c.rtt.SRTT())
 }
 
@@ -272,6 +307,11 @@ func (c *Controller) FastGrowAllowed(now time.Time, otherSessionTC bool) bool {
 // packet.
 func (c *Controller) OnAck(now time.Time, a AckInfo) {
 	c.pacer.OnAck()
+	c.enterRealtime(now)
+	if c.rt.on {
+		c.onAckRealtime(now, a)
+		return
+	}
 	fastgrow := c.FastGrowAllowed(now, a.OtherSessionTC)
 	tcSent := c.TimeCritical(now)
 	var lossCost ByteCount // ⌈1.5 × lost⌉
@@ -345,8 +385,11 @@ func (c *Controller) OnAck(now time.Time, a AckInfo) {
 	}
 
 	if c.cwnd <= InitialWindow {
-		// A minimal window cannot be what fills a queue; whatever RTT it
-		// sees is the path's, so start the base history afresh.
+		// A minimal window is taken not to fill a queue, so whatever RTT
+		// it sees is the path's: start the base history afresh. That
+		// holds only on fast paths (3·MSS is 100 ms of queue at 300
+		// kbit/s); a time-critical session is in real-time mode, which
+		// keeps its base.
 		c.base.Reset()
 	}
 }
@@ -405,6 +448,12 @@ func (c *Controller) OnTimeout(now time.Time, outstanding bool) {
 	c.ackedAccumulator = 0
 	c.recoveryRemaining = 0
 	c.base.Reset()
+	c.rt.floor.Reset()
+	if c.rt.on {
+		c.rt.rate = max(c.rt.rate/2, RealtimeMinRate)
+		c.rt.tokens, c.rt.tokAt = 0, now
+		c.rt.startup = false
+	}
 	if !outstanding {
 		c.cwnd = InitialWindow
 		return

@@ -74,7 +74,9 @@ func TestLossCut(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newTestController(t, Config{}, tt.cwnd, Unlimited)
+			// The window rules with TC are those of loss-only control:
+			// with delay detection on, TC selects real-time mode.
+			c := newTestController(t, Config{CongestionDelay: DelayDetectionOff}, tt.cwnd, Unlimited)
 			now := t0.Add(10 * time.Second)
 			if tt.tcSentAgo >= 0 {
 				c.OnPacketSent(now.Add(-tt.tcSentAgo), 0, true)
@@ -171,7 +173,7 @@ func TestGrowth(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newTestController(t, Config{}, tt.cwnd, tt.ssthresh)
+			c := newTestController(t, Config{CongestionDelay: DelayDetectionOff}, tt.cwnd, tt.ssthresh)
 			now := t0.Add(time.Minute)
 			if tt.tcSent {
 				c.OnPacketSent(now.Add(-time.Millisecond), 0, true)

@@ -26,7 +26,10 @@
 //   - Controller: ties the above together with the congestion window, the
 //     time-critical (TC/TCR) state of RFC 7016 §3.5.2.1, the loss
 //     response and recovery, growth, decay, timeouts and delay-based
-//     detection. This is the one object a session owns.
+//     detection, and, while time-critical data flows, real-time mode: a
+//     paced rate that keeps the bottleneck queue near empty, with the
+//     highest priority allowed one MSS ahead of the pacing (realtime.go).
+//     This is the one object a session owns.
 //
 // Goroutine model: none. A Controller, LossDetector, RTTEstimator, BaseRTT or
 // Pacer belongs to one session and is used from that session's loop only; no

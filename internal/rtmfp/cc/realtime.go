@@ -1,0 +1,368 @@
+package cc
+
+import (
+	"math"
+	"time"
+)
+
+// Real-time mode: while a session sends time-critical data (audio) and
+// delay-based detection is on, the Controller governs a sending rate
+// instead of a window, and keeps the bottleneck queue almost empty.
+//
+// Why not a window. Audio shares the bottleneck's FIFO with the session's
+// video, so everything queued ahead of an audio packet is delay the call
+// hears. A window holds its data in flight for a round trip, and the
+// smallest one RFC 7016 Appendix A allows (3·MSS) is by itself a 100 ms
+// standing queue at 300 kbit/s on a path with no propagation delay; with
+// loss-based control the queue is the whole buffer (rtmfp-cpp's default:
+// 420–630 ms one way in the real-link scene at 300–600 kbit/s). Packets
+// spaced by a rate below the bottleneck's leave nothing queued, whatever
+// the buffer size; the window then only bounds the data in flight if the
+// acknowledgements stop.
+//
+// The rules, per acknowledging packet (in the manner of WebRTC's
+// delay-based and loss-based estimators, draft-ietf-rmcat-gcc-02 §5–§6,
+// with the queue measured from RTT samples rather than one-way delay
+// gradients, since RTMFP echoes timestamps):
+//
+//   - queue = (least RTT sample of the last 100–200 ms) − base RTT. The
+//     least sample is that of a packet that found the queue empty except
+//     for what it measures: a small audio packet's sample is not inflated
+//     by the serialization of a full-size video packet.
+//   - Above RealtimeQueueHigh: rate = 0.85 × delivery rate (bounded to
+//     [0.5, 0.9] × rate), at most once per smoothed RTT and only after a
+//     fresh sample. 0.85 of what the path delivered drains a queue of q ms
+//     in about 6·q ms.
+//   - Below RealtimeQueueLow, while the sender uses at least half of its
+//     rate: the rate grows by RealtimeGrowth per second (doubling every
+//     smoothed RTT in startup, until the first cut).
+//   - Loss: random loss is not congestion (a 3 % lossy Wi-Fi link must
+//     not hold a call at a few KB/s, as the loss-based window did), and
+//     drop-tail congestion shows as queueing first. Only a loss fraction
+//     above RealtimeLossLimit (over about half a second) cuts the rate, by
+//     half the fraction, as for a policer that drops without queueing.
+//   - Pacing: each packet's bytes are a debt paid at the rate; a packet
+//     leaves when the debt is paid (no credit accumulates, so a pause is
+//     no burst), except that the highest priority sending (urgent, see
+//     NextSendTimeAt) may leave with one MSS of debt:
+//     audio never waits for pacing behind video, and the path sees at most
+//     one small packet more than the rate.
+//   - Window: rate × (srtt + RealtimeWindowSlack), at least 4·MSS.
+//
+// Leaving real-time mode (no time-critical data for 800 ms), the window
+// rules of RFC 7016 Appendix A resume from the window last set here.
+const (
+	// RealtimeQueueHigh is the queueing delay above which the rate is cut.
+	RealtimeQueueHigh = 12 * time.Millisecond
+	// RealtimeQueueLow is the queueing delay below which the rate grows.
+	RealtimeQueueLow = 6 * time.Millisecond
+	// RealtimeGrowth is the rate's growth per second below
+	// RealtimeQueueLow after startup.
+	RealtimeGrowth = 0.5
+	// RealtimeAdditive is the least growth, in user data bytes per
+	// second per second.
+	RealtimeAdditive = 8000
+	// RealtimeCut is the fraction of the delivery rate kept by a cut.
+	RealtimeCut = 0.85
+	// RealtimeLossLimit is the loss fraction above which loss cuts the
+	// rate.
+	RealtimeLossLimit = 0.10
+	// RealtimeMinRate is the least rate, in user data bytes per second:
+	// enough for a voice call.
+	RealtimeMinRate = 4000
+	// RealtimeWindowSlack is the queueing delay the window allows for
+	// beyond the smoothed RTT.
+	RealtimeWindowSlack = 50 * time.Millisecond
+	// realtimeMinBucket and realtimeRateSamples: the least RTT is taken
+	// over two buckets of max(100 ms, srtt/2); the delivery rate over
+	// the last max(2·srtt, 200 ms), from a ring of samples.
+	realtimeMinBucket   = 100 * time.Millisecond
+	realtimeRateSamples = 16
+	realtimeLossPeriod  = 250 * time.Millisecond
+	// realtimeDrainTime: a cut leaves the rate below the delivery rate
+	// by enough to drain the queue in about this time.
+	realtimeDrainTime = 150 * time.Millisecond
+	// realtimeStuckCuts is how many delay cuts in a row that find the
+	// queue no smaller make the controller take the present delay as
+	// the path's own.
+	realtimeStuckCuts = 4
+)
+
+type rateSample struct {
+	at    time.Time
+	total ByteCount
+}
+
+// realtime is the state of real-time mode. Owned by the session loop.
+type realtime struct {
+	on      bool
+	started bool // initialized once; startup lasts until the first cut
+	startup bool
+	rate    float64 // user data bytes per second
+	tokens  float64 // bytes; may be negative after an urgent borrow
+	tokAt   time.Time
+
+	lastUpdate time.Time
+	lastCut    time.Time
+	cutSample  time.Time // RTT sample time at the last cut
+
+	// Least RTT of the current and the previous bucket.
+	minCur, minPrev time.Duration
+	minAt           time.Time // start of the current bucket
+	minSince        time.Time // first sample since the filter was restarted
+	// floor is the least bucket minimum over about three minutes: the
+	// reference the recent minimum is compared with. On a path with
+	// jitter a bucket's minimum sits above the least single sample even
+	// with no queue at all; compared with bucket minima, jitter cancels.
+	floor BaseRTT
+	// cutQueue is the queue measured at the last delay cut; stuck
+	// counts the cuts in a row that found it no smaller.
+	cutQueue time.Duration
+	stuck    int
+	peak     float64 // the highest delivery rate, decaying by half in 10 s
+
+	// Delivery rate: cumulative acknowledged bytes, sampled.
+	acked   ByteCount
+	samples [realtimeRateSamples]rateSample
+	sHead   int // next slot
+	sN      int
+
+	// Loss over realtimeLossPeriod periods, smoothed.
+	lossBytes, ackBytes ByteCount
+	lossAt              time.Time
+	lossFrac            float64
+	lossFresh           bool // lossFrac changed since the last loss cut
+}
+
+// realtimeActive reports whether real-time mode applies now.
+func (c *Controller) realtimeActive(now time.Time) bool {
+	return c.DelayDetection() && c.TimeCritical(now)
+}
+
+// enterRealtime switches real-time mode on or off as time-critical data
+// starts and stops.
+func (c *Controller) enterRealtime(now time.Time) {
+	on := c.realtimeActive(now)
+	r := &c.rt
+	if on == r.on {
+		return
+	}
+	r.on = on
+	if !on {
+		return
+	}
+	srtt := c.rtt.SRTT()
+	if srtt <= 0 {
+		srtt = InitialMRTO
+	}
+	rate := float64(c.cwnd) / srtt.Seconds()
+	if r.started {
+		rate = min(rate, r.rate) // what the last real-time period found
+	} else {
+		r.startup = true
+	}
+	r.started = true
+	r.rate = max(rate, RealtimeMinRate)
+	r.tokens, r.tokAt = 0, now
+	r.lastUpdate = now
+}
+
+// refill adds the credit earned since the last call. The bucket holds no
+// credit beyond zero: a packet may leave when the debt of the packets
+// before it is paid, so a pause never turns into a burst.
+func (r *realtime) refill(now time.Time) {
+	if d := now.Sub(r.tokAt); d > 0 {
+		r.tokens = min(r.tokens+d.Seconds()*r.rate, 0)
+	}
+	r.tokAt = now
+}
+
+// nextSend is when a packet may leave: when the debt is paid, or for an
+// urgent one, when it is at most one MSS.
+func (r *realtime) nextSend(now time.Time, urgent bool) time.Time {
+	r.refill(now)
+	floor := 0.0
+	if urgent {
+		floor = -float64(MSS)
+	}
+	if r.tokens >= floor {
+		return now
+	}
+	wait := (floor - r.tokens) / r.rate
+	// A nanosecond past the point where the bucket crosses the floor.
+	return now.Add(time.Duration(math.Ceil(wait*1e9)) + 1)
+}
+
+// onRTT takes an RTT sample into the windowed minimum.
+func (r *realtime) onRTT(now time.Time, rtt, srtt time.Duration) {
+	bucket := max(realtimeMinBucket, srtt)
+	if !r.minAt.IsZero() && now.Sub(r.minAt) >= bucket {
+		// A bucket closed: its minimum feeds the floor.
+		r.floor.Sample(now, r.minCur)
+	}
+	if r.minAt.IsZero() || now.Sub(r.minAt) >= 2*bucket {
+		if r.minAt.IsZero() {
+			r.minSince = now
+		}
+		r.minPrev, r.minCur, r.minAt = rtt, rtt, now
+		return
+	}
+	if now.Sub(r.minAt) >= bucket {
+		r.minPrev, r.minCur, r.minAt = r.minCur, rtt, now
+		return
+	}
+	r.minCur = min(r.minCur, rtt)
+}
+
+// recentMinRTT is the least RTT of the last one or two buckets.
+func (r *realtime) recentMinRTT() (time.Duration, bool) {
+	if r.minAt.IsZero() {
+		return 0, false
+	}
+	return min(r.minCur, r.minPrev), true
+}
+
+// deliveryRate records acked bytes and returns the user data bytes per
+// second acknowledged over the last max(2·srtt, 200 ms) (0 until that
+// span has samples).
+func (r *realtime) deliveryRate(now time.Time, acked ByteCount, srtt time.Duration) float64 {
+	r.acked += acked
+	span := max(2*srtt, 200*time.Millisecond)
+	// One sample per span/8 at most, so the ring covers the span.
+	last := r.samples[(r.sHead+realtimeRateSamples-1)%realtimeRateSamples]
+	if r.sN == 0 || now.Sub(last.at) >= span/8 {
+		r.samples[r.sHead] = rateSample{at: now, total: r.acked}
+		r.sHead = (r.sHead + 1) % realtimeRateSamples
+		r.sN = min(r.sN+1, realtimeRateSamples)
+	}
+	// The oldest sample within the span, or the oldest there is.
+	var from rateSample
+	for i := r.sN; i >= 1; i-- {
+		s := r.samples[(r.sHead+realtimeRateSamples-i)%realtimeRateSamples]
+		if now.Sub(s.at) <= span {
+			from = s
+			break
+		}
+	}
+	if from.at.IsZero() || now.Sub(from.at) < span/4 {
+		return 0
+	}
+	return float64(r.acked-from.total) / now.Sub(from.at).Seconds()
+}
+
+// onLoss accumulates acknowledged and lost bytes and updates the smoothed
+// loss fraction every realtimeLossPeriod.
+func (r *realtime) onLoss(now time.Time, acked, lost ByteCount) {
+	r.ackBytes += acked
+	r.lossBytes += lost
+	if r.lossAt.IsZero() {
+		r.lossAt = now
+		return
+	}
+	if now.Sub(r.lossAt) < realtimeLossPeriod {
+		return
+	}
+	if tot := r.ackBytes + r.lossBytes; tot > 0 {
+		r.lossFrac = 0.5*r.lossFrac + 0.5*float64(r.lossBytes)/float64(tot)
+		r.lossFresh = true
+	}
+	r.ackBytes, r.lossBytes, r.lossAt = 0, 0, now
+}
+
+// onAckRealtime is OnAck in real-time mode.
+func (c *Controller) onAckRealtime(now time.Time, a AckInfo) {
+	r := &c.rt
+	srtt := c.rtt.SRTT()
+	dt := now.Sub(r.lastUpdate)
+	r.lastUpdate = now
+	if srtt > 0 {
+		dt = min(dt, srtt)
+	}
+	delivered := r.deliveryRate(now, a.Acked, srtt)
+	r.peak = max(delivered, r.peak*math.Exp2(-dt.Seconds()/10))
+	r.onLoss(now, a.Acked, a.Lost)
+	if a.Lost > 0 {
+		c.stats.lostBytes += a.Lost
+	}
+	var queue time.Duration
+	base, known := r.floor.Value()
+	if m, ok := r.recentMinRTT(); ok && known {
+		queue = m - base
+	}
+	// After a cut the filter starts afresh, and the next cut waits for a
+	// bucket of samples taken since: the queue the cut drains must not
+	// cut again.
+	bucket := max(realtimeMinBucket, srtt)
+	mayCut := r.lastCut.IsZero() || (now.Sub(r.lastCut) >= srtt && c.rtt.LastSampleTime().After(r.cutSample) &&
+		!r.minAt.IsZero() && now.Sub(r.minSince) >= bucket)
+	switch {
+	case r.lossFrac > RealtimeLossLimit && r.lossFresh:
+		// Once per loss period (250 ms).
+		r.rate *= 1 - r.lossFrac/2
+		r.lossFresh, r.startup = false, false
+		c.stats.lossCuts++
+	case known && queue > r.queueHigh() && mayCut && r.stuck >= realtimeStuckCuts && r.rate < r.peak/2:
+		// Cuts halved the rate and did not shrink this "queue": it is
+		// not one of ours but
+		// the delay our own packets take at a slow link (every packet
+		// full-size, so none measures the path without serialization),
+		// or a queue another sender keeps full. Take the present as
+		// the floor rather than cut to nothing.
+		r.floor.Reset()
+		if m, ok := r.recentMinRTT(); ok {
+			r.floor.Sample(now, m)
+		}
+		r.stuck = 0
+	case known && queue > r.queueHigh() && mayCut:
+		next := delivered * max(RealtimeCut, 1-queue.Seconds()/realtimeDrainTime.Seconds())
+		r.rate = min(max(next, 0.5*r.rate), 0.9*r.rate)
+		if !r.lastCut.IsZero() && queue >= r.cutQueue-TimestampTick {
+			r.stuck++
+		} else {
+			r.stuck = 0
+		}
+		r.cutQueue = queue
+		r.lastCut, r.cutSample, r.startup = now, c.rtt.LastSampleTime(), false
+		r.minAt = time.Time{}
+		c.stats.delayCuts++
+	case known && srtt > 0 && queue <= r.queueHigh() && r.lossFrac <= RealtimeLossLimit && delivered >= 0.5*r.rate:
+		if r.startup {
+			r.rate *= math.Exp2(dt.Seconds() / srtt.Seconds())
+		} else {
+			// Multiplicative far from the path's rate, additive near
+			// a small one: sessions sharing a bottleneck cut in
+			// proportion to their rates and grow by the same amount,
+			// so they converge to equal shares (AIMD's argument).
+			r.rate += max(RealtimeGrowth*r.rate, RealtimeAdditive) * dt.Seconds()
+		}
+	}
+	r.rate = max(r.rate, RealtimeMinRate)
+	c.setRealtimeWindow()
+}
+
+// queueHigh is the queueing delay that cuts the rate: RealtimeQueueHigh,
+// or a quarter of the path's least RTT on long paths, whose delay varies
+// more with load (Wi-Fi, cellular and shared links add delay with the
+// packet rate without a queue of ours) and where the same queue is a
+// smaller part of what the call hears.
+func (r *realtime) queueHigh() time.Duration {
+	base, _ := r.floor.Value()
+	return max(RealtimeQueueHigh, base/4)
+}
+
+// setRealtimeWindow sets the window that bounds the data in flight in
+// real-time mode.
+func (c *Controller) setRealtimeWindow() {
+	srtt := c.rtt.SRTT()
+	if srtt <= 0 {
+		srtt = InitialMRTO
+	}
+	w := ByteCount(c.rt.rate * (srtt + RealtimeWindowSlack).Seconds())
+	c.cwnd = max(w, 4*MSS)
+	c.ssthresh = max(c.cwnd, InitialWindow)
+	c.recoveryRemaining, c.recoveryAllowance, c.ackedAccumulator = 0, 0, 0
+}
+
+// PacingRate is the sending rate of real-time mode in user data bytes per
+// second, and whether that mode is on.
+func (c *Controller) PacingRate() (float64, bool) { return c.rt.rate, c.rt.on }
