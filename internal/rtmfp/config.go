@@ -93,7 +93,10 @@ type Config struct {
 	DisableDelayDetection bool
 	// TimeCriticalCongestionDelay replaces CongestionDelay while the
 	// session sends time-critical data (priority 4 and up): 0 means
-	// DefaultTimeCriticalCongestionDelay.
+	// DefaultTimeCriticalCongestionDelay. Such a session is in cc's
+	// real-time mode, which paces by rate with thresholds of its own;
+	// this one applies to the window rules only if that mode ends
+	// while the time-critical state lasts.
 	TimeCriticalCongestionDelay time.Duration
 
 	// FIHelloMode is the initial FIHello mode of every session

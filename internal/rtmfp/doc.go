@@ -67,14 +67,19 @@
 //     with time-critical data, TCR when another session received TC within
 //     800 ms; congestion control, burst limit and pacing from package cc, with
 //     delay-based congestion detection on by default.
-//   - Two camchat rules on top of the reference, for calls over a slow
+//   - camchat rules on top of the reference, for calls over a slow
 //     uplink: while a priority has sent data within 800 ms, lower priorities
 //     leave one MSS of the congestion window free, so the next audio message
 //     leaves at once instead of waiting for an acknowledgement behind video;
-//     and while the session sends time-critical data the delay-based
-//     threshold drops from 50 ms to 20 ms (Config.TimeCriticalCongestionDelay),
-//     because audio waits in the same bottleneck queue the window builds.
-//     TestPriorityRealtimeBesideBulk measures both.
+//     while the session sends time-critical data, cc's real-time mode paces
+//     it at a rate that keeps the bottleneck queue near empty, the highest
+//     priority may go one MSS ahead of the pacing, and a packet it leads
+//     takes lower priorities along only if they could go on their own (so
+//     it stays small); every acknowledgement owed goes in the same packet,
+//     as rtmfp-cpp does, so the far end's per-session loss rule never sees
+//     one flow acknowledged ahead of another.
+//     TestPriorityRealtimeBesideBulk and TestMediaSceneBottleneck measure
+//     them.
 //
 // # Goroutine model
 //

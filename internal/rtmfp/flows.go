@@ -28,6 +28,10 @@ const maxRejectQ = 64
 // minDataRoom is the least room worth starting a User Data chunk for.
 const minDataRoom = 32
 
+// obligatoryAckAfter: the second packet with user data since the last
+// acknowledgement is acknowledged at once (rtmfp-cpp OBLIGATORY_ACK_AFTER).
+const obligatoryAckAfter = 2
+
 // flows is a session's flow table and the glue between the session's packets
 // and package flow's state machines (RFC 7016 §3.6). Guarded by the engine
 // mutex, like the rest of the session.
@@ -45,8 +49,13 @@ type flows struct {
 	acked    bool        // some acknowledgement was applied
 	preOut   cc.ByteCount
 	ackedSum cc.ByteCount
-	ackNow   bool // an immediate acknowledgement is due
 	rejectQ  []wire.FlowException
+
+	// rxDataPackets counts the packets with user data since the last
+	// acknowledgement; the second makes every owed acknowledgement
+	// immediate (session-wide, as rtmfp-cpp Session::onPacketAfterChunks
+	// counts m_rx_data_packets).
+	rxDataPackets int
 
 	// counters of send flows already forgotten
 	closedRetransmits, closedAbandoned uint64
@@ -94,11 +103,14 @@ func (f *flows) highestWanting(now time.Time) (flow.Priority, bool) {
 }
 
 // appendData fills the packet with user data: priority pri first, round robin
-// among its flows, then lower priorities while room remains. It returns the
-// chunk bytes and the number of chunks appended, and whether any is
-// time-critical.
-func (f *flows) appendData(b []byte, now time.Time, tsn cc.TSN, pri flow.Priority, limit int) (out []byte, sent int, chunks uint64, tc bool) {
+// among its flows, then, with lower, lower priorities while room remains.
+// It returns the chunk bytes and the number of chunks appended, and whether
+// any is time-critical.
+func (f *flows) appendData(b []byte, now time.Time, tsn cc.TSN, pri flow.Priority, lower bool, limit int) (out []byte, sent int, chunks uint64, tc bool) {
 	for p := int(pri); p >= 0; p-- {
+		if p < int(pri) && !lower {
+			break
+		}
 		l := f.byPri[p]
 		n := len(l)
 		for i := 0; i < n; i++ {
@@ -127,19 +139,35 @@ func (f *flows) appendData(b []byte, now time.Time, tsn cc.TSN, pri flow.Priorit
 	return b, sent, chunks, tc
 }
 
-// appendAcks appends the acknowledgements that are due (only the immediate
-// ones when onlyImmediate), as many as fit in the packet.
+// appendAcks appends every acknowledgement owed, as many as fit in the
+// packet; with onlyImmediate, only if one of them must go at once.
+//
+// Acknowledgements go together, for every flow of the session, as
+// rtmfp-cpp Session::sendAcks sends its whole m_ackFlows list: the far
+// end's loss detection is per session (a fragment sent before one that was
+// acknowledged gets a NAK, RFC 7016 §3.6.2.5), so acknowledging one flow
+// at once while another's acknowledgement waits for its delayed-ack timer
+// would make the sender declare the waiting flow's fragments lost.
 func (f *flows) appendAcks(b []byte, now time.Time, onlyImmediate bool) []byte {
-	for _, rf := range f.recv {
-		due, imm := rf.r.AckDue()
-		if !due || (onlyImmediate && !imm) {
-			continue
+	if !onlyImmediate || f.immediateAckDue() {
+		all := true
+		for _, rf := range f.recv {
+			if due, _ := rf.r.AckDue(); !due {
+				continue
+			}
+			room := MaxPacket + wire.MaxHeaderLength - len(b)
+			if room < 8 {
+				all = false
+				break
+			}
+			b = rf.r.AppendAck(b, room)
+			if due, _ := rf.r.AckDue(); due {
+				all = false
+			}
 		}
-		room := MaxPacket + wire.MaxHeaderLength - len(b)
-		if room < 8 {
-			break
+		if all {
+			f.rxDataPackets = 0
 		}
-		b = rf.r.AppendAck(b, room)
 	}
 	for _, x := range f.rejectQ {
 		if len(b)+x.Length() > MaxPacket+wire.MaxHeaderLength {
@@ -151,10 +179,13 @@ func (f *flows) appendAcks(b []byte, now time.Time, onlyImmediate bool) []byte {
 	return b
 }
 
-// immediateAckDue reports whether an acknowledgement must go now.
+// immediateAckDue reports whether an acknowledgement must go now: some
+// flow asks for one (RFC 7016 §3.6.3.4), or this is the second packet with
+// user data since the last acknowledgement (rtmfp-cpp
+// OBLIGATORY_ACK_AFTER).
 func (f *flows) immediateAckDue() bool {
 	for _, rf := range f.recv {
-		if due, imm := rf.r.AckDue(); due && imm {
+		if due, imm := rf.r.AckDue(); due && (imm || f.rxDataPackets >= obligatoryAckAfter) {
 			return true
 		}
 	}
@@ -195,7 +226,7 @@ func (f *flows) deadline(now time.Time, s *Session) time.Time {
 	// Data waiting only for pacing.
 	if s.state == stateOpen {
 		if p, ok := f.highestWanting(now); ok && s.cc.CanSend(f.outstanding()+s.reserveFor(now, p)) {
-			if t := s.cc.NextSendTime(now); t.After(now) {
+			if t := s.cc.NextSendTimeAt(now, s.reserveFor(now, p) == 0); t.After(now) {
 				d = earliest(d, t)
 			}
 		}
@@ -327,10 +358,11 @@ func (f *flows) endPacket(now time.Time, s *Session) {
 	if len(f.touched) > 0 || f.acked {
 		s.trimAt = now.Add(flowTrimDelay)
 	}
+	if len(f.touched) > 0 {
+		f.rxDataPackets++
+	}
 	for _, rf := range f.touched {
-		if rf.r.OnDataPacket() {
-			f.ackNow = true
-		}
+		rf.r.OnDataPacket()
 		rf.wake()
 	}
 	if !f.acked {
@@ -384,9 +416,7 @@ func (s *Session) onUserData(now time.Time, c wire.UserData) {
 			return
 		}
 	}
-	if rf.r.OnData(now, c.SeqNum, c.FSN(), c.Flags, c.Data) {
-		f.ackNow = true
-	}
+	rf.r.OnData(now, c.SeqNum, c.FSN(), c.Flags, c.Data)
 	for _, t := range f.touched {
 		if t == rf {
 			return

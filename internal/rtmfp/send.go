@@ -152,15 +152,18 @@ func (s *Session) appendHeader(b []byte, now time.Time, tc bool) []byte {
 // so the next message of the higher priority goes at once instead of waiting
 // for an acknowledgement behind bulk data that filled the window.
 func (s *Session) readyPriority(now time.Time) (flow.Priority, bool) {
-	if s.state != stateOpen || s.cc.NextSendTime(now).After(now) {
+	if s.state != stateOpen {
 		return 0, false
 	}
-	out := s.flows.outstanding()
 	p, ok := s.flows.highestWanting(now)
 	if !ok {
 		return 0, false
 	}
-	if !s.cc.CanSend(out + s.reserveFor(now, p)) {
+	reserve := s.reserveFor(now, p)
+	if s.cc.NextSendTimeAt(now, reserve == 0).After(now) {
+		return 0, false
+	}
+	if !s.cc.CanSend(s.flows.outstanding() + reserve) {
 		return 0, false
 	}
 	return p, true
@@ -254,7 +257,12 @@ func (s *Session) sendDataPacket(now time.Time, pri flow.Priority, send func(net
 	b := s.startPacket()
 	b = s.flows.appendAcks(b, now, false)
 	s.tsn++
-	b, sent, chunks, tc := s.flows.appendData(b, now, s.tsn, pri, MaxPacket+wire.MaxHeaderLength)
+	// Lower priorities fill the rest of the packet only if the pacer
+	// would let them go on their own: a packet of audio sent ahead of
+	// video's pacing stays small, so it does not occupy a slow
+	// bottleneck for a full packet's serialization (32 ms at 300 kbit/s).
+	lower := !s.cc.NextSendTimeAt(now, false).After(now)
+	b, sent, chunks, tc := s.flows.appendData(b, now, s.tsn, pri, lower, MaxPacket+wire.MaxHeaderLength)
 	if sent > 0 {
 		s.priSentAt[pri] = s.e.toEpoch(now)
 		s.trimAt = now.Add(flowTrimDelay)

@@ -249,6 +249,9 @@ func (s *Session) Stats() SessionStats {
 	st.BaseRTT = c.BaseRTT
 	st.LossCuts, st.DelayCuts, st.Timeouts = c.LossCuts, c.DelayCuts, c.Timeouts
 	st.Outstanding = s.flows.outstanding()
+	if r, on := s.cc.PacingRate(); on {
+		st.PacingRate = r
+	}
 	for _, sf := range s.flows.send {
 		fs := sf.f.Stats()
 		st.Retransmits += fs.Retransmitted

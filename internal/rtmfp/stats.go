@@ -99,6 +99,10 @@ type SessionStats struct {
 	// and not yet sent once: what waits for the congestion window, a
 	// receiver's window or pacing.
 	SendQueue int
+	// PacingRate is the rate the session paces its data to, in user data
+	// bytes per second, while it sends time-critical data with
+	// delay-based detection on (cc's real-time mode); 0 otherwise.
+	PacingRate float64
 
 	// Over the last StatsWindow (see there): Loss is the fraction of the
 	// data chunks sent (first sends and retransmissions) that were

@@ -451,8 +451,10 @@ func (c *Controller) OnTimeout(now time.Time, outstanding bool) {
 	c.rt.floor.Reset()
 	if c.rt.on {
 		c.rt.rate = max(c.rt.rate/2, RealtimeMinRate)
+		// As after a timeout in window mode (slow start), probe
+		// upwards again from half the rate.
 		c.rt.tokens, c.rt.tokAt = 0, now
-		c.rt.startup = false
+		c.rt.startup = true
 	}
 	if !outstanding {
 		c.cwnd = InitialWindow

@@ -68,8 +68,8 @@ const (
 	// rate.
 	RealtimeLossLimit = 0.10
 	// RealtimeMinRate is the least rate, in user data bytes per second:
-	// enough for a voice call.
-	RealtimeMinRate = 4000
+	// enough for a voice call (64 kbit/s).
+	RealtimeMinRate = 8000
 	// RealtimeWindowSlack is the queueing delay the window allows for
 	// beyond the smoothed RTT.
 	RealtimeWindowSlack = 50 * time.Millisecond
