@@ -25,6 +25,7 @@ type roomPanel struct {
 	peerID     *widget.Label
 	copyID     *widget.Button
 	copyInvite *widget.Button
+	invite     *widget.Label
 	rendezvous *widget.Label
 
 	join       *widget.Entry
@@ -50,6 +51,9 @@ func newRoomPanel(ui *UI) *roomPanel {
 		ui.app.Clipboard().SetContent(ui.snap.Invite)
 		ui.status.SetText("Your invite is on the clipboard: it adds where to find you, for calls without a rendezvous server.")
 	})
+	p.invite = widget.NewLabel("")
+	p.invite.Wrapping = fyne.TextWrapBreak
+	p.invite.TextStyle.Monospace = true
 	p.rendezvous = widget.NewLabel("")
 	p.rendezvous.Wrapping = fyne.TextWrapWord
 	p.rendezvous.Importance = widget.LowImportance
@@ -77,6 +81,7 @@ func newRoomPanel(ui *UI) *roomPanel {
 		heading("Your peer ID"),
 		p.peerID,
 		container.NewGridWithColumns(2, p.copyID, p.copyInvite),
+		widget.NewAccordion(widget.NewAccordionItem("Your invite (peer ID and where to reach you)", p.invite)),
 		p.rendezvous,
 		container.NewBorder(nil, nil, nil, p.joinButton, p.join),
 		p.joinHint,
@@ -218,6 +223,9 @@ func (p *roomPanel) render(s room.Snapshot) {
 	if p.peerID.Text != s.PeerID.String() {
 		p.peerID.SetText(s.PeerID.String())
 	}
+	if p.invite.Text != s.Invite {
+		p.invite.SetText(s.Invite)
+	}
 	rv := "No rendezvous server: friends on other networks need your invite (Copy invite)."
 	switch {
 	case s.Rendezvous.Addr != "" && s.Rendezvous.Connected:
@@ -287,31 +295,43 @@ func samePeers(a, b []flashcrypto.PeerID) bool {
 }
 
 // personRow is one participant in the list.
+// One line per person (name in bold, then state), so that four fit above
+// the chat; the trust store's sentence under it only for a warning.
 type personRow struct {
-	content *fyne.Container
-	name    *widget.Label
-	state   *widget.Label
-	trust   *widget.Label
-	verify  *widget.Button
+	content  *fyne.Container
+	line     *widget.RichText
+	name     string
+	state    string
+	stateImp widget.Importance
+	trust    *widget.Label
+	verify   *widget.Button
 }
 
 func newPersonRow(ui *UI, id flashcrypto.PeerID) *personRow {
-	r := &personRow{
-		name:  widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		state: widget.NewLabel(""),
-		trust: widget.NewLabel(""),
-	}
-	r.name.Truncation = fyne.TextTruncateEllipsis
-	r.state.Truncation = fyne.TextTruncateEllipsis
+	r := &personRow{line: widget.NewRichText(), trust: widget.NewLabel("")}
+	r.line.Truncation = fyne.TextTruncateEllipsis
 	r.trust.Wrapping = fyne.TextWrapWord
 	r.trust.Importance = widget.DangerImportance
 	r.trust.Hide()
 	r.verify = widget.NewButtonWithIcon("Verify…", theme.VisibilityIcon(), func() { ui.openVerify(id) })
 	r.content = container.NewVBox(
-		container.NewBorder(nil, nil, nil, container.NewCenter(r.verify), container.NewVBox(r.name, r.state)),
+		container.NewBorder(nil, nil, nil, r.verify, r.line),
 		r.trust,
 	)
 	return r
+}
+
+// importanceColor is the theme colour a label of that importance uses.
+func importanceColor(imp widget.Importance) fyne.ThemeColorName {
+	switch imp {
+	case widget.SuccessImportance:
+		return theme.ColorNameSuccess
+	case widget.WarningImportance:
+		return theme.ColorNameWarning
+	case widget.DangerImportance:
+		return theme.ColorNameError
+	}
+	return theme.ColorNameForeground
 }
 
 func (r *personRow) render(m room.Member) {
@@ -341,12 +361,13 @@ func (r *personRow) render(m room.Member) {
 	if word := trustWord(m); word != "" {
 		state += " · " + word
 	}
-	if r.name.Text != name {
-		r.name.SetText(name)
-	}
-	if r.state.Text != state || r.state.Importance != imp {
-		r.state.Importance = imp
-		r.state.SetText(state)
+	if r.name != name || r.state != state || r.stateImp != imp {
+		r.name, r.state, r.stateImp = name, state, imp
+		r.line.Segments = []widget.RichTextSegment{
+			&widget.TextSegment{Text: name + "  ", Style: widget.RichTextStyle{Inline: true, TextStyle: fyne.TextStyle{Bold: true}}},
+			&widget.TextSegment{Text: state, Style: widget.RichTextStyle{Inline: true, ColorName: importanceColor(imp)}},
+		}
+		r.line.Refresh()
 	}
 	// The long sentence only for a warning: it must be read.
 	if !m.Verification.Status.State.Warning() {

@@ -223,6 +223,9 @@ func TestJoinCallsAndShowsTheCall(t *testing.T) {
 	if got := tu.app.Clipboard().Content(); got != tu.room.PeerID().String() {
 		t.Fatalf("clipboard %q, want the peer ID", got)
 	}
+	if tu.panel.invite.Text != tu.room.Snapshot().Invite || !strings.HasPrefix(tu.panel.invite.Text, "camchat:") {
+		t.Fatalf("invite shown %q", tu.panel.invite.Text)
+	}
 	test.Tap(tu.panel.copyInvite)
 	if inv, err := identity.ParseInvite(tu.app.Clipboard().Content()); err != nil || inv.PeerID != tu.room.PeerID() || len(inv.Addrs) == 0 {
 		t.Fatalf("clipboard invite %q: %v", tu.app.Clipboard().Content(), err)
@@ -234,7 +237,7 @@ func TestJoinCallsAndShowsTheCall(t *testing.T) {
 	}
 	tu.eventually(20*time.Second, "Bob in the call", func() bool {
 		r := tu.memberRow(bob.PeerID())
-		return r != nil && r.state.Text == "in the call · not verified" && tu.tiles[bob.PeerID()] != nil
+		return r != nil && r.state == "in the call · not verified" && tu.tiles[bob.PeerID()] != nil
 	})
 	tu.eventually(5*time.Second, "the join settled", func() bool { return !tu.joining })
 	if tu.panel.join.Text != "" || !strings.HasPrefix(tu.panel.joinHint.Text, "Connected") {
@@ -398,8 +401,8 @@ func TestVerifyMatchDifferAndIdentityChanged(t *testing.T) {
 	tu.callWith(bob)
 
 	row := tu.memberRow(bob.PeerID())
-	if !strings.HasSuffix(row.state.Text, "not verified") || row.trust.Visible() {
-		t.Fatalf("before comparing: %q, warning %q", row.state.Text, row.trust.Text)
+	if !strings.HasSuffix(row.state, "not verified") || row.trust.Visible() {
+		t.Fatalf("before comparing: %q, warning %q", row.state, row.trust.Text)
 	}
 	test.Tap(row.verify)
 	v := tu.verify[bob.PeerID()]
@@ -451,8 +454,8 @@ func TestVerifyMatchDifferAndIdentityChanged(t *testing.T) {
 	tu.eventually(10*time.Second, "the warning", func() bool {
 		return tu.banner.Visible() && strings.Contains(tu.bannerTx.Text, "Carol") && strings.Contains(tu.bannerTx.Text, "do not trust this call")
 	})
-	if r := tu.memberRow(carol.PeerID()); !r.trust.Visible() || !strings.Contains(r.trust.Text, "they differed") || !strings.HasSuffix(r.state.Text, "⚠ check identity") {
-		t.Fatalf("Carol's row: %q / %q", r.state.Text, r.trust.Text)
+	if r := tu.memberRow(carol.PeerID()); !r.trust.Visible() || !strings.Contains(r.trust.Text, "they differed") || !strings.HasSuffix(r.state, "⚠ check identity") {
+		t.Fatalf("Carol's row: %q / %q", r.state, r.trust.Text)
 	}
 	ct := tu.tiles[carol.PeerID()]
 	if !slices.Contains(ct.badgeWords(), "⚠ CHECK IDENTITY") || ct.border.StrokeColor != warningColor {
