@@ -58,6 +58,7 @@ type headlessOptions struct {
 	up, down   rtmfptest.Impairment
 	seed       int64
 	verbose    bool
+	relay      room.RelayConfig
 }
 
 func parseHeadlessFlags(args []string, stderr io.Writer) (headlessOptions, error) {
@@ -81,6 +82,10 @@ func parseHeadlessFlags(args []string, stderr io.Writer) (headlessOptions, error
 	fs.Var(&o.down, "impair-down", "simulate a bad downlink (same form as -impair)")
 	fs.Int64Var(&o.seed, "seed", 1, "seed of the simulated impairments")
 	fs.BoolVar(&o.verbose, "v", false, "log what the call does to stderr")
+	fs.StringVar(&o.relay.Server, "relay", "", "TURN relay HOST:PORT for members no direct path reaches (default: the rendezvous server's relay, if it runs one)")
+	fs.StringVar(&o.relay.Username, "relay-user", "", "user name on the -relay server")
+	fs.StringVar(&o.relay.Password, "relay-password", "", "password on the -relay server")
+	fs.BoolVar(&o.relay.Off, "no-relay", false, "never relay: only direct paths")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -131,6 +136,7 @@ func headless(ctx context.Context, o headlessOptions, stdout io.Writer, stdin io
 		Name:       o.name,
 		Rendezvous: o.rendezvous,
 		Listen:     o.listen,
+		Relay:      o.relay,
 		Devices:    room.Devices{Camera: o.camera, Microphone: o.mic, Speaker: o.speaker},
 		OnFrame:    meter.frame,
 		OnPlayout:  meter.audio,

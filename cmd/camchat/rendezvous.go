@@ -45,6 +45,7 @@ type rendezvousOptions struct {
 	keepalive       tc.SetKeepalive
 	limits          rendezvous.Limits
 	shutdownTimeout time.Duration
+	turn            turnOptions // the relay (turn.go)
 }
 
 // listFlag is a repeatable string flag.
@@ -79,6 +80,7 @@ func parseRendezvousFlags(args []string, stderr io.Writer) (rendezvousOptions, e
 	fs.Float64Var(&o.limits.HandshakeRate, "handshake-rate", d.HandshakeRate, "startup packets per second from everyone")
 	fs.Float64Var(&o.limits.HandshakeRatePerIP, "handshake-rate-per-ip", d.HandshakeRatePerIP, "startup packets per second from one IP address")
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 5*time.Second, "how long to wait for clients to acknowledge the close on SIGINT or SIGTERM")
+	o.turn.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -122,6 +124,9 @@ func parseRendezvousFlags(args []string, stderr io.Writer) (rendezvousOptions, e
 		}
 	} else if o.keepalive.Peer != 0 {
 		return o, errors.New("-peer-keepalive needs -keepalive")
+	}
+	if err := o.turn.check(); err != nil {
+		return o, err
 	}
 	return o, nil
 }
@@ -168,8 +173,17 @@ func serveRendezvous(ctx context.Context, o rendezvousOptions, logOut io.Writer)
 	if err != nil {
 		return err
 	}
+	relay, err := startRelay(o.turn, log)
+	if err != nil {
+		return err
+	}
+	if relay != nil {
+		defer relay.srv.Close()
+		log.Info("relay", "addr", relay.addr.String(), "credentials_ttl", o.turn.ttl.String())
+	}
 	srv, err := rendezvous.New(rendezvous.Config{
 		Identity: id, Apps: o.apps, Keepalive: o.keepalive, Limits: o.limits, Logger: log,
+		Calls: relay.calls(o.turn),
 	})
 	if err != nil {
 		return err

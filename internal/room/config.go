@@ -67,6 +67,9 @@ type Config struct {
 	Listen string
 	// Conn, if set, is the socket to use; the room owns it from then on.
 	Conn net.PacketConn
+	// Relay chooses the TURN relay for members no direct path reaches
+	// (relay.go); by default the rendezvous server's, if it offers one.
+	Relay RelayConfig
 	// Audio is the sound system the microphone and speaker are opened
 	// from; nil makes both synthetic. The room does not close it.
 	Audio *audio.Context

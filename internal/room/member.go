@@ -154,12 +154,12 @@ func (r *Room) connect(m *member, via *member, rendezvous string) {
 	if len(cands) == 0 {
 		err = fmt.Errorf("%w: %s cannot be found: paste an invite with addresses or set a rendezvous server", ErrNoRoute, shortID(m.id))
 	} else {
-		ctx, cancel := context.WithTimeout(r.ctx, connectTimeout)
+		ctx, cancel := r.connectContext() // nat.go: ends early when UDP is blocked
 		s, err = r.ep.Connect(ctx, flashcrypto.CanonicalEPD(m.id), cands...)
 		cancel()
 		if err != nil {
 			r.cfg.Logger.Debug("connect failed", "peer", shortID(m.id), "err", err)
-			err = fmt.Errorf("%w: no answer from %s at %s", ErrUnreachable, shortID(m.id), addrList(cands))
+			err = r.connectErr(ctx, fmt.Errorf("%w: no answer from %s at %s", ErrUnreachable, shortID(m.id), addrList(cands)))
 		}
 	}
 	r.cfg.Logger.Debug("connected", "peer", shortID(m.id), "err", err)
@@ -508,6 +508,7 @@ func (r *Room) handleState(m *member, st stateMsg) {
 	m.name, m.mic, m.cam, m.syn = st.Name, st.Mic, st.Cam, st.Synthetic
 	m.verified = st.Verified
 	m.gotState = true
+	r.noteRelay(m, st.Relay)
 	if nameChanged && m.state == StateConnected {
 		if s := r.cfg.Trust.Check(m.id, m.sess.FarCertificate(), m.name); s.State != m.status.State {
 			m.status = s
@@ -735,7 +736,7 @@ func waitAcked(sessions []*rtmfp.Session, max time.Duration) {
 // stateLocked is our state as we tell it. r.mu is held.
 func (r *Room) stateLocked() stateMsg {
 	ms := r.media.state()
-	st := stateMsg{Room: r.room, Name: r.name, Mic: ms.micOn, Cam: ms.camOn, Synthetic: ms.camSynth}
+	st := stateMsg{Room: r.room, Name: r.name, Mic: ms.micOn, Cam: ms.camOn, Synthetic: ms.camSynth, Relay: r.relayed()}
 	st.Members = append(st.Members, rosterEntry{ID: r.ep.PeerID(), Name: r.name, Joined: r.joined})
 	for _, m := range r.order {
 		if m.state == StateLeft {

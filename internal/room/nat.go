@@ -1,7 +1,11 @@
 package room
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"net/netip"
+	"time"
 
 	"camchat/internal/room/identity"
 )
@@ -17,4 +21,102 @@ func (r *Room) listenAddrs() []netip.AddrPort {
 		return []netip.AddrPort{netip.AddrPortFrom(a, local.Port())}
 	}
 	return identity.LocalAddrs(int(local.Port()))
+}
+
+// A peer whose UDP is blocked (a firewall that lets only TCP out) hears
+// nothing at all, not even from the rendezvous server or the relay: after
+// udpBlockedAfter of silence the room says so, in the rendezvous state,
+// as an error event and as the error of a Join that is waiting, instead
+// of letting the user wait out the connection timeouts.
+const udpBlockedAfter = 6 * time.Second
+
+// expectsAnswers reports whether something configured should answer us
+// over UDP soon after start: a rendezvous server or a relay.
+func (c Config) expectsAnswers() bool {
+	return c.Rendezvous != "" || (!c.Relay.Off && c.Relay.Server != "")
+}
+
+// heardAnything reports whether any datagram has come in.
+func (r *Room) heardAnything() bool {
+	if r.ep.Stats().PacketsReceived > 0 {
+		return true
+	}
+	if c := r.relay.conn; c != nil {
+		st := c.Stats()
+		return st.DirectIn+st.TURNIn > 0
+	}
+	return false
+}
+
+// udpBlocked is the error when nothing came back; nil when something did
+// or nothing was expected to.
+func (r *Room) udpBlocked() error {
+	if !r.cfg.expectsAnswers() || r.heardAnything() {
+		return nil
+	}
+	what := r.cfg.Rendezvous
+	if what == "" {
+		what = r.cfg.Relay.Server
+	}
+	return fmt.Errorf("%w (nothing came back from %s)", ErrUDPBlocked, what)
+}
+
+// udpErr replaces err by the UDP-blocked error when that is the cause.
+func (r *Room) udpErr(err error) error {
+	if b := r.udpBlocked(); b != nil {
+		return b
+	}
+	return err
+}
+
+// watchUDP reports blocked UDP udpBlockedAfter after start.
+func (r *Room) watchUDP() {
+	if !r.cfg.expectsAnswers() {
+		return
+	}
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		t := time.NewTimer(udpBlockedAfter)
+		defer t.Stop()
+		select {
+		case <-r.ctx.Done():
+			return
+		case <-t.C:
+		}
+		err := r.udpBlocked()
+		if err == nil {
+			return
+		}
+		r.mu.Lock()
+		if !r.rv.Connected && r.cfg.Rendezvous != "" {
+			r.rv.Err = err.Error()
+		}
+		r.mu.Unlock()
+		r.emit(Event{Kind: EventError, Err: err})
+	}()
+}
+
+// connectContext bounds one connection attempt: connectTimeout, or
+// udpBlockedAfter when nothing at all has come in by then.
+func (r *Room) connectContext() (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(r.ctx, connectTimeout)
+	if !r.cfg.expectsAnswers() || r.heardAnything() {
+		return ctx, cancel
+	}
+	ctx2, cancel2 := context.WithCancelCause(ctx)
+	t := time.AfterFunc(udpBlockedAfter, func() {
+		if err := r.udpBlocked(); err != nil {
+			cancel2(err)
+		}
+	})
+	return ctx2, func() { t.Stop(); cancel2(nil); cancel() }
+}
+
+// connectErr is the error of a failed connection attempt.
+func (r *Room) connectErr(ctx context.Context, err error) error {
+	if cause := context.Cause(ctx); errors.Is(cause, ErrUDPBlocked) {
+		return cause
+	}
+	return r.udpErr(err)
 }

@@ -3,8 +3,12 @@ package room
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
+	"log/slog"
+	"net"
 	"net/netip"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +17,8 @@ import (
 	"camchat/internal/room/identity"
 	"camchat/internal/rtmfp/flashcrypto"
 	"camchat/internal/rtmfp/rendezvous"
+	rtc "camchat/internal/rtmfp/tc"
+	"camchat/internal/turn"
 )
 
 // Calls across real NATs: Linux network namespaces with nftables NATs
@@ -20,15 +26,19 @@ import (
 // whose sockets live behind the NATs, in real time. They need root and
 // skip without it.
 
-// nsWorld is a test network with a rendezvous server on it.
+// nsWorld is a test network with a rendezvous server on it, and a TURN
+// relay beside it when asked for.
 type nsWorld struct {
-	t  *testing.T
-	n  *nattest.Network
-	rv string // the rendezvous server's address
-	ms []*testMember
+	t     *testing.T
+	n     *nattest.Network
+	rv    string // the rendezvous server's address
+	relay *turn.Server
+	ms    []*testMember
 }
 
-func newNSWorld(t *testing.T) *nsWorld {
+const testRelaySecret = "relay secret"
+
+func newNSWorld(t *testing.T, withRelay bool) *nsWorld {
 	t.Helper()
 	n := nattest.New(t)
 	w := &nsWorld{t: t, n: n}
@@ -41,7 +51,46 @@ func newNSWorld(t *testing.T) *nsWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := rendezvous.New(rendezvous.Config{Identity: id})
+	var calls map[string]rendezvous.CallHandler
+	if withRelay {
+		// As `camchat rendezvous -turn` does: a relay on the same host,
+		// credentials for it from the rendezvous server.
+		tc, err := h.ListenUDP(3478)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.relay, err = turn.NewServer(turn.ServerConfig{
+			Conn: tc, RelayIP: h.Addr, Secret: testRelaySecret,
+			ListenPacket: func(_, address string) (net.PacketConn, error) {
+				a, err := netip.ParseAddrPort(address)
+				if err != nil {
+					return nil, err
+				}
+				return h.ListenUDP(int(a.Port()))
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { w.relay.Close() })
+		relayAddr := netip.AddrPortFrom(h.Addr, 3478).String()
+		calls = map[string]rendezvous.CallHandler{
+			RelayCall: func(c rendezvous.Caller, _ rtc.Command) ([]rtc.Value, error) {
+				cr := turn.RESTCredentials(testRelaySecret, c.PeerID.String(), time.Now(), time.Hour)
+				return []rtc.Value{rtc.NewObject(
+					rtc.Property{Key: "addr", Value: relayAddr},
+					rtc.Property{Key: "username", Value: cr.Username},
+					rtc.Property{Key: "password", Value: cr.Password},
+					rtc.Property{Key: "ttl", Value: float64(3600)},
+				)}, nil
+			},
+		}
+	}
+	rcfg := rendezvous.Config{Identity: id, Calls: calls}
+	if os.Getenv("CAMCHAT_NATNS_LOG") != "" {
+		rcfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("server", "rendezvous")
+	}
+	srv, err := rendezvous.New(rcfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,6 +123,9 @@ func (w *nsWorld) member(h *nattest.Host, name string, mod func(*Config)) *testM
 		Identity: id, Name: name, Conn: conn, Rendezvous: w.rv,
 		Video: VideoConfig{Width: 160, Height: 120, FPS: 10, MaxBitrate: 150_000},
 	}
+	if os.Getenv("CAMCHAT_NATNS_LOG") != "" {
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("member", name)
+	}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -105,6 +157,11 @@ func (w *nsWorld) registered(ms ...*testMember) {
 		if _, ok := poll(5*time.Second, func() bool { return m.r.Snapshot().Rendezvous.Connected }); !ok {
 			w.t.Fatalf("%s did not connect to the rendezvous server: %+v", m.name, m.r.Snapshot().Rendezvous)
 		}
+		if w.relay != nil {
+			if _, ok := poll(5*time.Second, func() bool { return m.r.relayed().IsValid() }); !ok {
+				w.t.Fatalf("%s got no relayed address", m.name)
+			}
+		}
 	}
 }
 
@@ -123,13 +180,15 @@ type pairing struct {
 }
 
 // TestNATPairings calls between hosts behind every pair of NAT kinds, the
-// first joining the second by peer ID through the rendezvous server, and
-// measures how long the join takes and when both hear each other. Peers
-// behind endpoint-independent NATs (port-restricted, address-restricted,
-// full cone) connect directly by hole punching in every pairing, and a
-// full cone reaches a symmetric NAT.
+// first joining the second by peer ID through the rendezvous server, which
+// also runs a TURN relay, and measures how long the join takes and when
+// both hear each other. Peers behind endpoint-independent NATs
+// (port-restricted, address-restricted, full cone) connect directly by
+// hole punching in every pairing, and a full cone reaches a symmetric NAT;
+// the pairings hole punching cannot serve go through the relay, joined
+// within 6 s.
 func TestNATPairings(t *testing.T) {
-	w := newNSWorld(t)
+	w := newNSWorld(t, true)
 	kinds := []nattest.Kind{nattest.PortRestricted, nattest.AddressRestricted, nattest.FullCone, nattest.Symmetric}
 	var results []pairing
 	k := 0
@@ -168,12 +227,25 @@ func TestNATPairings(t *testing.T) {
 				switch {
 				case mustDirect && res.err != nil:
 					t.Errorf("%v -> %v: %v", ka, kb, res.err)
+					for _, m := range []*testMember{a, b} {
+						t.Logf("%s: endpoint %+v", m.name, m.r.ep.Stats())
+						if c := m.r.relay.conn; c != nil {
+							t.Logf("%s: paths %+v", m.name, c.Stats())
+						}
+					}
 				case mustDirect && res.path != "direct":
 					t.Errorf("%v -> %v: %s, want direct", ka, kb, res.path)
 				case res.err == nil && res.media == 0:
 					t.Errorf("%v -> %v: joined, but no audio and video both ways within 3 s", ka, kb)
 				case mustDirect && res.join > 3*time.Second:
 					t.Errorf("%v -> %v: joined after %v, want within 3 s", ka, kb, res.join)
+				case res.err != nil:
+					t.Errorf("%v -> %v: %v (no relay either)", ka, kb, res.err)
+				case res.path != "direct" && !strings.HasPrefix(res.path, "relayed"):
+					t.Errorf("%v -> %v: path %q", ka, kb, res.path)
+				}
+				if x, _ := b.member(a); res.err == nil && x.Relayed != strings.HasPrefix(res.path, "relayed") {
+					t.Errorf("%v -> %v: A says %s, B says relayed=%v (%s)", ka, kb, res.path, x.Relayed, x.Via)
 				}
 			})
 		}
@@ -187,4 +259,35 @@ func TestNATPairings(t *testing.T) {
 		fmt.Fprintf(&b, "\n  %-18v -> %-18v  %s, joined in %v, both hear each other after %v", r.a, r.b, r.path, r.join.Round(time.Millisecond), r.media.Round(time.Millisecond))
 	}
 	t.Log("NAT pairings:" + b.String())
+}
+
+// TestUDPBlocked: a member whose firewall drops all UDP is told so within
+// 10 s, as an error event, in the rendezvous state and as the error of the
+// Join it tried, instead of waiting out the timeouts.
+func TestUDPBlocked(t *testing.T) {
+	w := newNSWorld(t, true)
+	h := w.n.AddBehindNAT("walled", nattest.PortRestricted)
+	if err := h.BlockUDP(true); err != nil {
+		t.Fatal(err)
+	}
+	other := w.member(w.n.AddBehindNAT("open", nattest.PortRestricted), "Open", nil)
+	m := w.member(h, "Walled", nil)
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err := m.r.Join(ctx, other.id.String())
+	took := time.Since(start)
+	if !errors.Is(err, ErrUDPBlocked) || took > 10*time.Second {
+		t.Fatalf("Join: %v after %v, want ErrUDPBlocked within 10 s", err, took)
+	}
+	if _, ok := poll(time.Second, func() bool {
+		evs := m.eventsOf(EventError)
+		return len(evs) > 0 && errors.Is(evs[0].Err, ErrUDPBlocked)
+	}); !ok {
+		t.Errorf("no UDP-blocked error event: %+v", m.eventsOf(EventError))
+	}
+	if s := m.r.Snapshot().Rendezvous; s.Connected || !strings.Contains(s.Err, "UDP appears blocked: configure a relay") {
+		t.Errorf("rendezvous state %+v", s)
+	}
+	t.Logf("told after %v: %v", took.Round(time.Millisecond), err)
 }

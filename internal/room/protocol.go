@@ -150,6 +150,9 @@ type stateMsg struct {
 	Verified []flashcrypto.PeerID
 	// Members is the sender's roster, the sender included.
 	Members []rosterEntry
+	// Relay is the sender's relayed address on a TURN server, if it
+	// has one (relay.go).
+	Relay netip.AddrPort
 }
 
 func peerIDString(id flashcrypto.PeerID) string { return hex.EncodeToString(id[:]) }
@@ -172,16 +175,20 @@ func (m stateMsg) data() tc.DataMessage {
 	for _, id := range m.Verified {
 		verified = append(verified, peerIDString(id))
 	}
-	return tc.Send(handlerState, tc.NewObject(
-		tc.Property{Key: "v", Value: float64(protocolVersion)},
-		tc.Property{Key: "room", Value: m.Room.String()},
-		tc.Property{Key: "name", Value: m.Name},
-		tc.Property{Key: "mic", Value: m.Mic},
-		tc.Property{Key: "cam", Value: m.Cam},
-		tc.Property{Key: "syn", Value: m.Synthetic},
-		tc.Property{Key: "verified", Value: verified},
-		tc.Property{Key: "members", Value: members},
-	))
+	props := []tc.Property{
+		{Key: "v", Value: float64(protocolVersion)},
+		{Key: "room", Value: m.Room.String()},
+		{Key: "name", Value: m.Name},
+		{Key: "mic", Value: m.Mic},
+		{Key: "cam", Value: m.Cam},
+		{Key: "syn", Value: m.Synthetic},
+		{Key: "verified", Value: verified},
+		{Key: "members", Value: members},
+	}
+	if m.Relay.IsValid() {
+		props = append(props, tc.Property{Key: "relay", Value: m.Relay.String()})
+	}
+	return tc.Send(handlerState, tc.NewObject(props...))
 }
 
 func argObject(args []tc.Value) (tc.Properties, error) {
@@ -221,6 +228,11 @@ func parseState(args []tc.Value) (stateMsg, error) {
 	m.Mic, _ = p.Bool("mic")
 	m.Cam, _ = p.Bool("cam")
 	m.Synthetic, _ = p.Bool("syn")
+	if s, ok := p.String("relay"); ok {
+		if a, err := netip.ParseAddrPort(s); err == nil && usableHint(a) {
+			m.Relay = a // a bad one is ignored, like a bad hint
+		}
+	}
 	if v, ok := p.Get("verified"); ok {
 		list, ok := v.([]tc.Value)
 		if !ok || len(list) > maxVerified {

@@ -38,6 +38,7 @@ func (r *Room) rendezvousLoop() {
 		}
 		backoff = rendezvousMinBackoff
 		r.setRendezvous(addr, nil)
+		r.onRendezvous(nc) // relay.go: a relay from the server
 		select {
 		case <-r.ctx.Done():
 		case <-nc.Done():
@@ -59,7 +60,7 @@ func (r *Room) dialRendezvous() (*tc.NetConnection, netip.AddrPort, error) {
 		return nil, addr, fmt.Errorf("rendezvous server %s: %w", r.cfg.Rendezvous, err)
 	}
 	var info []string
-	for _, a := range r.listenAddrs() {
+	for _, a := range r.registeredAddrs() {
 		info = append(info, a.String())
 	}
 	nc, err := tc.Dial(ctx, r.ep, tc.ConnConfig{
@@ -68,7 +69,7 @@ func (r *Room) dialRendezvous() (*tc.NetConnection, netip.AddrPort, error) {
 		PeerInfo: info,
 	})
 	if err != nil {
-		return nil, addr, fmt.Errorf("rendezvous server %s: %w", r.cfg.Rendezvous, err)
+		return nil, addr, r.udpErr(fmt.Errorf("rendezvous server %s: %w", r.cfg.Rendezvous, err))
 	}
 	return nc, addr, nil
 }

@@ -92,6 +92,8 @@ type Room struct {
 	rvAddr   netip.AddrPort // resolved rendezvous address while connected
 	closed   bool
 	ctl      control
+
+	relay relayState // the TURN relay (relay.go; its own lock)
 }
 
 // New starts a room with nobody else in it: it opens the socket, the
@@ -124,6 +126,7 @@ func New(cfg Config) (*Room, error) {
 	r.room = newRoomID()
 	r.joined = cfg.Now().UnixMilli()
 	r.ctx, r.cancel = context.WithCancel(context.Background())
+	conn = r.relayConn(conn)
 	r.ep, err = rtmfp.NewEndpoint(conn, rtmfp.Config{
 		Identity:          cfg.Identity,
 		Now:               cfg.Now,
@@ -158,6 +161,8 @@ func New(cfg Config) (*Room, error) {
 		r.wg.Add(1)
 		go r.rendezvousLoop()
 	}
+	r.startRelay()
+	r.watchUDP()
 	return r, nil
 }
 

@@ -179,6 +179,7 @@ func (r *Room) Snapshot() Snapshot {
 		x.VideoLayersSent = m.ctl.layers
 		if m.sess != nil {
 			x.Addr = m.sess.FarAddr()
+			x.Relayed, x.Via = r.pathOf(m)
 			st := m.sess.Stats()
 			x.RTT, x.SmoothedRTT, x.BaseRTT = st.LatestRTT, st.SRTT, st.BaseRTT
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -52,12 +53,29 @@ type Config struct {
 	// matters).
 	NoForward bool
 
+	// Calls answers commands the server does not know, by name: a
+	// client's NetConnection.call(name, …) gets a _result with the
+	// values the handler returns, or an _error with the error's text.
+	// Handlers run on the calling client's goroutine and must not block
+	// for long. `camchat rendezvous` serves relay credentials this way.
+	Calls map[string]CallHandler
+
 	// Logger receives structured logs (default: discard).
 	Logger *slog.Logger
 	// Now is the clock (default time.Now; virtual under testing/synctest).
 	// Rand is the randomness for the transport (default crypto/rand).
 	Now  func() time.Time
 	Rand io.Reader
+}
+
+// CallHandler answers one command of a connected client.
+type CallHandler func(c Caller, cmd tc.Command) ([]tc.Value, error)
+
+// Caller is the client behind a command: its peer ID and the address its
+// session comes from.
+type Caller struct {
+	PeerID flashcrypto.PeerID
+	Addr   netip.AddrPort
 }
 
 // Limits are the hardening limits. Zero values select the defaults in

@@ -212,6 +212,17 @@ func (s *Server) command(p *peer, ret controlFlow, b []byte) error {
 		}
 		return nil
 	}
+	if h := s.cfg.Calls[cmd.Name]; h != nil && cmd.TransactionID != 0 {
+		s.mu.Lock()
+		c := Caller{PeerID: p.id, Addr: p.addr}
+		s.mu.Unlock()
+		vals, err := h(c, cmd)
+		if err != nil {
+			return s.reply(ret, tc.ErrorResult(cmd.TransactionID, tc.StatusInfo{
+				Level: "error", Code: tc.CodeCallFailed, Description: err.Error()}))
+		}
+		return s.reply(ret, tc.Result(cmd.TransactionID, vals...))
+	}
 	if cmd.TransactionID != 0 {
 		return s.reply(ret, tc.ErrorResult(cmd.TransactionID, tc.StatusInfo{
 			Level: "error", Code: tc.CodeCallFailed, Description: "unknown command " + cmd.Name}))
