@@ -99,6 +99,11 @@ func loadAppEnv(o appOptions, stderr io.Writer) (*appEnv, error) {
 	if e.settings.Name == "" {
 		e.settings.Name = defaultName()
 	}
+	if o.name != "" || o.rendezvous != "" {
+		if err := gui.SaveSettings(filepath.Join(e.dir, gui.SettingsFile), e.settings); err != nil {
+			e.logger.Warn("settings not saved", "err", err)
+		}
+	}
 	if ctx, err := audio.NewContext(audio.ModeAuto); err != nil {
 		e.logger.Warn("no sound system: synthetic microphone and silent speaker", "err", err)
 	} else {

@@ -541,6 +541,23 @@ func TestSettings(t *testing.T) {
 	if _, ok := pictureStamp(v.preview.Image); !ok {
 		t.Fatal("the preview shows no camera picture")
 	}
+	// Devices switch as they are picked (here: the first camera, and
+	// there is none, so the room falls back to the test pattern), and
+	// Cancel switches them back.
+	v.camera.sel.SetSelected(pickFirstCamera)
+	tu.eventually(10*time.Second, "the camera picked", func() bool {
+		return tu.room.Snapshot().Devices.Camera == "" && tu.snap.CameraSynthetic
+	})
+	test.Tap(findButton(t, dlg, "Cancel"))
+	tu.eventually(10*time.Second, "the camera back after Cancel", func() bool {
+		return tu.room.Snapshot().Devices.Camera == room.Synthetic
+	})
+	if len(tu.saved) != 0 {
+		t.Fatalf("Cancel saved %+v", tu.saved)
+	}
+	test.Tap(tu.bar.settings)
+	v = tu.settingsView
+	dlg = topOverlay(t, tu.win)
 	v.name.SetText("")
 	test.Type(v.name, "Alicia")
 	v.rendezvous.SetText("")
