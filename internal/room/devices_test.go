@@ -84,7 +84,10 @@ func TestDevicesDuringCall(t *testing.T) {
 	ada.SetMic(true)
 	ada.SetCamera(true)
 	shown := member(bob).VideoShown
-	waitUntil("audio and video back", func() bool { m := member(bob); return m.MicOn && m.CameraOn && played() > n1+20 && m.VideoShown > shown+5 })
+	waitUntil("audio and video back", func() bool {
+		m := member(bob)
+		return m.MicOn && m.CameraOn && played() > n1+20 && m.VideoShown > shown+5
+	})
 
 	ada.SetDevices(Devices{Microphone: "", Speaker: ""})
 	if s := ada.Snapshot(); s.Devices.Microphone != "" || s.MicrophoneName == "test tone" {
