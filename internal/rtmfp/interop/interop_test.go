@@ -39,7 +39,13 @@ func start(t *testing.T, name string, args ...string) *program {
 		t.Skip("RTMFP_CPP_BIN is not set: point it at the reference's built test programs")
 	}
 	// stdbuf: the programs print with stdio, which buffers a pipe fully.
-	p := &program{cmd: exec.Command("stdbuf", append([]string{"-oL", filepath.Join(dir, name)}, args...)...)}
+	return startCmd(t, name, exec.Command("stdbuf", append([]string{"-oL", filepath.Join(dir, name)}, args...)...))
+}
+
+// startCmd starts cmd and collects its output; the test's cleanup kills it.
+func startCmd(t *testing.T, name string, cmd *exec.Cmd) *program {
+	t.Helper()
+	p := &program{cmd: cmd}
 	r, w := io.Pipe()
 	p.cmd.Stdout, p.cmd.Stderr = w, w
 	if err := p.cmd.Start(); err != nil {
