@@ -271,7 +271,7 @@ func (e *engine) deliverFrame(f video.Frame) {
 	}
 	e.vs.Deliver(f)
 	if e.cfg.OnFrame != nil {
-		e.cfg.OnFrame(VideoFrame{Image: f.Image, Timestamp: f.Time.Sub(e.epoch), Local: true, Synthetic: syn})
+		e.cfg.OnFrame(VideoFrame{Peer: e.cfg.Identity.PeerID(), Image: f.Image, Timestamp: f.Time.Sub(e.epoch), Local: true, Synthetic: syn})
 	}
 }
 

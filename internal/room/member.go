@@ -122,7 +122,7 @@ func (r *Room) Join(ctx context.Context, target string) error {
 		r.mu.Lock()
 		m.attempts = slices.DeleteFunc(m.attempts, func(x *attempt) bool { return x == a })
 		r.mu.Unlock()
-		return ctx.Err()
+		return fmt.Errorf("%w: %s did not answer in time: %w", ErrUnreachable, shortID(inv.id), ctx.Err())
 	case <-r.ctx.Done():
 		return ErrClosed
 	}

@@ -615,3 +615,28 @@ func (m *testMember) memberLayers(peer *testMember) int {
 	x, _ := m.member(peer)
 	return x.VideoLayersSent
 }
+
+// TestLeaveAndCallAgain: after Leave, calling the same person again from
+// the same room works at once.
+func TestLeaveAndCallAgain(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sc := newScene(t, 11)
+		ada := sc.add(0, "Ada", nil)
+		bob := sc.add(1, "Bob", nil)
+		if err := bob.join(ada); err != nil {
+			t.Fatal(err)
+		}
+		sc.waitFor(5*time.Second, "a call", func() bool { return sc.fullMesh(ada, bob) })
+		bob.r.Leave()
+		sc.waitFor(time.Second, "both alone", func() bool { return len(ada.connectedTo()) == 0 && len(bob.connectedTo()) == 0 })
+		start := time.Now()
+		if err := bob.join(ada); err != nil {
+			t.Fatal(err)
+		}
+		took := sc.waitFor(5*time.Second, "the call again", func() bool { return sc.fullMesh(ada, bob) })
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("calling again took %v", d)
+		}
+		t.Logf("called again in %v (%v after Join returned)", time.Since(start), took)
+	})
+}
