@@ -64,6 +64,8 @@ $(BIN)/staticcheck: | go
 
 bench: deps-test
 	$(GO) test -run '^$$' -bench . -benchmem -tags '$(TAGS)' ./...
+	# The real-link scene (network namespaces and tbf; needs root).
+	CAMCHAT_REALLINK=1 $(GO) test -run '^$$' -bench RealLink -benchtime 1x -timeout 30m ./internal/rtmfp/tc/
 
 clean:
 	rm -rf $(BIN)

@@ -152,10 +152,10 @@ func (c *Controller) enterRealtime(now time.Time) {
 		return
 	}
 	srtt := c.rtt.SRTT()
-	if srtt <= 0 {
+	if !c.rtt.HasSample() {
 		srtt = InitialMRTO
 	}
-	rate := float64(c.cwnd) / srtt.Seconds()
+	rate := float64(c.cwnd) / max(srtt, TimestampTick).Seconds()
 	if r.started {
 		rate = min(rate, r.rate) // what the last real-time period found
 	} else {
@@ -273,6 +273,11 @@ func (r *realtime) onLoss(now time.Time, acked, lost ByteCount) {
 func (c *Controller) onAckRealtime(now time.Time, a AckInfo) {
 	r := &c.rt
 	srtt := c.rtt.SRTT()
+	if c.rtt.HasSample() {
+		// RTTs below the 4 ms timestamp tick read as 0 (a LAN, or a
+		// token bucket with tokens to spare): count them as one tick.
+		srtt = max(srtt, TimestampTick)
+	}
 	dt := now.Sub(r.lastUpdate)
 	r.lastUpdate = now
 	if srtt > 0 {
@@ -354,7 +359,7 @@ func (r *realtime) queueHigh() time.Duration {
 // real-time mode.
 func (c *Controller) setRealtimeWindow() {
 	srtt := c.rtt.SRTT()
-	if srtt <= 0 {
+	if !c.rtt.HasSample() {
 		srtt = InitialMRTO
 	}
 	w := ByteCount(c.rt.rate * (srtt + RealtimeWindowSlack).Seconds())
