@@ -83,13 +83,16 @@
 //
 // # Goroutine model
 //
-// An Endpoint runs two goroutines: a reader per socket, which hands
+// An Endpoint runs three goroutines: a reader per socket, which hands
 // datagrams to the loop over a bounded channel (dropping, counted, when it is
-// full), and the loop, which owns all protocol state in the sans-I/O engine
-// (receive, timeout, work, flush, nextDeadline) under one mutex, and writes
+// full); the loop, which owns all protocol state in the sans-I/O engine
+// (receive, timeout, flush, nextDeadline) under one mutex, and writes
 // the packets a flush built (at most 128 data packets a pass) after
 // releasing it, so a socket write that waits never blocks an application
-// call. A pass of
+// call; and the key worker, which runs each Diffie-Hellman key agreement
+// the engine queued with no lock held and hands the result back to the
+// loop (pubkey.go), so a handshake never stalls application calls or
+// other sessions' packets. A pass of
 // the loop costs in proportion to what happened, not to the number of
 // sessions: a deadline heap gives timeout only the sessions that are due,
 // and flush visits only the sessions touched since the last flush (timers.go).

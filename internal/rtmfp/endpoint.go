@@ -53,10 +53,11 @@ const (
 // timers and transmissions.
 //
 // Goroutines: one reader per socket (ReadFrom into pooled buffers, handed
-// over a bounded channel, dropped when full) and one loop that owns the
-// protocol state through the engine: it receives, runs timers, and sends.
+// over a bounded channel, dropped when full), one loop that owns the
+// protocol state through the engine: it receives, runs timers, and sends,
+// and a key worker for the Diffie-Hellman computations (pubkey.go).
 // Application calls lock the engine briefly, change state and wake the loop.
-// Close stops both and waits for them.
+// Close stops all three and waits for them.
 type Endpoint struct {
 	conn  net.PacketConn
 	apc   addrPortConn // conn, when it has the allocation-free methods
@@ -79,6 +80,11 @@ type Endpoint struct {
 	// tx holds the packets of the loop's last flush until it writes them
 	// with the engine unlocked. Owned by the loop goroutine.
 	tx []txDatagram
+
+	// The key worker: the loop hands it one public-key job at a time
+	// (pkIn) and takes the result back (pkOut), so no Diffie-Hellman
+	// computation runs under the engine's lock (pubkey.go).
+	pkIn, pkOut chan *pkJob
 }
 
 // NewEndpoint starts an endpoint on conn. The endpoint owns conn and closes
@@ -95,6 +101,8 @@ func NewEndpoint(conn net.PacketConn, cfg Config) (*Endpoint, error) {
 		wakeCh:  make(chan struct{}, 1),
 		quit:    make(chan struct{}),
 		acceptQ: make(chan *Session, e.cfg.AcceptQueue),
+		pkIn:    make(chan *pkJob, 1),
+		pkOut:   make(chan *pkJob, 1),
 	}
 	ep.apc, _ = conn.(addrPortConn)
 	if a, ok := conn.LocalAddr().(*net.UDPAddr); ok {
@@ -105,9 +113,10 @@ func NewEndpoint(conn net.PacketConn, cfg Config) (*Endpoint, error) {
 	ep.pool.New = func() any { b := make([]byte, MaxDatagram+1); return &b }
 	e.wake = ep.wake
 	e.flushLimit = flushPackets
-	ep.wg.Add(2)
+	ep.wg.Add(3)
 	go ep.reader()
 	go ep.loop()
+	go ep.keyWorker()
 	return ep, nil
 }
 
@@ -201,6 +210,25 @@ func writeAll(ep *Endpoint, tx []txDatagram) []txDatagram {
 	return tx[:0]
 }
 
+// keyWorker runs public-key jobs for the loop, with no lock held.
+func (ep *Endpoint) keyWorker() {
+	defer ep.wg.Done()
+	e := ep.e
+	for {
+		select {
+		case <-ep.quit:
+			return
+		case j := <-ep.pkIn:
+			j.compute(e.id, e.policy, e.rand)
+			select {
+			case ep.pkOut <- j:
+			case <-ep.quit:
+				return
+			}
+		}
+	}
+}
+
 // loop owns the protocol state: it receives, runs timers and sends.
 func (ep *Endpoint) loop() {
 	defer ep.wg.Done()
@@ -209,14 +237,17 @@ func (ep *Endpoint) loop() {
 	defer timer.Stop()
 	var hooks []UnmatchedIHello
 	var accepted []*Session
+	keying := false // a job is with the key worker
 	for {
 		e.mu.Lock()
 		now := e.cfg.Now()
 		e.timeout(now)
-		more := e.work(now)
-		if e.flush(now, ep.queue) {
-			more = true
+		var job *pkJob
+		if !keying {
+			job = e.takeJob()
+			keying = job != nil
 		}
+		more := e.flush(now, ep.queue)
 		d := e.nextDeadline(now)
 		hooks, e.unmatched = append(hooks[:0], e.unmatched...), e.unmatched[:0]
 		accepted, e.accepted = append(accepted[:0], e.accepted...), e.accepted[:0]
@@ -228,6 +259,9 @@ func (ep *Endpoint) loop() {
 			}
 		}
 		e.mu.Unlock()
+		if job != nil {
+			ep.pkIn <- job // the worker is idle: never blocks
+		}
 		ep.tx = writeAll(ep, ep.tx)
 		for i, h := range hooks {
 			if e.cfg.OnUnmatchedIHello != nil {
@@ -271,6 +305,11 @@ func (ep *Endpoint) loop() {
 				}
 				break
 			}
+			e.mu.Unlock()
+		case j := <-ep.pkOut:
+			keying = false
+			e.mu.Lock()
+			e.finishJob(e.cfg.Now(), j)
 			e.mu.Unlock()
 		case <-ep.wakeCh:
 		case <-timer.C:

@@ -54,11 +54,10 @@ type outDatagram struct {
 }
 
 // keyingJob is an IIKeying that passed the cookie check and waits for its
-// public-key computation.
+// public-key computation (a pkRespond job).
 type keyingJob struct {
 	from netip.AddrPort
 	isid wire.SessionID
-	cert []byte
 	skic []byte
 }
 
@@ -97,7 +96,7 @@ type engine struct {
 	localLinkLocal bool
 
 	out       []outDatagram
-	keyingQ   []keyingJob
+	pkQ       []*pkJob // public-key jobs for the key worker (pubkey.go)
 	unmatched []UnmatchedIHello
 	accepted  []*Session // sessions opened as responder, for the accept queue
 
@@ -137,7 +136,7 @@ func newEngine(cfg Config) (*engine, error) {
 		policy:    cfg.Policy,
 		epoch:     now,
 		defCipher: flashcrypto.NewDefaultCipher(),
-		rand:      cfg.Rand,
+		rand:      &lockedReader{r: cfg.Rand},
 		sessions:  make(map[wire.SessionID]*Session),
 		byTag:     make(map[string]*Session),
 		byAddr:    make(map[netip.AddrPort]*Session),
@@ -313,20 +312,6 @@ func (tb *tokenBucket) take(now time.Time, n float64) bool {
 	}
 	tb.tokens -= n
 	return true
-}
-
-// work runs at most one queued public-key computation (responder keying);
-// it reports whether more are queued. The loop interleaves it with
-// receiving, so a burst of IIKeyings cannot starve open sessions.
-func (e *engine) work(now time.Time) bool {
-	if len(e.keyingQ) == 0 || e.closed {
-		return false
-	}
-	j := e.keyingQ[0]
-	copy(e.keyingQ, e.keyingQ[1:])
-	e.keyingQ = e.keyingQ[:len(e.keyingQ)-1]
-	e.completeResponder(now, j)
-	return len(e.keyingQ) > 0
 }
 
 // snapshot lists the sessions in a reused slice (valid until the next call).

@@ -42,6 +42,10 @@ type handshake struct {
 	keyingInterval time.Duration
 	cookieChanged  bool
 	early          []earlyPacket
+	// keying: a public-key job for this handshake is queued or under
+	// way (pubkey.go); RHellos and RIKeyings that arrive meanwhile are
+	// ignored (the first one wins, as without the wait).
+	keying bool
 
 	// Responder: the sealed RIKeying packet, resent on a repeated IIKeying.
 	riKeying []byte
@@ -165,26 +169,42 @@ func (s *Session) receiveKeying(now time.Time, from netip.AddrPort, plain []byte
 				e.drop(DropMalformed)
 				continue
 			}
-			est, err := s.hs.initiator.Complete(c.SKRC)
-			if err != nil {
+			if s.hs.keying {
 				e.drop(DropHandshake)
-				s.fail(now, ErrHandshakeFailed)
-				return
+				continue
 			}
-			cipher, err := est.Cipher()
-			if err != nil {
-				s.fail(now, ErrHandshakeFailed)
-				return
-			}
-			s.est, s.cipher, s.fsid = est, cipher, c.ResponderSessionID
-			early := s.hs.early
-			s.setOpen(now)
-			e.stats.HandshakesCompleted++
-			for _, p := range early {
-				s.receive(now, p.from, p.b)
-			}
+			s.hs.keying = true
+			e.queueJob(&pkJob{kind: pkComplete, s: s, in: s.hs.initiator, skrc: bytes.Clone(c.SKRC), rsid: c.ResponderSessionID})
 			return
 		}
+	}
+}
+
+// finishComplete opens the session once the RIKeying's key agreement is
+// done, and replays the packets that came early (RFC 7016 §3.5.1.1).
+func (s *Session) finishComplete(now time.Time, j *pkJob) {
+	e := s.e
+	if s.state != stateKeyingSent || s.hs == nil || s.hs.initiator != j.in {
+		return
+	}
+	s.hs.keying = false
+	if j.err != nil {
+		e.drop(DropHandshake)
+		s.fail(now, ErrHandshakeFailed)
+		return
+	}
+	cipher, err := j.est.Cipher()
+	if err != nil {
+		s.fail(now, ErrHandshakeFailed)
+		return
+	}
+	e.touch(s)
+	s.est, s.cipher, s.fsid = j.est, cipher, j.rsid
+	early := s.hs.early
+	s.setOpen(now)
+	e.stats.HandshakesCompleted++
+	for _, p := range early {
+		s.receive(now, p.from, p.b)
 	}
 }
 

@@ -295,6 +295,8 @@ func TestRIKeyingOnlyFromKeyingAddress(t *testing.T) {
 	for _, d := range toA {
 		p.a.receive(p.now, p.addrB, d)
 	}
+	for p.a.work(p.now) { // the key agreement (pubkey.go)
+	}
 	if s.state != stateKeyingSent {
 		t.Fatalf("state %d, want keying sent", s.state)
 	}

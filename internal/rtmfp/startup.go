@@ -163,17 +163,43 @@ func (e *engine) onRHello(now time.Time, from netip.AddrPort, c wire.RHello) {
 			return
 		}
 	}
-	in, err := flashcrypto.NewInitiator(e.id, cert, e.policy, e.rand)
-	if err != nil {
-		s.fail(now, errors.Join(ErrHandshakeFailed, err))
+	if s.hs.keying {
+		return // an earlier RHello's key agreement is under way
+	}
+	s.hs.keying = true
+	e.queueJob(&pkJob{kind: pkInitiate, s: s, cert: cert, from: from, cookie: bytes.Clone(c.Cookie)})
+}
+
+// finishInitiate goes on with an RHello once the initiator's keying
+// component is computed: IIKeying to the RHello's source (RFC 7016
+// §3.5.1.1), unless the attempt ended or another session took over
+// meanwhile.
+func (s *Session) finishInitiate(now time.Time, j *pkJob) {
+	e := s.e
+	if s.state != stateIHelloSent || s.hs == nil {
+		return
+	}
+	s.hs.keying = false
+	if j.err != nil {
+		s.fail(now, errors.Join(ErrHandshakeFailed, j.err))
 		e.drop(DropHandshake)
 		return
 	}
+	if o := e.findOpenCert(j.cert); o != nil {
+		s.resolveTo(o)
+		return
+	}
+	for _, o := range e.byTag {
+		if o != s && o.state == stateKeyingSent && o.farCert != nil && o.farCert.PeerID == j.cert.PeerID {
+			s.resolveTo(o)
+			return
+		}
+	}
 	e.touch(s)
-	s.farCert = cert
-	s.hs.initiator = in
-	s.hs.cookie = bytes.Clone(c.Cookie)
-	s.farAddr = from
+	s.farCert = j.cert
+	s.hs.initiator = j.in
+	s.hs.cookie = j.cookie
+	s.farAddr = j.from
 	s.state = stateKeyingSent
 	s.buildIIKeying()
 	s.hs.keyingInterval = helloFirstInterval
@@ -240,28 +266,35 @@ func (e *engine) onIIKeying(now time.Time, from netip.AddrPort, c wire.IIKeying,
 		}
 		return
 	}
-	for _, j := range e.keyingQ {
-		if j.from == from && j.isid == c.InitiatorSessionID && bytes.Equal(j.skic, c.SKIC) {
+	for _, j := range e.pkQ {
+		if j.kind == pkRespond && j.resp.from == from && j.resp.isid == c.InitiatorSessionID && bytes.Equal(j.resp.skic, c.SKIC) {
 			return // already queued
 		}
 	}
-	if len(e.keyingQ) >= MaxPendingKeying {
+	if e.pendingResponders() >= MaxPendingKeying {
 		e.drop(DropQueueFull)
 		return
 	}
-	e.keyingQ = append(e.keyingQ, keyingJob{
-		from: from, isid: c.InitiatorSessionID,
-		cert: bytes.Clone(c.Certificate), skic: bytes.Clone(c.SKIC),
-	})
-}
-
-// completeResponder does the responder's key agreement for a queued IIKeying
-// and opens the session (RFC 7016 §3.5.1.2; rtmfp-cpp RTMFP::onIIKeying).
-func (e *engine) completeResponder(now time.Time, j keyingJob) {
-	cert, err := flashcrypto.ParseCert(j.cert)
+	cert, err := flashcrypto.ParseCert(c.Certificate)
 	if err != nil {
 		e.drop(DropHandshake)
 		return
+	}
+	cert.Raw = bytes.Clone(cert.Raw)
+	e.queueJob(&pkJob{kind: pkRespond, cert: cert, resp: keyingJob{
+		from: from, isid: c.InitiatorSessionID,
+		skic: bytes.Clone(c.SKIC),
+	}})
+}
+
+// finishResponder opens the session of a responder job whose key agreement
+// is done (RFC 7016 §3.5.1.2; rtmfp-cpp RTMFP::onIIKeying), unless what
+// happened meanwhile decides otherwise: a glare we win, an open session
+// another certificate holds, or the same IIKeying already answered.
+func (e *engine) finishResponder(now time.Time, pj *pkJob) {
+	j, cert := pj.resp, pj.cert
+	if s := e.bySKIC[skicKey(skicDigest(j.skic))]; s != nil && s.farAddr == j.from && s.fsid == j.isid {
+		return // answered while this one was computed
 	}
 	// Glare (RFC 7016 §3.5.1.3, RFC 7425 §4.3.6): we are opening a session
 	// to the same far end. The smaller-or-equal certificate wins; the winner
@@ -301,8 +334,8 @@ func (e *engine) completeResponder(now time.Time, j keyingJob) {
 		}
 		replaced = o
 	}
-	skrc, est, err := flashcrypto.Respond(e.id, cert, j.skic, e.policy, e.rand)
-	if err != nil {
+	skrc, est := pj.skrc, pj.est
+	if pj.err != nil {
 		e.drop(DropHandshake)
 		return
 	}

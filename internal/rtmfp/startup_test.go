@@ -79,7 +79,7 @@ func TestResponderQueuesAtMost16Keyings(t *testing.T) {
 		}
 		p.b.receive(p.now, from, p.b.sealStartup(p.now, 0, c.Append(nil), 0))
 	}
-	if got := len(p.b.keyingQ); got != MaxPendingKeying {
+	if got := p.b.pendingResponders(); got != MaxPendingKeying {
 		t.Fatalf("%d queued", got)
 	}
 	if got := p.b.stats.Dropped[DropQueueFull]; got != 4 {
@@ -340,6 +340,8 @@ func TestEarlyPacketsReplayed(t *testing.T) {
 		t.Fatalf("%d early packets kept", len(sa.hs.early))
 	}
 	p.a.receive(p.now, p.addrB, held[0])
+	for p.a.work(p.now) { // the key agreement (pubkey.go)
+	}
 	if sa.state != stateOpen {
 		t.Fatal("not open")
 	}
