@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"camchat/internal/room/identity"
+	"camchat/internal/rtmfp/flashcrypto"
 )
 
 // listenAddrs are the addresses this member can be reached at on its own
@@ -119,4 +120,72 @@ func (r *Room) connectErr(ctx context.Context, err error) error {
 		return cause
 	}
 	return r.udpErr(err)
+}
+
+// Address mobility across NATs. When a member's NAT gives it a new public
+// port mid-call (a router restart, an expired mapping) and the other end
+// sits behind a port-restricted NAT, each end's packets are filtered by the
+// other's NAT and the call would stop for good. Media flows every 20 ms,
+// so a member we have heard nothing from for pathSilence has a broken
+// path: we punch again through the rendezvous server (and the members, who
+// introduce as it does), which makes the far end answer our address as it
+// is now and shows us its own; the transport's mobility checks then move
+// both ends of the session (rtmfp.Endpoint.Repunch).
+const (
+	pathSilence    = 600 * time.Millisecond
+	repunchEvery   = 2 * time.Second
+	repunchTimeout = 3 * time.Second
+)
+
+// checkPaths re-punches to members that went silent (the tick).
+func (r *Room) checkPaths(now time.Time, members []*member) {
+	type job struct {
+		m     *member
+		cands []netip.AddrPort
+	}
+	var jobs []job
+	r.mu.Lock()
+	for _, m := range members {
+		if m.state != StateConnected || m.sess == nil {
+			continue
+		}
+		st := m.sess.Stats()
+		if st.LastReceived.IsZero() || now.Sub(st.LastReceived) < pathSilence {
+			continue
+		}
+		r.relay.mu.Lock()
+		last := r.relay.repunched[m.id]
+		due := now.Sub(last) >= repunchEvery
+		if due {
+			r.relay.repunched[m.id] = now
+		}
+		r.relay.mu.Unlock()
+		if !due {
+			continue
+		}
+		var cands []netip.AddrPort
+		if r.rvAddr.IsValid() {
+			cands = append(cands, r.rvAddr)
+		}
+		for _, o := range members {
+			if o != m && o.sess != nil && o.state == StateConnected {
+				cands = append(cands, o.sess.FarAddr())
+			}
+		}
+		if len(cands) > 0 {
+			jobs = append(jobs, job{m, cands})
+		}
+	}
+	r.mu.Unlock()
+	for _, j := range jobs {
+		r.cfg.Logger.Debug("repunch", "peer", shortID(j.m.id), "via", addrList(j.cands))
+		r.wg.Add(1)
+		go func() {
+			defer r.wg.Done()
+			ctx, cancel := context.WithTimeout(r.ctx, repunchTimeout)
+			defer cancel()
+			_, err := r.ep.Repunch(ctx, flashcrypto.CanonicalEPD(j.m.id), j.cands...)
+			r.cfg.Logger.Debug("repunched", "peer", shortID(j.m.id), "err", err)
+		}()
+	}
 }

@@ -291,3 +291,92 @@ func TestUDPBlocked(t *testing.T) {
 	}
 	t.Logf("told after %v: %v", took.Round(time.Millisecond), err)
 }
+
+// resumed waits until x plays y's audio steadily again after it stopped
+// (10 frames in the last 250 ms) and returns when, counted from since;
+// zero when it never stopped.
+func resumed(x, y *testMember, since time.Time, limit time.Duration) (time.Duration, bool) {
+	type sample struct {
+		at time.Time
+		n  uint64
+	}
+	var hist []sample
+	stopped := false
+	for time.Since(since) < limit {
+		m, _ := x.member(y)
+		now := time.Now()
+		hist = append(hist, sample{now, m.AudioPlayed})
+		for len(hist) > 1 && now.Sub(hist[1].at) >= 250*time.Millisecond {
+			hist = hist[1:]
+		}
+		if now.Sub(hist[0].at) >= 240*time.Millisecond {
+			flowing := m.AudioPlayed-hist[0].n >= 10
+			switch {
+			case !flowing:
+				stopped = true
+			case stopped:
+				return now.Sub(since), true
+			case now.Sub(since) > 3*time.Second:
+				return 0, true // never stopped
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return limit, false
+}
+
+// TestMobilityRepunch: mid-call, a member's NAT forgets its mappings and
+// gives it a new public port, while the other member sits behind a
+// port-restricted NAT that filters the new port. The call goes on within
+// 2 s without rejoining: both ends re-punch through the rendezvous server
+// and the sessions move to the new address. The audio gap is reported.
+func TestMobilityRepunch(t *testing.T) {
+	w := newNSWorld(t, false)
+	ha := w.n.AddBehindNAT("mover", nattest.PortRestricted)
+	hb := w.n.AddBehindNAT("stayer", nattest.PortRestricted)
+	a := w.member(ha, "Mover", nil)
+	b := w.member(hb, "Stayer", nil)
+	w.registered(a, b)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := a.r.Join(ctx, b.id.String()); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := poll(3*time.Second, func() bool { return hearing(a, b) && hearing(b, a) }); !ok {
+		t.Fatal("no media before the move")
+	}
+	time.Sleep(time.Second)
+	before, _ := b.member(a)
+	moved := time.Now()
+	if err := ha.NAT.Rebind(); err != nil {
+		t.Fatal(err)
+	}
+	// Each direction's audio: flowing while 10 frames (of 12.5) were
+	// played in the last 250 ms; it is back when it flows again after it
+	// stopped.
+	var backBA time.Duration
+	var okBA bool
+	done := make(chan struct{})
+	go func() { defer close(done); backBA, okBA = resumed(a, b, moved, 8*time.Second) }()
+	backAB, okAB := resumed(b, a, moved, 8*time.Second)
+	<-done
+	back := max(backAB, backBA)
+	after, _ := b.member(a)
+	if !okAB || !okBA {
+		t.Fatalf("the call did not go on within 8 s of the move (A to B %v, B to A %v): B reaches A at %v (was %v)", okAB, okBA, after.Addr, before.Addr)
+	}
+	gap := time.Duration(after.AudioConcealed-before.AudioConcealed+after.AudioLost-before.AudioLost) * 20 * time.Millisecond
+	t.Logf("mapping %v -> %v; audio again %v (A to B) and %v (B to A) after the move; B lost or concealed %v of A's audio", before.Addr, after.Addr,
+		backAB.Round(time.Millisecond), backBA.Round(time.Millisecond), gap)
+	if after.Addr == before.Addr {
+		t.Errorf("B still reaches A at %v", after.Addr)
+	}
+	if back > 2*time.Second+250*time.Millisecond {
+		t.Errorf("audio both ways again only %v after the move, want within 2 s (plus the 250 ms measured)", back)
+	}
+	for _, m := range []*testMember{a, b} {
+		for _, ev := range m.eventsOf(EventLeft) {
+			t.Errorf("%s: %s", m.name, ev.Text)
+		}
+	}
+}

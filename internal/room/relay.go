@@ -60,6 +60,7 @@ type relayState struct {
 	rv         *tc.NetConnection // the live rendezvous connection
 	allocating bool
 	members    map[flashcrypto.PeerID]netip.AddrPort // relayed addresses members announce
+	repunched  map[flashcrypto.PeerID]time.Time      // last re-punch per member (nat.go)
 }
 
 // wantRelay reports whether the room may ever use a relay.
@@ -70,6 +71,7 @@ func (c Config) wantRelay() bool {
 // relayConn wraps the room's socket when a relay may be used.
 func (r *Room) relayConn(conn net.PacketConn) net.PacketConn {
 	r.relay.members = map[flashcrypto.PeerID]netip.AddrPort{}
+	r.relay.repunched = map[flashcrypto.PeerID]time.Time{}
 	if !r.cfg.wantRelay() {
 		return conn
 	}

@@ -372,6 +372,7 @@ func (r *Room) tick(now time.Time) {
 	for _, s := range closeSess {
 		s.Close()
 	}
+	r.checkPaths(now, members) // nat.go: re-punch paths that went silent
 	r.control(now, members)
 }
 

@@ -399,6 +399,10 @@ func (ep *Endpoint) Stats() EndpointStats {
 // It returns when the session is open, the handshake failed or timed out
 // (95 s), or ctx ends.
 func (ep *Endpoint) Connect(ctx context.Context, epdRaw []byte, addrs ...netip.AddrPort) (*Session, error) {
+	return ep.connect(ctx, epdRaw, false, addrs)
+}
+
+func (ep *Endpoint) connect(ctx context.Context, epdRaw []byte, again bool, addrs []netip.AddrPort) (*Session, error) {
 	epd, err := flashcrypto.ParseEPD(epdRaw)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadEPD, err)
@@ -410,7 +414,7 @@ func (ep *Endpoint) Connect(ctx context.Context, epdRaw []byte, addrs ...netip.A
 		e.mu.Unlock()
 		return nil, err
 	}
-	if s := e.findOpen(epd); s != nil {
+	if s := e.findOpen(epd); s != nil && !again {
 		e.mu.Unlock()
 		return s, nil
 	}
@@ -450,6 +454,21 @@ func (ep *Endpoint) Connect(ctx context.Context, epdRaw []byte, addrs ...netip.A
 		}
 		return nil, serr
 	}
+}
+
+// Repunch opens the way to the far end of an open session again, after a
+// NAT on the path gave one end a new public address (address mobility
+// across NATs, RFC 7016 §3.5.4): it sends an IHello for epd to each of
+// addrs, a rendezvous server or a peer that introduces (§3.5.1.4), as
+// Connect would, though a session is open. The introduction makes the far
+// end answer our current address and tells us its own, which opens both
+// NATs for the session's packets; the far end's RHello resolves the
+// attempt to the open session, which pings at once (so the far end sees
+// our new address and checks it, §3.5.4.2) and checks the RHello's
+// address if it is not the session's. It returns the open session when
+// the far end answered, or an error when ctx ends first.
+func (ep *Endpoint) Repunch(ctx context.Context, epdRaw []byte, addrs ...netip.AddrPort) (*Session, error) {
+	return ep.connect(ctx, epdRaw, true, addrs)
 }
 
 // Accept waits for a session that a far end opened to us.

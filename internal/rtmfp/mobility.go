@@ -33,6 +33,38 @@ func (s *Session) mobilityCheck(secs uint64, addr netip.AddrPort) []byte {
 	return h.Sum(msg)
 }
 
+// answeredFrom runs when the far end of this open session answered an
+// IHello of ours (Repunch) with an RHello from from: a keepalive Ping goes
+// out at once, so that the far end hears us from where we are now and
+// checks that address (§3.5.4.2), and an RHello from an address other than
+// the session's is checked as a new address would be.
+func (s *Session) answeredFrom(now time.Time, from netip.AddrPort) {
+	if s.state != stateOpen {
+		return
+	}
+	if s.keepaliveOut {
+		s.control = wire.Ping{}.Append(s.control)
+	} else {
+		s.sendKeepalive(now)
+	}
+	if from != s.farAddr && (s.mobSentAt.IsZero() || now.Sub(s.mobSentAt) >= MobilityCheckInterval) {
+		s.mobAddr = from
+	}
+	s.retransmitSoon(now)
+	s.e.touch(s)
+}
+
+// retransmitSoon runs the retransmission timer now when data is in
+// flight: after the path to the far end came back or moved, what is in
+// flight was lost on the old one, and a timer backed off during the outage
+// would hold the flows up for seconds more.
+func (s *Session) retransmitSoon(now time.Time) {
+	if s.flows.outstanding() > 0 && !s.rtoAt.IsZero() && s.rtoAt.After(now) {
+		s.rtoAt = now
+		s.e.touch(s)
+	}
+}
+
 func (s *Session) onMobilityReply(now time.Time, from netip.AddrPort, p []byte) {
 	secs, n, err := wire.ParseVLU(p[1:])
 	if err != nil || n == 0 {
@@ -51,6 +83,7 @@ func (s *Session) onMobilityReply(now time.Time, from netip.AddrPort, p []byte) 
 		s.farAddr = from
 		s.e.indexAddr(s)
 		s.cc.ResetBaseRTT()
+		s.retransmitSoon(now)
 		if s.onMove != nil {
 			s.onMove(from)
 		}

@@ -62,6 +62,7 @@ func (s *Session) receive(now time.Time, from netip.AddrPort, pkt []byte) {
 		return
 	}
 	s.stats.PacketsReceived++
+	s.stats.LastReceived = now
 	s.stats.BytesReceived += uint64(len(pkt))
 	s.meter.at(e.interval(now)).recv += uint32(len(pkt))
 	// An authenticated packet from the initiator: it has our RIKeying.

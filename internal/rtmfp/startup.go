@@ -153,6 +153,7 @@ func (e *engine) onRHello(now time.Time, from netip.AddrPort, c wire.RHello) {
 	// An open session with the same canonical EPD answers the request
 	// (rtmfp-cpp Session::onRHello).
 	if o := e.findOpenCert(cert); o != nil {
+		o.answeredFrom(now, from)
 		s.resolveTo(o)
 		return
 	}

@@ -114,11 +114,15 @@ type SessionStats struct {
 	SendRate, RecvRate float64
 
 	PacketsSent, PacketsReceived uint64
-	BytesSent, BytesReceived     uint64 // UDP payload bytes
-	DataBytesSent                uint64 // user data in fragments, retransmissions included
-	Retransmits                  uint64 // fragments sent again
-	Abandoned                    uint64 // messages abandoned by send flows
-	LossCuts, DelayCuts          uint64
-	Timeouts                     uint64
-	Dropped                      [NumDropReasons]uint64
+	// LastReceived is when the last authenticated packet came from the
+	// far end (the engine's clock; zero before the first): a call that
+	// hears nothing from a member sending media knows its path broke.
+	LastReceived             time.Time
+	BytesSent, BytesReceived uint64 // UDP payload bytes
+	DataBytesSent            uint64 // user data in fragments, retransmissions included
+	Retransmits              uint64 // fragments sent again
+	Abandoned                uint64 // messages abandoned by send flows
+	LossCuts, DelayCuts      uint64
+	Timeouts                 uint64
+	Dropped                  [NumDropReasons]uint64
 }

@@ -1,0 +1,172 @@
+package rtmfp
+
+import (
+	"context"
+	"net/netip"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"camchat/internal/rtmfp/flashcrypto"
+	"camchat/internal/rtmfp/flow"
+	"camchat/internal/rtmfp/rtmfptest"
+	"camchat/internal/rtmfp/wire"
+)
+
+// introducer is a public endpoint that introduces peers it has sessions
+// with, as a rendezvous server or a room member does (RFC 7016 §3.5.1.4).
+func introducer(t *testing.T, n *rtmfptest.Network) *peer {
+	t.Helper()
+	var p *peer
+	p = newPeer(t, n, "intro", "198.51.100.1", 2, func(c *Config) {
+		c.OnUnmatchedIHello = func(u UnmatchedIHello) {
+			epd, err := flashcrypto.ParseEPD(u.EPD)
+			if err != nil || !epd.HasFingerprint || u.Via != nil {
+				return
+			}
+			p.ep.e.mu.Lock()
+			target := p.ep.e.findOpen(epd)
+			p.ep.e.mu.Unlock()
+			if target == nil {
+				return
+			}
+			if p.ep.Redirect(u.From, u.Tag, wire.Address{AddrPort: target.FarAddr(), Origin: wire.OriginObserved}) == nil {
+				target.ForwardIHello(u.EPD, u.From, u.Tag)
+			}
+		}
+	})
+	return p
+}
+
+// TestRepunchAfterNATRebind: two peers behind port-restricted NATs talk
+// through an introduction. A's NAT forgets its mappings: A's packets now
+// leave from a new port that B's NAT filters, and B's go to the old one,
+// so nothing gets through either way. A's Repunch through the introducer
+// makes B answer A's new address, the open session takes the answer
+// (no second session), and data flows both ways again at once, with B's
+// session moved to A's new address.
+func TestRepunchAfterNATRebind(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := rtmfptest.NewNetwork(rtmfptest.Config{Seed: 7, DefaultLink: rtmfptest.LinkConditions{Delay: 10 * time.Millisecond}})
+		defer n.Close()
+		nat := func(name, pub string) *rtmfptest.NAT {
+			x, err := n.AddNAT(rtmfptest.NATConfig{Name: name, Public: []netip.Addr{netip.MustParseAddr(pub)},
+				Filtering: rtmfptest.FilteringAddressAndPortDependent})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return x
+		}
+		natA, natB := nat("natA", "203.0.113.1"), nat("natB", "203.0.113.2")
+		behind := func(x *rtmfptest.NAT, name, addr string, idx int) *peer {
+			h, err := x.AddHost(name, netip.MustParseAddr(addr))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return listenPeer(t, h, netip.MustParseAddr(addr), idx, func(c *Config) { c.FIHelloMode = FIHelloSendRHello })
+		}
+		a, b := behind(natA, "a", "10.0.0.1", 0), behind(natB, "b", "10.0.1.1", 1)
+		in := introducer(t, n)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		go func() {
+			for {
+				if _, err := in.ep.Accept(ctx); err != nil {
+					return
+				}
+			}
+		}()
+		for _, p := range []*peer{a, b} {
+			if _, err := p.ep.Connect(ctx, in.epd(), in.addr); err != nil {
+				t.Fatal(err)
+			}
+		}
+		acc := make(chan *Session, 1)
+		go func() {
+			s, _ := b.ep.Accept(ctx)
+			acc <- s
+		}()
+		sa, err := a.ep.Connect(ctx, b.epd(), in.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sb := <-acc
+		oldA := sb.FarAddr()
+		fa, err := sa.OpenFlow([]byte("ab"), flow.PriorityRoutine)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fb, err := sb.OpenFlow([]byte("ba"), flow.PriorityRoutine)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Messages each way every 20 ms, as a call's audio; count arrivals.
+		var nAB, nBA atomic.Int64
+		recv := func(rf *RecvFlow, n *atomic.Int64) {
+			for {
+				if _, err := rf.Read(ctx); err != nil {
+					return
+				}
+				n.Add(1)
+			}
+		}
+		fa.Write([]byte("first"), WriteOptions{})
+		fb.Write([]byte("first"), WriteOptions{})
+		go recv(acceptFlowOK(t, ctx, sb), &nAB)
+		go recv(acceptFlowOK(t, ctx, sa), &nBA)
+		got := func() (int64, int64) { return nAB.Load(), nBA.Load() }
+		stop := make(chan struct{})
+		go func() {
+			for {
+				select {
+				case <-stop:
+					return
+				case <-time.After(20 * time.Millisecond):
+				}
+				fa.Write([]byte("audio"), WriteOptions{FinishBy: 300 * time.Millisecond})
+				fb.Write([]byte("audio"), WriteOptions{FinishBy: 300 * time.Millisecond})
+			}
+		}()
+		defer close(stop)
+		time.Sleep(time.Second)
+		natA.FlushMappings()
+		time.Sleep(time.Second)
+		ab, ba := got()
+		time.Sleep(time.Second)
+		if ab2, ba2 := got(); ab2 != ab || ba2 != ba {
+			t.Fatalf("data got through after the rebind without a re-punch (%d→%d, %d→%d): the test's NAT does not filter", ab, ab2, ba, ba2)
+		}
+		start := time.Now()
+		s, err := a.ep.Repunch(ctx, b.epd(), in.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s != sa {
+			t.Fatal("Repunch returned another session than the open one")
+		}
+		took := time.Since(start)
+		ab, ba = got()
+		time.Sleep(500 * time.Millisecond)
+		ab2, ba2 := got()
+		t.Logf("re-punched in %v; in the next 500 ms %d messages A→B, %d B→A", took, ab2-ab, ba2-ba)
+		if ab2-ab < 15 || ba2-ba < 15 {
+			t.Errorf("in 500 ms after the re-punch %d messages A→B and %d B→A, want about 25 each", ab2-ab, ba2-ba)
+		}
+		if sb.FarAddr() == oldA || sb.FarAddr().Addr() != oldA.Addr() {
+			t.Errorf("B's session still at %v (was %v)", sb.FarAddr(), oldA)
+		}
+		if a.ep.Stats().Sessions != 2 || b.ep.Stats().Sessions != 2 {
+			t.Errorf("sessions: A %d, B %d; want 2 each (the introducer and the peer)", a.ep.Stats().Sessions, b.ep.Stats().Sessions)
+		}
+	})
+}
+
+func acceptFlowOK(t *testing.T, ctx context.Context, s *Session) *RecvFlow {
+	t.Helper()
+	rf, err := s.AcceptFlow(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rf
+}
