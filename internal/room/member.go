@@ -698,6 +698,9 @@ func (r *Room) leave(reason string) {
 		m.bye = true
 		r.dropMemberLocked(m, "you left")
 	}
+	// Gossip about the old call no longer matters: someone we call next
+	// may be in a call with people we just left.
+	clear(r.tombs)
 	r.mu.Unlock()
 	// The goodbye goes out before the sessions close: wait for it to be
 	// acknowledged, as long as a round trip or two takes.

@@ -640,3 +640,26 @@ func TestLeaveAndCallAgain(t *testing.T) {
 		t.Logf("called again in %v (%v after Join returned)", time.Since(start), took)
 	})
 }
+
+// TestLeaveAndRejoinThree: in a call of three, one leaves and calls back
+// one of the others; it meets the third again at once (the call it left
+// leaves no memory that would hold it back).
+func TestLeaveAndRejoinThree(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sc := newScene(t, 12)
+		a, b, c := sc.add(0, "a", nil), sc.add(1, "b", nil), sc.add(2, "c", nil)
+		for _, m := range []*testMember{b, c} {
+			if err := m.join(a); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sc.waitFor(5*time.Second, "a call of three", func() bool { return sc.fullMesh(a, b, c) })
+		a.r.Leave()
+		sc.waitFor(time.Second, "a gone", func() bool { return len(a.connectedTo()) == 0 && sc.fullMesh(b, c) })
+		if err := a.join(b); err != nil {
+			t.Fatal(err)
+		}
+		took := sc.waitFor(2*time.Second, "the three again", func() bool { return sc.fullMesh(a, b, c) })
+		t.Logf("back with all three %v after the join returned", took)
+	})
+}
