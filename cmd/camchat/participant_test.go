@@ -2,12 +2,9 @@ package main
 
 import (
 	"bufio"
-	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -15,8 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"camchat/internal/rtmfp/flashcrypto"
-	"camchat/internal/rtmfp/rendezvous"
+	"camchat/internal/rtmfp/rendezvous/rendezvoustest"
 )
 
 // The end-to-end tests run real camchat processes: the test binary starts
@@ -202,26 +198,8 @@ func (p *participant) say(text string) {
 
 // startRendezvous runs a rendezvous server on loopback for the test.
 func startRendezvous(t testing.TB) string {
-	t.Helper()
-	id, err := flashcrypto.NewEphemeralIdentity(rand.Reader, nil, flashcrypto.CertOptions{AcceptsAncillary: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := rendezvous.New(rendezvous.Config{Identity: id})
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(conn)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-	})
-	return conn.LocalAddr().String()
+	_, addr := rendezvoustest.Loopback(t)
+	return addr.String()
 }
 
 // eventually polls cond every 100 ms until it holds or limit passes.

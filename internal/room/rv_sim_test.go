@@ -2,15 +2,13 @@ package room
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"net/netip"
 	"testing"
 	"testing/synctest"
 	"time"
 
-	"camchat/internal/rtmfp/flashcrypto"
-	"camchat/internal/rtmfp/rendezvous"
+	"camchat/internal/rtmfp/rendezvous/rendezvoustest"
 )
 
 // startSimRendezvous runs a rendezvous server on the scene's network.
@@ -25,20 +23,7 @@ func (sc *scene) startSimRendezvous() string {
 	if err != nil {
 		sc.t.Fatal(err)
 	}
-	id, err := flashcrypto.NewEphemeralIdentity(rand.Reader, nil, flashcrypto.CertOptions{AcceptsAncillary: true})
-	if err != nil {
-		sc.t.Fatal(err)
-	}
-	srv, err := rendezvous.New(rendezvous.Config{Identity: id})
-	if err != nil {
-		sc.t.Fatal(err)
-	}
-	go srv.Serve(conn)
-	sc.t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-	})
+	rendezvoustest.Serve(sc.t, conn)
 	return conn.LocalAddrPort().String()
 }
 

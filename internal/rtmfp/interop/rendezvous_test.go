@@ -4,9 +4,7 @@ package interop
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
-	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -14,32 +12,15 @@ import (
 
 	"camchat/internal/rtmfp/flashcrypto"
 	"camchat/internal/rtmfp/rendezvous"
+	"camchat/internal/rtmfp/rendezvous/rendezvoustest"
 	"camchat/internal/rtmfp/tc"
 )
 
 // startRendezvous runs camchat's rendezvous server (the code behind
 // `camchat rendezvous`) on a loopback port.
 func startRendezvous(t *testing.T) (*rendezvous.Server, int) {
-	t.Helper()
-	id, err := flashcrypto.NewEphemeralIdentity(rand.Reader, nil, flashcrypto.CertOptions{AcceptsAncillary: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := rendezvous.New(rendezvous.Config{Identity: id})
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(conn)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-	})
-	return srv, conn.LocalAddr().(*net.UDPAddr).Port
+	srv, addr := rendezvoustest.Loopback(t)
+	return srv, addr.Port
 }
 
 // TestTCConnToRendezvous: the reference's tcconn connects to camchat's

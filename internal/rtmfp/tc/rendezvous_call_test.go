@@ -3,14 +3,13 @@ package tc_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"net"
 	"testing"
 	"time"
 
 	"camchat/internal/rtmfp"
 	"camchat/internal/rtmfp/flashcrypto"
-	"camchat/internal/rtmfp/rendezvous"
+	"camchat/internal/rtmfp/rendezvous/rendezvoustest"
 	"camchat/internal/rtmfp/rtmfptest"
 	"camchat/internal/rtmfp/tc"
 )
@@ -35,25 +34,8 @@ func udpEndpoint(t *testing.T, id *flashcrypto.Identity) *rtmfp.Endpoint {
 // the server, which introduces them; the session is direct; the player plays
 // the publisher's stream and receives its media and data messages.
 func TestCallThroughRendezvous(t *testing.T) {
-	sid, err := flashcrypto.NewEphemeralIdentity(rand.Reader, nil, flashcrypto.CertOptions{AcceptsAncillary: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := rendezvous.New(rendezvous.Config{Identity: sid})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sconn, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(sconn)
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-	}()
-	server := sconn.LocalAddr().(*net.UDPAddr).AddrPort()
+	srv, saddr := rendezvoustest.Loopback(t)
+	server := saddr.AddrPort()
 	url := "rtmfp://" + server.String() + "/camchat"
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
