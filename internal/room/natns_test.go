@@ -177,6 +177,7 @@ type pairing struct {
 	err         error
 	join, media time.Duration
 	path        string
+	rtt         time.Duration // smoothed, once both hear each other
 }
 
 // TestNATPairings calls between hosts behind every pair of NAT kinds, the
@@ -215,7 +216,7 @@ func TestNATPairings(t *testing.T) {
 						res.media = time.Since(start)
 					}
 					x, _ := a.member(b)
-					res.path = "direct"
+					res.path, res.rtt = "direct", x.SmoothedRTT
 					if x.Relayed {
 						res.path = "relayed via " + x.Via
 					}
@@ -256,7 +257,7 @@ func TestNATPairings(t *testing.T) {
 			fmt.Fprintf(&b, "\n  %-18v -> %-18v  failed after %v: %v", r.a, r.b, r.join.Round(time.Millisecond), r.err)
 			continue
 		}
-		fmt.Fprintf(&b, "\n  %-18v -> %-18v  %s, joined in %v, both hear each other after %v", r.a, r.b, r.path, r.join.Round(time.Millisecond), r.media.Round(time.Millisecond))
+		fmt.Fprintf(&b, "\n  %-18v -> %-18v  %s, joined in %v, both hear each other after %v, RTT %v", r.a, r.b, r.path, r.join.Round(time.Millisecond), r.media.Round(time.Millisecond), r.rtt.Round(10*time.Microsecond))
 	}
 	t.Log("NAT pairings:" + b.String())
 }

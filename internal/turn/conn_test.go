@@ -10,6 +10,8 @@ import (
 	"time"
 )
 
+var loopback = netip.MustParseAddr("127.0.0.1")
+
 func listenLoop(t *testing.T) *net.UDPConn {
 	t.Helper()
 	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
