@@ -53,6 +53,11 @@ type Config struct {
 	// matters).
 	NoForward bool
 
+	// Directory, if set, shares this server's introducible clients with
+	// other servers and finds theirs (a cluster); nil keeps the server
+	// alone, knowing only its own clients.
+	Directory Directory
+
 	// Calls answers commands the server does not know, by name: a
 	// client's NetConnection.call(name, …) gets a _result with the
 	// values the handler returns, or an _error with the error's text.

@@ -16,6 +16,7 @@ import (
 type counters struct {
 	accepted, connects, rejects, peerInfos, streams uint64
 	introductions, removed, handshakeBytes          uint64
+	remoteIntroductions, forwarded                  uint64
 	dropped                                         [NumDropReasons]atomic.Uint64
 }
 

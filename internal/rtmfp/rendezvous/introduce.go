@@ -34,7 +34,9 @@ func (s *Server) introduce(ep *rtmfp.Endpoint, u rtmfp.UnmatchedIHello) {
 	t := s.peers[epd.Fingerprint]
 	if t == nil {
 		s.mu.Unlock()
-		s.ctr.drop(DropUnknownTarget)
+		if s.cfg.Directory == nil || !s.remoteRedirect(ep, epd.Fingerprint, u.EPD, u.From, u.Tag) {
+			s.ctr.drop(DropUnknownTarget)
+		}
 		return
 	}
 	if !t.connected || !t.peerInfo || t.closing {

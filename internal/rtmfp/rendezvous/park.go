@@ -142,6 +142,9 @@ func (s *Server) applyMoves() {
 		if _, live := s.sessions[m.p.sess]; live && m.addr.IsValid() && m.addr != m.p.addr {
 			s.lim.moveSession(m.p.addr, m.addr)
 			m.p.addr = m.addr
+			if m.p.peerInfo && s.peers[m.p.id] == m.p {
+				s.register(m.p)
+			}
 		}
 	}
 }

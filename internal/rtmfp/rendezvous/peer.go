@@ -275,6 +275,7 @@ func (s *Server) connect(p *peer, ret controlFlow, cmd tc.Command) error {
 	p.connected = true
 	if old := s.peers[p.id]; old != nil && old.peerInfo {
 		s.reachable--
+		s.unregister(p.id) // until this connection's setPeerInfo
 	}
 	s.peers[p.id] = p // a newer connection of the same peer replaces an older one
 	s.mu.Unlock()
@@ -326,6 +327,9 @@ func (s *Server) setPeerInfo(p *peer, cmd tc.Command) {
 		s.reachable++
 	}
 	p.peerInfo = true
+	if s.peers[p.id] == p {
+		s.register(p)
+	}
 	s.mu.Unlock()
 	atomic.AddUint64(&s.ctr.peerInfos, 1)
 	s.cfg.Logger.Debug("setPeerInfo", "peer_id", p.id.String(), "addresses", len(addrs))

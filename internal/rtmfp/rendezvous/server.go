@@ -207,6 +207,7 @@ func (s *Server) removeSession(p *peer) {
 		delete(s.peers, p.id)
 		if p.peerInfo {
 			s.reachable--
+			s.unregister(p.id)
 		}
 	}
 	addr := p.addr
@@ -322,6 +323,8 @@ func (s *Server) Stats() Stats {
 	st.Streams = atomic.LoadUint64(&s.ctr.streams)
 	st.Introductions = atomic.LoadUint64(&s.ctr.introductions)
 	st.Removed = atomic.LoadUint64(&s.ctr.removed)
+	st.RemoteIntroductions = atomic.LoadUint64(&s.ctr.remoteIntroductions)
+	st.Forwarded = atomic.LoadUint64(&s.ctr.forwarded)
 	st.HandshakeBytes = atomic.LoadUint64(&s.ctr.handshakeBytes)
 	for i := range st.Dropped {
 		st.Dropped[i] = s.ctr.dropped[i].Load()

@@ -55,6 +55,12 @@ type Stats struct {
 	Removed        uint64 // peers removed (session closed or timed out)
 	HandshakeBytes uint64 // bytes of startup packets received
 	Dropped        [NumDropReasons]uint64
+
+	// With a Directory: introductions of peers another server holds
+	// (counted in Introductions too), and FIHellos sent to peers held
+	// here for introductions other servers began.
+	RemoteIntroductions uint64
+	Forwarded           uint64
 }
 
 // TotalDropped sums Dropped.
