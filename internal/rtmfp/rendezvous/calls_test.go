@@ -3,6 +3,7 @@ package rendezvous
 import (
 	"errors"
 	"net"
+	"sync"
 	"testing"
 
 	"camchat/internal/rtmfp/tc"
@@ -14,10 +15,13 @@ import (
 // "unknown command".
 func TestCalls(t *testing.T) {
 	conn := listenUDP(t)
+	var mu sync.Mutex // the handler runs on the server's goroutine
 	var seen Caller
 	startServer(t, conn, Config{Calls: map[string]CallHandler{
 		"relay": func(c Caller, cmd tc.Command) ([]tc.Value, error) {
+			mu.Lock()
 			seen = c
+			mu.Unlock()
 			if s, _ := cmd.Arg(0).(string); s == "fail" {
 				return nil, errors.New("no relay for you")
 			}
@@ -43,8 +47,11 @@ func TestCalls(t *testing.T) {
 	if o, ok := ans.Args[0].(*tc.Object); !ok || o.Properties[0].Value != "192.0.2.9:3478" {
 		t.Fatalf("relay answer %+v", ans.Args[0])
 	}
-	if seen.PeerID != ep.PeerID() || seen.Addr != ep.LocalAddr() {
-		t.Errorf("handler saw %v at %v, want %v at %v", seen.PeerID, seen.Addr, ep.PeerID(), ep.LocalAddr())
+	mu.Lock()
+	got := seen
+	mu.Unlock()
+	if got.PeerID != ep.PeerID() || got.Addr != ep.LocalAddr() {
+		t.Errorf("handler saw %v at %v, want %v at %v", got.PeerID, got.Addr, ep.PeerID(), ep.LocalAddr())
 	}
 	ans = call("relay", "fail")
 	if info, _ := ans.Status(); ans.Name != tc.CommandError || info.Description != "no relay for you" {
