@@ -24,11 +24,16 @@ type WriteOptions struct {
 }
 
 // Receipt reports the fate of one message written to a Sender. It resolves
-// exactly once: delivered (every fragment acknowledged) or abandoned. Its
-// methods are safe for concurrent use from any goroutine.
+// exactly once: delivered (every fragment acknowledged) or abandoned. A
+// message given up (deadline, Abandon, abandoned parent) after all of it
+// was sent resolves by the far end's answer: delivered if it all arrives,
+// abandoned when a fragment is declared lost; its children are abandoned
+// at once either way. Its methods are safe for concurrent use from any
+// goroutine.
 type Receipt struct {
 	state       atomic.Uint32 // receiptPending, receiptDelivered or receiptAbandoned
 	abandonWant atomic.Bool   // Abandon was called; the sender acts on it next call
+	given       atomic.Bool   // the sender gave up sending it (its fate may still be pending)
 
 	mu   sync.Mutex    // guards done
 	done chan struct{} // created on demand by Done; closed on resolution
@@ -80,10 +85,19 @@ func (r *Receipt) Abandon() {
 	abandonEpoch.Add(1)
 }
 
-// abandoning reports whether the receipt is abandoned or asked to be; a child
-// message follows either.
+// abandoning reports whether the receipt is abandoned, asked to be, or
+// given up by its sender while its fate is pending; a child message
+// follows any of them.
 func (r *Receipt) abandoning() bool {
-	return r.state.Load() == receiptAbandoned || (r.abandonWant.Load() && r.state.Load() == receiptPending)
+	return r.state.Load() == receiptAbandoned || r.given.Load() || (r.abandonWant.Load() && r.state.Load() == receiptPending)
+}
+
+// giveUp records that the sender stopped sending the message; children
+// waiting on it rescan.
+func (r *Receipt) giveUp() {
+	if !r.given.Swap(true) {
+		abandonEpoch.Add(1)
+	}
 }
 
 // resolve moves the receipt to its final state once; it reports whether this

@@ -103,6 +103,9 @@ func (s *Sender) ackRange(from, to wire.SeqNum) (acked cc.ByteCount, ok bool) {
 		}
 		m := s.msg(f.msg)
 		m.unacked--
+		if m.unacked == 0 && m.fatePending {
+			s.settle(m, receiptDelivered) // abandoned, yet all of it arrived
+		}
 		if m.unacked == 0 && m.cut && !m.resolved() {
 			m.delivered = true
 			s.buffered -= len(m.data)
@@ -224,6 +227,10 @@ func (s *Sender) lose(seq wire.SeqNum, f *fragment) {
 	s.outstanding -= cc.ByteCount(f.size)
 	s.stats.Lost++
 	m := s.msg(f.msg)
+	m.lost = true
+	if m.fatePending {
+		s.settle(m, receiptAbandoned)
+	}
 	if !m.abandoned && m.noRetransmit {
 		s.abandon(m)
 	}

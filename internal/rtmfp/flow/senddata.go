@@ -27,14 +27,17 @@ func (s *Sender) WantsToSend(now time.Time) bool {
 
 // forwardSeq returns the forward sequence number: every sequence number at or
 // below it is acknowledged or abandoned, so the receiver may stop waiting for
-// it (RFC 7016 §3.6.2.3; rtmfp-cpp findForwardSequenceNumber).
+// it (RFC 7016 §3.6.2.3; rtmfp-cpp findForwardSequenceNumber). A message
+// abandoned with all of it in flight (its fate pending) holds the FSN until
+// it is acknowledged or lost: the receiver acknowledges whatever the FSN
+// covers, so an acknowledgement past the FSN would not prove delivery.
 func (s *Sender) forwardSeq() wire.SeqNum {
 	if s.fsnNext < s.fragBase {
 		s.fsnNext = s.fragBase
 	}
 	for end := s.nextSeq(); s.fsnNext < end; s.fsnNext++ {
 		f := s.frag(s.fsnNext)
-		if !f.acked && !f.released && !s.msg(f.msg).abandoned {
+		if m := s.msg(f.msg); !f.acked && !f.released && (!m.abandoned || m.fatePending) {
 			break
 		}
 	}

@@ -110,12 +110,17 @@ type message struct {
 	pending int // fragments cut and still in the fragment ring
 
 	noRetransmit bool
-	final        bool // its last fragment carries FIN
-	finCarrier   bool // an empty message that exists only to carry FIN
-	started      bool // a fragment was sent
-	cut          bool // every byte is in a fragment
-	abandoned    bool
-	delivered    bool
+	// fatePending: abandoned with every byte already sent and none lost;
+	// the receipt resolves delivered if every fragment is acknowledged,
+	// abandoned at the first loss (abandon).
+	fatePending bool
+	final       bool // its last fragment carries FIN
+	finCarrier  bool // an empty message that exists only to carry FIN
+	started     bool // a fragment was sent
+	lost        bool // a fragment was declared lost
+	cut         bool // every byte is in a fragment
+	abandoned   bool
+	delivered   bool
 }
 
 // resolved reports whether the message's receipt has its final state.
@@ -369,7 +374,7 @@ func (s *Sender) OnException(code uint64) {
 	}
 	s.exception, s.exceptionCode = true, code
 	for i := 0; i < s.msgs.len(); i++ {
-		s.abandon(s.msgs.at(i))
+		s.abandonMsg(s.msgs.at(i), false)
 	}
 	s.flushFin()
 	wasOpen := s.state == SendOpen
@@ -384,11 +389,23 @@ func (s *Sender) OnException(code uint64) {
 	}
 }
 
+// settle resolves a message whose fate was pending.
+func (s *Sender) settle(m *message, state uint32) {
+	m.fatePending = false
+	if state == receiptDelivered {
+		m.delivered = true
+		s.stats.Delivered++
+	} else {
+		s.stats.Abandoned++
+	}
+	m.receipt.resolve(state)
+}
+
 // dropAll releases every queued message; receipts still pending are abandoned.
 func (s *Sender) dropAll() {
 	for s.msgs.len() > 0 {
 		m := s.msgs.front()
-		s.abandon(m)
+		s.abandonMsg(m, false)
 		s.msgs.popFront()
 		s.msgHead++
 	}
@@ -402,20 +419,43 @@ func (s *Sender) dropAll() {
 	s.fsnNext = s.fragBase
 }
 
-// abandon gives up on a message: its receipt resolves abandoned now, its
-// bytes are freed, and its fragments not yet acknowledged go out once more
-// with ABN (see lose and AppendData). A final message not fully cut hands FIN
-// to a carrier.
+// abandon gives up on a message: nothing of it is sent again with data,
+// its bytes are freed, and its fragments not yet acknowledged go out once
+// more with ABN if they are lost (see lose and AppendData). A final message
+// not fully cut hands FIN to a carrier.
+//
+// Its receipt resolves abandoned now, unless every byte was already sent
+// and nothing of it was lost: then what is in flight may well arrive (a
+// deadline or a new video group often comes while the acknowledgement is
+// on its way), and the receipt waits for the far end's answer, delivered
+// if every fragment is acknowledged, abandoned at the first loss. A
+// receipt must not report as abandoned a message the receiver got.
 func (s *Sender) abandon(m *message) {
+	s.abandonMsg(m, true)
+}
+
+// abandonMsg is abandon; wait allows the receipt to wait for what is in
+// flight (a flow that ends, by exception or linger, resolves at once).
+func (s *Sender) abandonMsg(m *message, wait bool) {
 	if m.abandoned {
+		if !wait && m.fatePending {
+			s.settle(m, receiptAbandoned)
+		}
 		return
 	}
 	m.abandoned = true
 	s.unsent -= len(m.data) - m.cutOff
 	if !m.delivered {
 		s.buffered -= len(m.data)
-		s.stats.Abandoned++
-		m.receipt.resolve(receiptAbandoned)
+		if m.receipt != nil {
+			m.receipt.giveUp()
+		}
+		if wait && m.cut && !m.lost && m.unacked > 0 && m.receipt != nil {
+			m.fatePending = true
+		} else {
+			s.stats.Abandoned++
+			m.receipt.resolve(receiptAbandoned)
+		}
 	}
 	putBuf(m.buf)
 	m.buf, m.data, m.parent = nil, nil, nil

@@ -337,6 +337,9 @@ func TestSenderParentCascade(t *testing.T) {
 		t.Fatal("child of a parent abandoned in another flow still pending")
 	}
 	s.OnDeadline(at(201))
+	// other was all in flight: its fate waits for the far end (here a
+	// retransmission timeout).
+	s.OnTimeout(at(202))
 	if !other.Abandoned() {
 		t.Fatal("explicit Abandon not applied")
 	}
