@@ -3,21 +3,24 @@
 #
 #   scripts/deps.sh build   what building and running the app needs
 #   scripts/deps.sh test    the above plus what the test suite needs
+#   scripts/deps.sh bench   the above plus the speech bench's (espeak-ng, sox,
+#                           WebRTC's audio processing to compare with)
 #
 # Supported: Debian 12 and Ubuntu 22.04 or later (apt). Elsewhere it names the
 # packages and stops, so nothing is installed behind the user's back.
 set -euo pipefail
 
 build_pkgs=(gcc pkg-config libgl1-mesa-dev libgles-dev libx11-dev libxcursor-dev
-  libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev libopus-dev libvpx-dev
-  libspeexdsp-dev)
+  libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev libopus-dev libvpx-dev)
 test_pkgs=(xvfb xauth pulseaudio pulseaudio-utils iproute2 nftables)
+bench_pkgs=(espeak-ng sox libwebrtc-audio-processing-dev)
 
 want=("${build_pkgs[@]}")
 case "${1:-build}" in
   build) ;;
   test) want+=("${test_pkgs[@]}") ;;
-  *) echo "usage: $0 build|test" >&2; exit 2 ;;
+  bench) want+=("${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
+  *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
 esac
 
 if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then

@@ -1,0 +1,83 @@
+package aec
+
+// blockFilter is a partitioned-block frequency-domain adaptive filter
+// (overlap-save, one partition per frame): partition p holds the echo
+// path's frequency response over taps [p·L, (p+1)·L) of its window, for
+// bins 0..bins-1. It models bins up to the adaptive band's edge only;
+// higher bins are left to the suppressor.
+//
+// The coefficients of partition p live at [p·bins, (p+1)·bins) of re and
+// im.
+type blockFilter struct {
+	parts, bins int
+	re, im      []float32
+	// delay is the echo delay, in frames, the filter is aligned to: its
+	// partition p filters the far spectrum delay-margin+p frames old.
+	delay int
+}
+
+func newBlockFilter(parts, bins int) blockFilter {
+	return blockFilter{parts: parts, bins: bins,
+		re: make([]float32, parts*bins), im: make([]float32, parts*bins)}
+}
+
+func (f *blockFilter) part(p int) (re, im []float32) {
+	return f.re[p*f.bins : (p+1)*f.bins], f.im[p*f.bins : (p+1)*f.bins]
+}
+
+// reset zeroes the filter.
+func (f *blockFilter) reset() {
+	clear(f.re)
+	clear(f.im)
+}
+
+// copyFrom makes f equal to g (of the same shape).
+func (f *blockFilter) copyFrom(g *blockFilter) {
+	copy(f.re, g.re)
+	copy(f.im, g.im)
+	f.delay = g.delay
+}
+
+// realign aligns the filter to the echo delay d. If moved, the echo path
+// itself moved (a device buffer grew or shrank): the coefficients keep
+// their partitions, so the room the filter learned moves with the direct
+// path. Otherwise the delay was only found more exactly: the coefficients
+// keep the lags they model.
+func (f *blockFilter) realign(d int, moved bool) {
+	if !moved {
+		f.shift(d - f.delay)
+	}
+	f.delay = d
+}
+
+// shift moves the coefficients by n partitions towards the start (n > 0:
+// the echo now comes n frames later relative to the filter's first
+// partition, which has moved with it), filling with zeros.
+func (f *blockFilter) shift(n int) {
+	b := f.bins
+	switch {
+	case n >= f.parts || -n >= f.parts:
+		f.reset()
+	case n > 0:
+		copy(f.re, f.re[n*b:])
+		copy(f.im, f.im[n*b:])
+		clear(f.re[(f.parts-n)*b:])
+		clear(f.im[(f.parts-n)*b:])
+	case n < 0:
+		copy(f.re[-n*b:], f.re)
+		copy(f.im[-n*b:], f.im)
+		clear(f.re[:-n*b])
+		clear(f.im[:-n*b])
+	}
+}
+
+// macc adds a·b (complex, bin by bin) to acc.
+func macc(accRe, accIm, aRe, aIm, bRe, bIm []float32) {
+	n := len(accRe)
+	accIm, aRe, aIm, bRe, bIm = accIm[:n], aRe[:n], aIm[:n], bRe[:n], bIm[:n]
+	for k := range accRe {
+		ar, ai, br, bi := aRe[k], aIm[k], bRe[k], bIm[k]
+		accRe[k] += ar*br - ai*bi
+		accIm[k] += ar*bi + ai*br
+	}
+}

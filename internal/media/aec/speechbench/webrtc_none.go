@@ -1,0 +1,6 @@
+//go:build !webrtcapm
+
+package main
+
+// webrtc is absent without the webrtcapm build tag.
+var webrtc *contender
