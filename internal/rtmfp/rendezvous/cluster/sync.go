@@ -27,7 +27,12 @@ func (n *Node) loop() {
 		}
 		n.goOffline()
 	}
-	defer down()
+	defer func() {
+		// Close still needs the bucket, to remove this node's keys.
+		if w != nil {
+			stopWatch(w)
+		}
+	}()
 	check := func() {
 		cur := n.epoch.Load()
 		up := n.nc.IsConnected()
