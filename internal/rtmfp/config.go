@@ -123,6 +123,21 @@ type Config struct {
 	// session waiting for AcceptFlow or AcceptReturn unless FlowAcceptQueue
 	// is set.
 	AcceptQueue int
+	// SessionRecvMemory bounds the memory the receive flows of one
+	// session hold: fragments and messages not yet read (in pooled
+	// buffers, as flow.Receiver.Held counts them) and a fixed cost per
+	// flow. 0 means 4·(RecvBufferCapacity + MaxRecvMessage), room for
+	// two flows at their own bound. An honest far end stays within the
+	// windows we advertise and far below it; a session whose far end goes
+	// beyond it is closed with ErrRecvMemory and counted
+	// (EndpointStats.RecvMemoryCloses).
+	SessionRecvMemory int
+	// EndpointRecvMemory bounds the same over all sessions; 0 means
+	// 8·SessionRecvMemory. When a fragment does not fit it, the session
+	// that holds the most is closed with ErrRecvMemory, so that many
+	// hostile sessions together cannot hold more and honest ones, which
+	// hold little, go on.
+	EndpointRecvMemory int
 	// FlowAcceptQueue bounds, per session, the flows waiting for
 	// AcceptFlow (and, per send flow, for AcceptReturn); beyond it new
 	// ones are rejected. 0 means AcceptQueue. A server with many sessions
@@ -181,6 +196,12 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.MaxRecvMessage <= 0 {
 		cfg.MaxRecvMessage = cfg.RecvBufferCapacity
+	}
+	if cfg.SessionRecvMemory <= 0 {
+		cfg.SessionRecvMemory = 4 * (cfg.RecvBufferCapacity + cfg.MaxRecvMessage)
+	}
+	if cfg.EndpointRecvMemory <= 0 {
+		cfg.EndpointRecvMemory = 8 * cfg.SessionRecvMemory
 	}
 	if cfg.AcceptQueue <= 0 {
 		cfg.AcceptQueue = 16

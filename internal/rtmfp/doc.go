@@ -60,7 +60,11 @@
 //   - Flows (§3.6) through package flow: at most MaxRecvFlows (256) receive
 //     flows per session, metadata at most MaxMetadata (512) bytes, a rejected
 //     flow forgotten flow.RejectLinger (10 s) after its exception report,
-//     each flow's memory at most 2·(window + Config.MaxRecvMessage); packets
+//     each flow's memory at most 2·(window + Config.MaxRecvMessage) and,
+//     behind a gap, its window; a session's flows within
+//     Config.SessionRecvMemory and all of them within
+//     Config.EndpointRecvMemory (over it, the session is closed with
+//     ErrRecvMemory, or the one holding the most; recvmem.go); packets
 //     assembled with immediate
 //     acknowledgements first, then data by priority: eight strict levels, round
 //     robin within a level, across all sessions of the endpoint; TC on packets

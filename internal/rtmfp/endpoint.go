@@ -390,6 +390,7 @@ func (ep *Endpoint) Stats() EndpointStats {
 	defer ep.e.mu.Unlock()
 	s := ep.e.stats
 	s.Sessions = len(ep.e.sessions)
+	s.RecvMemory, s.RecvMemoryPeak = ep.e.recvMem.Held(), ep.e.recvMem.Peak()
 	return s
 }
 

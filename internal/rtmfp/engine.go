@@ -10,6 +10,7 @@ import (
 
 	"camchat/internal/rtmfp/cc"
 	"camchat/internal/rtmfp/flashcrypto"
+	"camchat/internal/rtmfp/flow"
 	"camchat/internal/rtmfp/wire"
 )
 
@@ -113,6 +114,10 @@ type engine struct {
 
 	overAnswer tokenBucket // bytes of answers beyond AmplificationFactor (Config.OverAnswerRate)
 
+	// recvMem is what the receive flows of all sessions hold; each
+	// session's budget is inside it (recvmem.go).
+	recvMem *flow.MemoryBudget
+
 	rbuf []byte // decrypt scratch
 	pbuf []byte // plain packet being assembled
 	wbuf []byte // sealed packet
@@ -146,6 +151,7 @@ func newEngine(cfg Config) (*engine, error) {
 		wbuf:      make([]byte, 0, MaxDatagram+64),
 		wake:      func() {},
 		keepalive: cfg.KeepalivePeriod,
+		recvMem:   flow.NewMemoryBudget(cfg.EndpointRecvMemory, nil),
 	}
 	if cfg.OverAnswerRate > 0 {
 		e.overAnswer = tokenBucket{rate: float64(cfg.OverAnswerRate), burst: float64(cfg.OverAnswerRate) / 4}
@@ -234,6 +240,7 @@ func (e *engine) receive(now time.Time, from netip.AddrPort, pkt []byte) {
 	}
 	e.touch(s)
 	s.receive(now, from, pkt)
+	e.enforceRecvMemory(now, s)
 }
 
 // openError maps a packet protection failure to its drop reason.
@@ -348,6 +355,7 @@ func (e *engine) remove(s *Session) {
 		}
 	}
 	e.unindexAddr(s)
+	s.releaseRecvMemory()
 	if !s.isInitiator {
 		if k := skicKey(s.skicSum); e.bySKIC[k] == s {
 			delete(e.bySKIC, k)

@@ -34,6 +34,11 @@ var (
 	// ErrReplaced: the session was replaced by a new one from the same
 	// certificate (RFC 7425 §4.3.7) or lost a glare (RFC 7016 §3.5.1.3).
 	ErrReplaced = errors.New("rtmfp: session replaced")
+	// ErrRecvMemory: the far end made the session's receive flows hold
+	// more than Config.SessionRecvMemory (an honest sender stays within
+	// the windows advertised), or the endpoint reached
+	// Config.EndpointRecvMemory and this session held the most.
+	ErrRecvMemory = errors.New("rtmfp: session closed: far end exceeded the receive memory budget")
 	// ErrNoAddress: Connect was given no address to try.
 	ErrNoAddress = errors.New("rtmfp: no candidate address")
 	// ErrBadEPD: the endpoint discriminator could not be parsed.

@@ -163,6 +163,7 @@ type RecvFlow struct {
 	parent *SendFlow      // the flow of ours it returns to, if any
 	notify chan struct{}  // signalled when data arrives or the flow ends
 	ready  func()         // SetReadyFunc; guarded by the engine mutex
+	cost   int            // charged to the session's receive memory for the flow itself
 }
 
 func (rf *RecvFlow) wake() {

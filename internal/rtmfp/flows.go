@@ -264,6 +264,7 @@ func (f *flows) onTimer(now time.Time, s *Session) {
 		}
 		if rf.r.State() == flow.RecvClosed {
 			delete(f.recv, id)
+			s.recvMem.Charge(-rf.cost)
 			rf.wake()
 		}
 	}
@@ -451,6 +452,10 @@ func (s *Session) newRecvFlow(now time.Time, c wire.UserData) *RecvFlow {
 		s.stats.Dropped[DropTooManyFlows]++
 		return reject(0)
 	}
+	cost := recvFlowCost + len(opts.Metadata)
+	if !s.recvMem.Fits(cost) {
+		return reject(0) // counted, and the session closed, by enforceRecvMemory
+	}
 	var parent *SendFlow
 	if opts.HasReturnAssociation {
 		parent = f.send[opts.ReturnAssociation]
@@ -470,9 +475,11 @@ func (s *Session) newRecvFlow(now time.Time, c wire.UserData) *RecvFlow {
 			// one message larger than it trickling in (flow's one-block
 			// minimum window); pooled buffers can take twice the data.
 			MaxBuffered: 2 * (s.e.cfg.RecvBufferCapacity + s.e.cfg.MaxRecvMessage),
+			Budget:      s.recvMem,
 		}),
 		notify: make(chan struct{}, 1),
 		parent: parent,
+		cost:   cost,
 	}
 	q := f.acceptQ
 	if parent != nil {
@@ -484,6 +491,7 @@ func (s *Session) newRecvFlow(now time.Time, c wire.UserData) *RecvFlow {
 		return reject(0) // nobody accepts flows fast enough
 	}
 	f.recv[c.FlowID] = rf
+	s.recvMem.Charge(cost)
 	return rf
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"camchat/internal/rtmfp/cc"
 	"camchat/internal/rtmfp/flashcrypto"
+	"camchat/internal/rtmfp/flow"
 	"camchat/internal/rtmfp/wire"
 )
 
@@ -116,7 +117,8 @@ type Session struct {
 	onMove    func(netip.AddrPort) // SetFarAddrFunc
 
 	flows
-	priSentAt [8]epochTime // last data sent per priority (headroom rule)
+	recvMem   *flow.MemoryBudget // what the receive flows hold, inside the engine's (recvmem.go)
+	priSentAt [8]epochTime       // last data sent per priority (headroom rule)
 	stats     SessionStats
 	meter     meter // recent rates and loss for SessionStats (meter.go)
 
@@ -143,6 +145,7 @@ func (e *engine) newSession(now time.Time, initiator bool) (*Session, error) {
 		keepalive:   e.keepalive,
 		hidx:        -1,
 		fiHello:     tokenBucket{rate: fiHelloRate, burst: fiHelloBurst},
+		recvMem:     flow.NewMemoryBudget(e.cfg.SessionRecvMemory, e.recvMem),
 	}
 	s.flows.init(e.cfg.FlowAcceptQueue)
 	e.sessions[s.rsid] = s

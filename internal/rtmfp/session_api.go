@@ -268,6 +268,7 @@ func (s *Session) Stats() SessionStats {
 			st.Loss = min(float64(sum.lost)/float64(sum.frags), 1)
 		}
 	}
+	st.RecvMemory, st.RecvMemoryPeak = s.recvMem.Held(), s.recvMem.Peak()
 	st.Retransmits += s.flows.closedRetransmits
 	st.Abandoned += s.flows.closedAbandoned
 	return st

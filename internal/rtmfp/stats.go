@@ -31,6 +31,7 @@ const (
 	DropAmplification                    // answer would exceed 3× the unauthenticated request
 	DropBadAddress                       // FIHello reply address or Redirect candidate we must not send to
 	DropTooManyFlows                     // new receive flow beyond the session's MaxRecvFlows
+	DropRecvMemory                       // fragment or new flow beyond a receive memory budget
 	NumDropReasons
 )
 
@@ -38,7 +39,7 @@ var dropNames = [NumDropReasons]string{
 	"too short", "too long", "bad length", "unknown session", "decrypt/HMAC",
 	"replay", "checksum", "bad mode", "malformed", "rate limited",
 	"queue full", "bad cookie", "handshake", "early overflow", "amplification",
-	"bad address", "too many flows",
+	"bad address", "too many flows", "receive memory",
 }
 
 func (r DropReason) String() string {
@@ -64,6 +65,14 @@ type EndpointStats struct {
 	Redirects           uint64 // Redirects received and applied
 	OverAnswers         uint64 // answers beyond 3× sent from Config.OverAnswerRate
 	Sessions            int    // sessions currently known (any state)
+
+	// RecvMemory is what the receive flows of all sessions hold now
+	// (Config.EndpointRecvMemory bounds it), RecvMemoryPeak the most they
+	// ever held, and RecvMemoryCloses counts the sessions closed for
+	// going over a receive memory budget (ErrRecvMemory).
+	RecvMemory       int
+	RecvMemoryPeak   int
+	RecvMemoryCloses uint64
 }
 
 // TotalDropped sums the drops over all reasons.
@@ -125,4 +134,8 @@ type SessionStats struct {
 	LossCuts, DelayCuts      uint64
 	Timeouts                 uint64
 	Dropped                  [NumDropReasons]uint64
+	// RecvMemory is what the session's receive flows hold now
+	// (Config.SessionRecvMemory bounds it), RecvMemoryPeak the most they
+	// held.
+	RecvMemory, RecvMemoryPeak int
 }

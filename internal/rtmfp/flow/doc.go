@@ -85,7 +85,9 @@
 // them (digest §10). Hostile or malformed input (FSN above the sequence
 // number, data after FIN, jumps too far ahead, too many ranges, more memory
 // held than MaxBuffered, by default twice the window plus 64 KiB counting the
-// pooled buffers' real size) is dropped and counted in RecvStats, never a
+// pooled buffers' real size, data behind a gap beyond the buffer capacity
+// and OutOfOrderSlack, more than the MemoryBudget the flow shares with its
+// session and endpoint) is dropped and counted in RecvStats, never a
 // panic. A FIN with no
 // gaps moves to CompleteLinger for 120 s, then Closed.
 //
@@ -164,6 +166,11 @@
 //	func (r *Receiver) OnDeadline(now time.Time)
 //	func (r *Receiver) State() RecvState
 //	func (r *Receiver) Stats() RecvStats
+//	func (r *Receiver) DropFragments()                       // the session ended: partial messages go
+//	type MemoryBudget struct{ … }                            // shared by a session's flows, inside the endpoint's
+//	func NewMemoryBudget(limit int, parent *MemoryBudget) *MemoryBudget
+//	func (b *MemoryBudget) Held() int; Peak() int; Limit() int
+//	func (b *MemoryBudget) Charge(n int); Fits(n int) bool; TakeRefused() int; Detach()
 //
 // Goroutine model: none. A Sender or Receiver belongs to one session and is
 // used from that session's loop only; no method of either is safe for

@@ -104,7 +104,7 @@ func (r *Receiver) messageAround(i int) (b, e int, ok bool) {
 func (r *Receiver) discardFront() {
 	f := &r.frags[r.fh]
 	r.buffered -= len(f.data()) + FragmentOverhead
-	r.held -= cap(*f.buf) + FragmentOverhead
+	r.addHeld(-(cap(*f.buf) + FragmentOverhead))
 	putBuf(f.buf)
 	*f = rfrag{}
 	r.fh++
@@ -127,10 +127,10 @@ func (r *Receiver) deliver(b, e int) {
 		at := 0
 		for i := b; i <= e; i++ {
 			at += copy((*buf)[at:], r.frags[i].data())
-			r.held -= cap(*r.frags[i].buf) + FragmentOverhead
+			r.addHeld(-(cap(*r.frags[i].buf) + FragmentOverhead))
 			putBuf(r.frags[i].buf)
 		}
-		r.held += cap(*buf) + FragmentOverhead
+		r.addHeld(cap(*buf) + FragmentOverhead)
 	}
 	r.buffered -= n + (e-b+1)*FragmentOverhead
 	r.buffered += n + FragmentOverhead
@@ -174,7 +174,7 @@ func (r *Receiver) AppendNext(dst []byte) (out []byte, ok bool) {
 	m := r.ready.front()
 	dst = append(dst, *m.buf...)
 	r.buffered -= len(*m.buf) + FragmentOverhead
-	r.held -= cap(*m.buf) + FragmentOverhead
+	r.addHeld(-(cap(*m.buf) + FragmentOverhead))
 	putBuf(m.buf)
 	r.ready.popFront()
 	if r.prevBlocks < 2 && r.state == RecvOpen {

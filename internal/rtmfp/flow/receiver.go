@@ -37,6 +37,13 @@ const (
 	// MaxSeqAhead is how far above the cumulative ack a sequence number may
 	// be; chunks beyond are dropped as hostile.
 	MaxSeqAhead = 1 << 24
+	// OutOfOrderSlack is how far beyond the buffer capacity a fragment that
+	// arrives behind a gap may still be kept. An honest sender has at most
+	// the advertised window in flight plus the fragment that crossed it
+	// (it sends while less than the window is outstanding), so behind a
+	// loss it fills at most the capacity and one fragment; two leave room
+	// for an acknowledgement overtaken by an older one.
+	OutOfOrderSlack = 2 * (MaxFragment + FragmentOverhead)
 	// obligatoryAckAfter: an ack goes immediately after this many packets
 	// with user data (rtmfp-cpp OBLIGATORY_ACK_AFTER).
 	obligatoryAckAfter = 2
@@ -101,6 +108,10 @@ type RecvConfig struct {
 	// DefaultMaxRanges.
 	MaxRanges int
 	Order     Order
+	// Budget, if not nil, is charged with everything the flow holds
+	// (Held), and a fragment that does not fit it is dropped: the
+	// session's budget, inside the endpoint's.
+	Budget *MemoryBudget
 }
 
 // RecvStats counts a receive flow's work.
@@ -119,6 +130,8 @@ type RecvStats struct {
 	DroppedJump      uint64 // sequence number more than MaxSeqAhead above the cumulative ack
 	DroppedRanges    uint64 // would need more than MaxRanges ranges
 	DroppedBuffer    uint64 // would exceed MaxBuffered
+	DroppedWindow    uint64 // behind a gap and beyond the buffer capacity (OutOfOrderSlack)
+	DroppedBudget    uint64 // would exceed the MemoryBudget
 	DroppedClosed    uint64 // arrived after the flow closed
 }
 
@@ -152,6 +165,7 @@ type Receiver struct {
 	limit        int
 	maxBuffered  int
 	maxRanges    int
+	budget       *MemoryBudget
 
 	set      seqSet
 	frags    []rfrag // undelivered fragments, ascending; frags[fh:] are live
@@ -193,6 +207,7 @@ func NewReceiver(cfg RecvConfig) *Receiver {
 		order:        cfg.Order,
 		maxRanges:    cfg.MaxRanges,
 		maxBuffered:  cfg.MaxBuffered,
+		budget:       cfg.Budget,
 	}
 	r.setCapacity(cfg.BufferCapacity)
 	r.limit = cfg.WindowLimit
@@ -283,10 +298,27 @@ func (r *Receiver) OnData(now time.Time, seq, fsn wire.SeqNum, flags wire.UserDa
 	}
 	fresh := !r.set.contains(seq)
 	abandoned := flags.Abandoned()
-	keep := fresh && !abandoned && r.state == RecvOpen && seq > max(fsn, r.set.cum())
-	if keep && r.held+bufCap(len(data))+FragmentOverhead > r.maxHeld() {
-		r.stats.DroppedBuffer++
-		return false
+	cum := max(fsn, r.set.cum())
+	keep := fresh && !abandoned && r.state == RecvOpen && seq > cum
+	if keep {
+		// Memory is checked before anything is recorded: a fragment
+		// dropped here is not acknowledged, and an honest sender sends it
+		// again.
+		cost := bufCap(len(data)) + FragmentOverhead
+		switch {
+		case r.held+cost > r.maxHeld():
+			r.stats.DroppedBuffer++
+			return false
+		case seq > cum+1 && r.buffered+len(data)+FragmentOverhead > r.capacity+OutOfOrderSlack:
+			// Behind a gap, only what the window let the sender send is
+			// kept; data in sequence may go beyond it, up to MaxBuffered,
+			// for a message larger than the window.
+			r.stats.DroppedWindow++
+			return false
+		case r.budget != nil && !r.budget.Fits(cost):
+			r.stats.DroppedBudget++
+			return false
+		}
 	}
 	preCount := r.set.count()
 	// The set takes 0..fsn first: merging never adds ranges.
@@ -386,6 +418,28 @@ func (r *Receiver) Reject(now time.Time, code uint64) {
 	r.scheduleAck(now, true)
 }
 
+// addHeld changes the memory held by n bytes, in the budget too.
+func (r *Receiver) addHeld(n int) {
+	r.held += n
+	if r.budget != nil {
+		r.budget.Charge(n)
+	}
+}
+
+// DropFragments discards the fragments of messages not yet whole, which
+// can no longer complete once the session under the flow ended; whole
+// messages stay for Read.
+func (r *Receiver) DropFragments() {
+	for i := r.fh; i < len(r.frags); i++ {
+		f := &r.frags[i]
+		r.buffered -= len(f.data()) + FragmentOverhead
+		r.addHeld(-(cap(*f.buf) + FragmentOverhead))
+		putBuf(f.buf)
+		*f = rfrag{}
+	}
+	r.frags, r.fh = r.frags[:0], 0
+}
+
 func (r *Receiver) dropBuffered() {
 	for i := r.fh; i < len(r.frags); i++ {
 		putBuf(r.frags[i].buf)
@@ -396,7 +450,8 @@ func (r *Receiver) dropBuffered() {
 		putBuf(r.ready.front().buf)
 		r.ready.popFront()
 	}
-	r.buffered, r.held = 0, 0
+	r.buffered = 0
+	r.addHeld(-r.held)
 }
 
 // SetOrder changes the delivery order at now; leaving OrderHold delivers
@@ -481,6 +536,6 @@ func (r *Receiver) insert(seq wire.SeqNum, fra wire.Fragment, data []byte) int {
 	copy(r.frags[at+1:], r.frags[at:])
 	r.frags[at] = rfrag{seq: seq, fra: fra, buf: buf}
 	r.buffered += len(data) + FragmentOverhead
-	r.held += cap(*buf) + FragmentOverhead
+	r.addHeld(cap(*buf) + FragmentOverhead)
 	return at
 }

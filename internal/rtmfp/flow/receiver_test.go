@@ -375,28 +375,114 @@ func TestReceiverMemoryBound(t *testing.T) {
 	const window = 64 << 10
 	r := NewReceiver(RecvConfig{ID: 1, BufferCapacity: window})
 	data := make([]byte, 1025) // pooled in 2048-byte buffers
-	for seq := wire.SeqNum(2); seq < 2000; seq++ {
-		r.OnData(at(0), seq, 0, wire.UserDataFlags(0).WithFragment(wire.FragmentMiddle), data)
+	// One message in sequence that never ends: it may grow beyond the
+	// window (a message larger than the buffer), up to MaxBuffered.
+	for seq := wire.SeqNum(1); seq < 2000; seq++ {
+		fra := wire.FragmentMiddle
+		if seq == 1 {
+			fra = wire.FragmentBegin
+		}
+		r.OnData(at(0), seq, 0, wire.UserDataFlags(0).WithFragment(fra), data)
 	}
 	limit := 2*window + DefaultBufferCapacity
 	kept := limit / (2048 + FragmentOverhead)
 	if r.Held() > limit || r.Held() != kept*(2048+FragmentOverhead) {
 		t.Fatalf("held %d bytes, want %d (limit %d)", r.Held(), kept*(2048+FragmentOverhead), limit)
 	}
-	if st := r.Stats(); st.DroppedBuffer != uint64(1998-kept) {
-		t.Fatalf("dropped %d fragments, want %d", st.DroppedBuffer, 1998-kept)
+	if st := r.Stats(); st.DroppedBuffer != uint64(1999-kept) || st.DroppedWindow != 0 {
+		t.Fatalf("dropped %d fragments (%d for the window), want %d", st.DroppedBuffer, st.DroppedWindow, 1999-kept)
 	}
 	checkReceiver(t, r)
 	// The bound follows the buffer capacity.
 	r.SetBufferCapacity(2 * window)
-	r.OnData(at(0), 2000, 0, wire.UserDataFlags(0).WithFragment(wire.FragmentMiddle), data)
-	if r.Stats().DroppedBuffer != uint64(1998-kept) {
+	r.OnData(at(0), wire.SeqNum(kept+1), 0, wire.UserDataFlags(0).WithFragment(wire.FragmentMiddle), data)
+	if r.Stats().DroppedBuffer != uint64(1999-kept) {
 		t.Fatal("fragment dropped after the capacity grew")
 	}
 	// Reject gives everything back.
 	r.Reject(at(0), 0)
 	if r.Held() != 0 || r.Buffered() != 0 {
 		t.Fatalf("after Reject: held %d, buffered %d", r.Held(), r.Buffered())
+	}
+}
+
+// Behind a gap a receiver keeps only what the window let an honest sender
+// send (the capacity and OutOfOrderSlack): a sender that never sends
+// sequence number 1 and ignores the window cannot make it hold more (in
+// one review, 144 KiB per flow of a 64 KiB window, on 200 flows a
+// session).
+func TestReceiverOutOfOrderWithinWindow(t *testing.T) {
+	const window = 64 << 10
+	b := NewMemoryBudget(0, nil)
+	r := NewReceiver(RecvConfig{ID: 1, BufferCapacity: window, Budget: b})
+	data := make([]byte, 1025)
+	const per = 1025 + FragmentOverhead
+	for seq := wire.SeqNum(2); seq < 2000; seq++ {
+		r.OnData(at(0), seq, 0, wire.UserDataFlags(0).WithFragment(wire.FragmentMiddle), data)
+	}
+	kept := (window + OutOfOrderSlack) / per
+	if r.Buffered() != kept*per || r.Held() != kept*(2048+FragmentOverhead) {
+		t.Fatalf("buffered %d, held %d; want %d fragments kept", r.Buffered(), r.Held(), kept)
+	}
+	if st := r.Stats(); st.DroppedWindow != uint64(1998-kept) || st.DroppedBuffer != 0 {
+		t.Fatalf("dropped %d for the window, %d for memory; want %d", st.DroppedWindow, st.DroppedBuffer, 1998-kept)
+	}
+	if b.Held() != r.Held() || b.Peak() != r.Held() {
+		t.Fatalf("budget holds %d (peak %d), the flow %d", b.Held(), b.Peak(), r.Held())
+	}
+	// Dropped fragments are not acknowledged: the sender sends them again.
+	if got := r.set.top(); got != wire.SeqNum(kept+1) {
+		t.Fatalf("highest sequence number acknowledged %d, want %d", got, kept+1)
+	}
+	// The gap filled, the run is delivered and the window takes more.
+	r.OnData(at(0), 1, 0, wire.UserDataFlags(0).WithFragment(wire.FragmentBegin), data)
+	if r.Held() != (kept+1)*(2048+FragmentOverhead) || b.Held() != r.Held() {
+		t.Fatalf("after the gap filled: held %d, budget %d", r.Held(), b.Held())
+	}
+	r.DropFragments()
+	if r.Held() != 0 || r.Buffered() != 0 || b.Held() != 0 {
+		t.Fatalf("after DropFragments: held %d, buffered %d, budget %d", r.Held(), r.Buffered(), b.Held())
+	}
+}
+
+// A fragment that does not fit the flow's budget, or its parent's, is
+// dropped and counted, the budget that refused it is marked, and every
+// change of what the flow holds is charged up the chain.
+func TestReceiverBudget(t *testing.T) {
+	ep := NewMemoryBudget(10000, nil)
+	sess := NewMemoryBudget(6000, ep)
+	other := NewMemoryBudget(0, ep)
+	other.Charge(5000)
+	r := NewReceiver(RecvConfig{ID: 1, BufferCapacity: 64 << 10, Budget: sess})
+	data := make([]byte, 1000) // 1024-byte buffers
+	seq := wire.SeqNum(1)
+	send := func() {
+		r.OnData(at(0), seq, seq-1, wire.UserDataFlags(0).WithFragment(wire.FragmentWhole), data)
+		seq++
+	}
+	for range 4 {
+		send() // four 1088-byte charges: 4352 in all
+	}
+	if r.Held() != 4*1088 || sess.Held() != r.Held() || ep.Held() != 5000+r.Held() {
+		t.Fatalf("held %d, session %d, endpoint %d", r.Held(), sess.Held(), ep.Held())
+	}
+	send() // the endpoint's 10000 refuses it
+	if st := r.Stats(); st.DroppedBudget != 1 || ep.TakeRefused() != 1 || sess.TakeRefused() != 0 || ep.TakeRefused() != 0 {
+		t.Fatalf("budget drops %d; refusal not marked on the endpoint alone", st.DroppedBudget)
+	}
+	other.Detach() // gives its 5000 back to the endpoint
+	send()
+	send() // the session's 6000 refuses the sixth
+	if st := r.Stats(); st.DroppedBudget != 2 || sess.TakeRefused() != 1 || ep.TakeRefused() != 0 {
+		t.Fatalf("budget drops %d; refusal not marked on the session alone", st.DroppedBudget)
+	}
+	for range 5 {
+		if _, ok := r.Read(); !ok {
+			t.Fatal("message missing")
+		}
+	}
+	if r.Held() != 0 || sess.Held() != 0 || ep.Held() != 0 || sess.Peak() != 5*1088 {
+		t.Fatalf("after reading: held %d, session %d (peak %d), endpoint %d", r.Held(), sess.Held(), sess.Peak(), ep.Held())
 	}
 }
 

@@ -354,6 +354,9 @@ func (s *Server) TransportStats() rtmfp.EndpointStats {
 		t.RIKeyingRetransmits += e.RIKeyingRetransmits
 		t.Redirects += e.Redirects
 		t.Sessions += e.Sessions
+		t.RecvMemory += e.RecvMemory
+		t.RecvMemoryPeak += e.RecvMemoryPeak
+		t.RecvMemoryCloses += e.RecvMemoryCloses
 	}
 	return t
 }
