@@ -381,3 +381,62 @@ func TestMobilityRepunch(t *testing.T) {
 		}
 	}
 }
+
+// TestFiveBehindNATs: five people, two of them behind symmetric NATs, the
+// others behind a port-restricted, an address-restricted and a full-cone
+// NAT, join one call through the rendezvous server (which runs a relay).
+// All ten pairs carry audio and video both ways, each direct or relayed as
+// their NATs allow.
+func TestFiveBehindNATs(t *testing.T) {
+	w := newNSWorld(t, true)
+	kinds := []nattest.Kind{nattest.PortRestricted, nattest.Symmetric, nattest.AddressRestricted, nattest.Symmetric, nattest.FullCone}
+	var ms []*testMember
+	for i, k := range kinds {
+		ms = append(ms, w.member(w.n.AddBehindNAT(fmt.Sprintf("m%d", i), k), fmt.Sprintf("%s-%d", k, i), nil))
+	}
+	w.registered(ms...)
+	start := time.Now()
+	for _, m := range ms[1:] {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := m.r.Join(ctx, ms[0].id.String())
+		cancel()
+		if err != nil {
+			t.Fatalf("%s joins: %v", m.name, err)
+		}
+	}
+	all := func() bool {
+		for _, a := range ms {
+			for _, b := range ms {
+				if a != b && !hearing(a, b) {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	took, ok := poll(15*time.Second, all)
+	total := time.Since(start)
+	var b strings.Builder
+	relayed := 0
+	for i, x := range ms {
+		for _, y := range ms[i+1:] {
+			m, _ := x.member(y)
+			path := "direct"
+			if m.Relayed {
+				path = "relayed (" + m.Via + ")"
+				relayed++
+			}
+			fmt.Fprintf(&b, "\n  %-20s - %-20s %-8v %s, %d/%d audio frames, %d/%d video frames", x.name, y.name, m.State, path,
+				m.AudioPlayed, func() uint64 { n, _ := y.member(x); return n.AudioPlayed }(), m.VideoShown, func() uint64 { n, _ := y.member(x); return n.VideoShown }())
+		}
+	}
+	t.Logf("five behind NATs, all hear and see each other %v after the first join:%s", total.Round(time.Millisecond), b.String())
+	if !ok {
+		t.Fatalf("after %v not every pair hears and sees each other", took)
+	}
+	// The symmetric pair, and each symmetric member with the
+	// port-restricted one, have no direct path.
+	if relayed < 3 {
+		t.Errorf("%d pairs relayed, want at least 3", relayed)
+	}
+}
