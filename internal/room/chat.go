@@ -88,6 +88,8 @@ func (r *Room) onCommand(req tc.PlayRequest, c tc.Command) {
 			return
 		}
 		r.chatDelivered(req.PeerID, id)
+	case commandForward:
+		r.onForwardRequest(req, c) // forward.go
 	default:
 		r.onFeedback(req, c)
 	}

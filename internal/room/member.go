@@ -160,6 +160,9 @@ func (r *Room) connect(m *member, via *member, rendezvous string) {
 		if err != nil {
 			r.cfg.Logger.Debug("connect failed", "peer", shortID(m.id), "err", err)
 			err = r.connectErr(ctx, fmt.Errorf("%w: no answer from %s at %s", ErrUnreachable, shortID(m.id), addrList(cands)))
+			if fs := r.connectForwarded(m, via); fs != nil && !errors.Is(err, ErrUDPBlocked) {
+				s, err = fs, nil // forward.go: through a member
+			}
 		}
 	}
 	r.cfg.Logger.Debug("connected", "peer", shortID(m.id), "err", err)
@@ -456,6 +459,8 @@ func (r *Room) handleData(m *member, dm tc.DataMessage) {
 			return
 		}
 		r.receiveChat(m, c)
+	case handlerForwarding:
+		r.onForwarding(m, dm.Args) // forward.go
 	case handlerBye:
 		reason := parseBye(dm.Args)
 		if reason == "" {

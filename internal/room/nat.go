@@ -101,7 +101,15 @@ func (r *Room) watchUDP() {
 // connectContext bounds one connection attempt: connectTimeout, or
 // udpBlockedAfter when nothing at all has come in by then.
 func (r *Room) connectContext() (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithTimeout(r.ctx, connectTimeout)
+	// With no relay of our own, a member may forward (forward.go): a
+	// direct attempt that has not worked in directTryNoRelay will not.
+	limit := connectTimeout
+	r.mu.Lock()
+	if !r.relayed().IsValid() && r.connected() > 0 && r.relay.conn != nil {
+		limit = directTryNoRelay
+	}
+	r.mu.Unlock()
+	ctx, cancel := context.WithTimeout(r.ctx, limit)
 	if !r.cfg.expectsAnswers() || r.heardAnything() {
 		return ctx, cancel
 	}

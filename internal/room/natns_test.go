@@ -384,12 +384,24 @@ func TestMobilityRepunch(t *testing.T) {
 
 // TestFiveBehindNATs: five people, two of them behind symmetric NATs, the
 // others behind a port-restricted, an address-restricted and a full-cone
-// NAT, join one call through the rendezvous server (which runs a relay).
-// All ten pairs carry audio and video both ways, each direct or relayed as
-// their NATs allow.
+// NAT, join one call through the rendezvous server, with a TURN relay
+// beside it and without. All ten pairs carry audio and video both ways,
+// each direct or relayed as their NATs allow: through the TURN relay, or
+// without one through a member that reaches both.
 func TestFiveBehindNATs(t *testing.T) {
-	w := newNSWorld(t, true)
-	kinds := []nattest.Kind{nattest.PortRestricted, nattest.Symmetric, nattest.AddressRestricted, nattest.Symmetric, nattest.FullCone}
+	for _, relay := range []bool{true, false} {
+		name := "turn"
+		if !relay {
+			name = "members"
+		}
+		t.Run(name, func(t *testing.T) { fiveBehindNATs(t, relay) })
+	}
+}
+
+func fiveBehindNATs(t *testing.T, withRelay bool) {
+	w := newNSWorld(t, withRelay)
+	// Everyone joins the member behind the full cone, whom all reach.
+	kinds := []nattest.Kind{nattest.FullCone, nattest.Symmetric, nattest.PortRestricted, nattest.Symmetric, nattest.AddressRestricted}
 	var ms []*testMember
 	for i, k := range kinds {
 		ms = append(ms, w.member(w.n.AddBehindNAT(fmt.Sprintf("m%d", i), k), fmt.Sprintf("%s-%d", k, i), nil))
@@ -414,7 +426,7 @@ func TestFiveBehindNATs(t *testing.T) {
 		}
 		return true
 	}
-	took, ok := poll(15*time.Second, all)
+	took, ok := poll(20*time.Second, all)
 	total := time.Since(start)
 	var b strings.Builder
 	relayed := 0

@@ -61,6 +61,7 @@ type relayState struct {
 	allocating bool
 	members    map[flashcrypto.PeerID]netip.AddrPort // relayed addresses members announce
 	repunched  map[flashcrypto.PeerID]time.Time      // last re-punch per member (nat.go)
+	fwd        forwardState                          // forwarding through members (forward.go)
 }
 
 // wantRelay reports whether the room may ever use a relay.
@@ -72,6 +73,7 @@ func (c Config) wantRelay() bool {
 func (r *Room) relayConn(conn net.PacketConn) net.PacketConn {
 	r.relay.members = map[flashcrypto.PeerID]netip.AddrPort{}
 	r.relay.repunched = map[flashcrypto.PeerID]time.Time{}
+	r.relay.fwd = forwardState{by: map[flashcrypto.PeerID]flashcrypto.PeerID{}, ready: map[flashcrypto.PeerID]chan netip.AddrPort{}}
 	if !r.cfg.wantRelay() {
 		return conn
 	}
@@ -224,6 +226,9 @@ func (r *Room) noteRelay(m *member, a netip.AddrPort) {
 func (r *Room) pathOf(m *member) (relayed bool, via string) {
 	if m.sess == nil {
 		return false, ""
+	}
+	if name, ok := r.forwardedBy(m); ok {
+		return true, name
 	}
 	far := m.sess.FarAddr()
 	if c := r.relay.conn; c != nil && c.ViaRelay(far) {

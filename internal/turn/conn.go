@@ -31,6 +31,8 @@ const (
 // ErrNoRelay: the relay could not be allocated.
 var ErrNoRelay = errors.New("no relay")
 
+var errTooBig = errors.New("turn: datagram too large to forward")
+
 // addrPortConn is the allocation-free interface of *net.UDPConn.
 type addrPortConn interface {
 	ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error)
@@ -52,6 +54,7 @@ type outDatagram struct {
 
 type path struct {
 	direct, relayed time.Time // when something last came each way
+	viaAt           time.Time // when something last came through a forwarding member
 	// While the address is silent: since when we send to it, and the
 	// latest datagram for the relay, sent through it relayDelay after
 	// the first if the far end has not answered directly by then.
@@ -61,7 +64,8 @@ type path struct {
 	timer   *time.Timer
 }
 
-// last is when a was last heard from, and whether through the relay.
+// last is when a was last heard from directly or through the relay, and
+// whether through the relay.
 func (p *path) last() (time.Time, bool) {
 	if p.relayed.After(p.direct) {
 		return p.relayed, true
@@ -74,6 +78,9 @@ type ConnStats struct {
 	DirectIn, RelayIn, DirectOut, RelayOut uint64 // datagrams
 	TURNIn                                 uint64 // from the TURN server itself
 	Dropped                                uint64 // a queue was full
+	// Through a forwarding member: received and sent by us; forwarded
+	// for others, and dropped (over budget or not allowed).
+	ViaIn, ViaOut, Forwarded, ForwardDropped uint64
 }
 
 // Conn is a net.PacketConn for an RTMFP endpoint: the direct UDP socket,
@@ -92,7 +99,11 @@ type Conn struct {
 	pool sync.Pool
 	once sync.Once
 
-	stats struct{ directIn, relayIn, directOut, relayOut, turnIn, dropped atomic.Uint64 }
+	stats struct {
+		directIn, relayIn, directOut, relayOut, turnIn, dropped atomic.Uint64
+		viaIn, viaOut, forwarded, fwdDropped                    atomic.Uint64
+	}
+	fwdBuf []byte // frames being forwarded (owned by readDirect)
 
 	mu      sync.Mutex // guards the fields below
 	paths   map[netip.AddrPort]*path
@@ -102,6 +113,11 @@ type Conn struct {
 	relayed netip.AddrPort
 	out     chan outDatagram
 	closed  bool
+	// Forwarding (forward.go): destinations reached through a member,
+	// the members we take frames from, and the pairs we forward for.
+	vias       map[netip.AddrPort]netip.AddrPort
+	forwarders map[netip.AddrPort]bool
+	forwards   map[pairKey]*bucket
 }
 
 // NewConn wraps the direct socket; the Conn owns it from then on. now is
@@ -117,6 +133,10 @@ func NewConn(direct net.PacketConn, now func() time.Time, log *slog.Logger) *Con
 		in:     make(chan inDatagram, inQueue),
 		quit:   make(chan struct{}),
 		paths:  map[netip.AddrPort]*path{},
+
+		vias:       map[netip.AddrPort]netip.AddrPort{},
+		forwarders: map[netip.AddrPort]bool{},
+		forwards:   map[pairKey]*bucket{},
 	}
 	c.dapc, _ = direct.(addrPortConn)
 	c.pool.New = func() any { b := make([]byte, maxDatagram); return &b }
@@ -162,6 +182,9 @@ func (c *Conn) readDirect() {
 			return
 		}
 		from = unmap(from)
+		if n > len(forwardMagic) && (*bp)[0] == forwardMagic[0] && c.onFrame(from, bp, n) {
+			continue
+		}
 		c.mu.Lock()
 		client, server := c.client, c.server
 		if client == nil || from != server {
@@ -379,6 +402,11 @@ func (c *Conn) ReadFrom(b []byte) (int, net.Addr, error) {
 func (c *Conn) WriteToUDPAddrPort(b []byte, a netip.AddrPort) (int, error) {
 	a = unmap(a)
 	c.mu.Lock()
+	if c.viaRoute(a) {
+		via := c.vias[a]
+		c.mu.Unlock()
+		return c.writeVia(b, a, via)
+	}
 	direct, relay := c.route(a)
 	if direct && relay {
 		relay = c.silent(a, b)
@@ -476,6 +504,8 @@ func (c *Conn) Stats() ConnStats {
 		DirectIn: c.stats.directIn.Load(), RelayIn: c.stats.relayIn.Load(),
 		DirectOut: c.stats.directOut.Load(), RelayOut: c.stats.relayOut.Load(),
 		TURNIn: c.stats.turnIn.Load(), Dropped: c.stats.dropped.Load(),
+		ViaIn: c.stats.viaIn.Load(), ViaOut: c.stats.viaOut.Load(),
+		Forwarded: c.stats.forwarded.Load(), ForwardDropped: c.stats.fwdDropped.Load(),
 	}
 }
 
