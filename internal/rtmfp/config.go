@@ -14,7 +14,7 @@ import (
 // Default session timers. The library defaults of rtmfp-cpp (keepalive one
 // hour, no retransmit or idle limit) suit servers; a call wants to notice a
 // vanished peer within seconds, so camchat uses the values of the reference's
-// interactive clients (tcconn, fcclient; rtmfp-digest §8).
+// interactive clients (rtmfp-cpp test/tcconn.cpp, test/fcclient.cpp).
 const (
 	DefaultKeepalivePeriod = 10 * time.Second
 	DefaultRetransmitLimit = 20 * time.Second

@@ -14,7 +14,7 @@ import (
 	"camchat/internal/rtmfp/wire"
 )
 
-// Limits of the startup machinery (rtmfp-cpp params.hpp; digest §2, §6).
+// Limits of the startup machinery (rtmfp-cpp include/rtmfp/params.hpp; RFC 7016 §2.2, §3.5.1).
 const (
 	// MaxDatagram is the largest datagram accepted: a 4-byte session ID and
 	// at most 8192 bytes of encrypted packet (DECRYPT_BUF_LENGTH).

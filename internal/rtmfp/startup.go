@@ -258,7 +258,7 @@ func (e *engine) onIIKeying(now time.Time, from netip.AddrPort, c wire.IIKeying,
 		return
 	}
 	// The same IIKeying again: its RIKeying was lost. Retransmit the stored
-	// one; this is the only time RIKeying is resent (digest §6).
+	// one; this is the only time RIKeying is resent (RFC 7016 §3.5.1.2; rtmfp-cpp RTMFP::onIIKeying).
 	sum := skicDigest(c.SKIC)
 	if s := e.bySKIC[skicKey(sum)]; s != nil && s.farAddr == from && s.fsid == c.InitiatorSessionID && s.skicSum == sum {
 		if s.hs != nil && s.hs.riKeying != nil {

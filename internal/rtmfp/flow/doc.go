@@ -31,7 +31,7 @@
 // end, or whole. Consecutive sequence numbers in one packet use Next User Data
 // chunks. The first chunk of the flow in every packet carries the startup
 // options (metadata, return association, marker) until the first ack arrives
-// (digest §9).
+// (RFC 7016 §3.6).
 //
 // New data is sent only while the bytes in flight are below the receiver's
 // advertised window. Retransmissions go before new data. A zero window starts
@@ -82,7 +82,7 @@
 // are dropped from the lowest up, keeping the newest (rtmfp-cpp keeps the
 // lowest; the newest drive the sender's loss detection). An ack is due within
 // 200 ms, or immediately on the rules of RFC 7016 §3.6.3.2 as rtmfp-cpp applies
-// them (digest §10). Hostile or malformed input (FSN above the sequence
+// them (RFC 7016 §3.6.2.4–§3.6.3.4). Hostile or malformed input (FSN above the sequence
 // number, data after FIN, jumps too far ahead, too many ranges, more memory
 // held than MaxBuffered, by default twice the window plus 64 KiB counting the
 // pooled buffers' real size, data behind a gap beyond the buffer capacity

@@ -17,7 +17,7 @@ const (
 )
 
 // TimeCritical reports whether data at this priority is time-critical: a
-// packet carrying it gets the TC header flag (RFC 7016 §3.5.2.1; digest §12:
+// packet carrying it gets the TC header flag (RFC 7016 §3.5.2.1:
 // levels 4 and up).
 func (p Priority) TimeCritical() bool { return p >= PriorityPriority }
 

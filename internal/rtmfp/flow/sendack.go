@@ -10,7 +10,7 @@ import (
 
 // OnAck applies a Data Ack Ranges chunk for this flow: its header in ack
 // (Ranges ignored) and its ranges read from it, decoded with the cursor rule
-// (digest §3). It returns the bytes that left the flight and whether any
+// (RFC 7016 §2.3.13, §2.3.14). It returns the bytes that left the flight and whether any
 // fragment was newly acknowledged. The first ack ends the startup options; the
 // advertised buffer becomes the window, and a zero window starts the persist
 // timer (RFC 7016 §3.6.2.5, §3.6.2.6).
@@ -46,7 +46,7 @@ func (s *Sender) beginAck(now time.Time, blocks uint64) bool {
 	}
 	s.refresh(now)
 	s.stats.Acks++
-	s.opts = nil // the receiver knows the flow (digest §9)
+	s.opts = nil // the receiver knows the flow (RFC 7016 §3.6.2.3)
 	if blocks > math.MaxInt32/wire.BufferBlockSize {
 		blocks = math.MaxInt32 / wire.BufferBlockSize
 	}

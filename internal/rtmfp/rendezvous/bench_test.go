@@ -243,7 +243,7 @@ func scaleClient(addr netip.AddrPort, g flashcrypto.Group, i int, eps []*rtmfp.E
 	if err != nil {
 		return err
 	}
-	// Clients have static keys (digest §4): the server introduces no
+	// Clients have static keys (RFC 7425 §4.3): the server introduces no
 	// other kind, and refuses their setPeerInfo.
 	id, err := flashcrypto.NewStaticIdentity(rand.Reader, []flashcrypto.Group{g}, flashcrypto.CertOptions{})
 	if err != nil {

@@ -13,7 +13,7 @@
 //   - Identity: an ephemeral-key certificate that accepts ancillary data
 //     (any rtmfp: URI selects it), or a static key a client can pin by
 //     fingerprint (RFC 7425 §4.3–§4.4).
-//   - NetConnection, server side (RFC 7425 §5.3; digest §13.3–§13.5): the
+//   - NetConnection, server side (RFC 7425 §5.3; rtmfp-cpp test/tcserver.cpp): the
 //     client's stream-0 flow is answered on a return flow; connect gets
 //     _result NetConnection.Connect.Success with connectionID (the client's
 //     peer ID in hex) or _error NetConnection.Connect.Rejected when the app

@@ -10,8 +10,8 @@ import (
 )
 
 // introduce handles an IHello whose EPD does not select the server (RFC
-// 7016 §3.5.1.4–§3.5.1.6; digest §6, "Cirrus-style introduction as done by
-// tcserver"). If it names, by fingerprint, a connected client that has
+// 7016 §3.5.1.4–§3.5.1.6; the Cirrus-style introduction of rtmfp-cpp's
+// test/tcserver.cpp). If it names, by fingerprint, a connected client that has
 // done connect and setPeerInfo, the initiator gets a Redirect from ep
 // listing the target's observed address and every address it reported, and
 // the target gets an FIHello carrying the initiator's observed address, so

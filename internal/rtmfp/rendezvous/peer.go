@@ -92,7 +92,7 @@ var errEnd = errors.New("rendezvous: end of control flow")
 
 // servePeer runs one session: it waits for the client's NetConnection flow,
 // opens the return flow for the answers and runs the control loop (RFC 7425
-// §5.3; digest §13.3). The session ends with the loop.
+// §5.3; rtmfp-cpp test/tcserver.cpp). The session ends with the loop.
 func (s *Server) servePeer(p *peer) {
 	rf, err := p.sess.AcceptFlow(s.ctx)
 	if err != nil {

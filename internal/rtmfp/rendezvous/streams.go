@@ -7,11 +7,11 @@ import (
 )
 
 // maxStreamFlows bounds the NetStream flows of one client served at once
-// (a NetStream has up to three: data, audio, video; digest §13.3).
+// (a NetStream has up to three: data, audio, video; RFC 7425 §5.3).
 const maxStreamFlows = 3 * MaxStreams
 
 // serveStreams takes the NetStream flows a client opens in return to our
-// control flow (digest §13.3) after createStream. This server relays no
+// control flow (RFC 7425 §5.3; rtmfp-cpp src/TCConnection.cpp) after createStream. This server relays no
 // media: a Flash client publishing for DIRECT_CONNECTIONS still tells the
 // server, which answers publish with NetStream.Publish.Start (as tcserver
 // does) and play with NetStream.Play.Failed; peers then stream to each
@@ -37,7 +37,7 @@ func (s *Server) serveStreams(p *peer, ret controlFlow) {
 
 // serveStreamFlow reads one NetStream flow until it ends, answering its
 // commands on a flow of that stream associated to the client's control flow
-// (digest §13.3: the server's NetStream flows return to the client's
+// (RFC 7425 §5.3, rtmfp-cpp src/TCConnection.cpp: the server's NetStream flows return to the client's
 // stream-0 flow).
 func (s *Server) serveStreamFlow(p *peer, rf *rtmfp.RecvFlow, id tc.StreamID) {
 	defer s.wg.Done()

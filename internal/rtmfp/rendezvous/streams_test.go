@@ -33,7 +33,7 @@ func (cx *client) refusedStreamFlow(t *testing.T) *rtmfp.SendFlow {
 // flow (a return flow to the server's control flow) carrying publish is
 // answered with NetStream.Publish.Start, and play with
 // NetStream.Play.Failed, on a flow of that stream returning to the client's
-// control flow (digest §13.3); a flow for stream 0 is refused.
+// control flow (RFC 7425 §5.3; rtmfp-cpp src/TCConnection.cpp); a flow for stream 0 is refused.
 func TestNetStreamAnswers(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		n, srv, addr := publicWorld(t, Config{})

@@ -92,7 +92,7 @@ func TestIntroductionOverUDP(t *testing.T) {
 		t.Fatalf("server stats %+v", st)
 	}
 
-	// A plays B's stream over the direct session (digest §13.6): a play
+	// A plays B's stream over the direct session (RFC 7425 §5.4): a play
 	// command on a fresh TC flow, answered on return flows.
 	const streamName = "camera"
 	playMeta := tc.FlowMetadata{StreamID: 2000001}.Append(nil)

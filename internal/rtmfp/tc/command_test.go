@@ -65,7 +65,7 @@ func TestParseCommandErrors(t *testing.T) {
 func TestSetPeerInfoBothForms(t *testing.T) {
 	// rtmfp-cpp: "setPeerInfo", 0, null, addresses…
 	withNull := mustCmd(t, SetPeerInfo("10.0.0.1:1935", "10.0.0.2:1935"))
-	// librtmfp: "setPeerInfo", 0, addresses… (digest §13.6)
+	// librtmfp: "setPeerInfo", 0, addresses… (RFC 7425 §5.4)
 	noNull := mustCmd(t, Command{Name: CommandSetPeerInfo, Object: "10.0.0.1:1935", Args: []Value{"10.0.0.2:1935"}})
 	want := []string{"10.0.0.1:1935", "10.0.0.2:1935"}
 	for _, c := range []Command{withNull, noNull} {

@@ -19,7 +19,7 @@ import (
 const DefaultPort = 1935
 
 // DefaultFlashVer is the flashVer camchat sends when the caller sets none:
-// the value librtmfp uses (digest §13.6), which Flash-era servers accept.
+// the value librtmfp uses (RFC 7425 §5.4), which Flash-era servers accept.
 const DefaultFlashVer = "WIN 20,0,0,286"
 
 // ConnConfig says where a NetConnection goes and what its connect says.
@@ -42,7 +42,7 @@ type ConnConfig struct {
 	Connect Connect
 	// PeerInfo are this end's addresses ("ip:port", "[ipv6]:port") that
 	// setPeerInfo registers after connect succeeds, so that the server can
-	// introduce peers to us (digest §6). Empty: no setPeerInfo is sent.
+	// introduce peers to us (RFC 7016 §3.5.1.4–§3.5.1.6). Empty: no setPeerInfo is sent.
 	PeerInfo []string
 	// OnKeepalive, if set, is called with the periods of each Set
 	// Keepalive event the server sends (RFC 7425 §5.3.4), each clamped to
@@ -84,7 +84,7 @@ type ConnEvent struct {
 const connEventLen = 64
 
 // NetConnection is the client side of a Flash NetConnection over an RTMFP
-// session (RFC 7425 §5.3, digest §13.3): our control flow (stream 0, TC 04
+// session (RFC 7425 §5.3; rtmfp-cpp src/TCConnection.cpp): our control flow (stream 0, TC 04
 // 00, priority 5) carries connect and the other NetConnection commands;
 // the server answers on a return flow associated to it, and opens the
 // flows of our NetStreams the same way.
@@ -198,7 +198,7 @@ func ConnectSession(ctx context.Context, s *rtmfp.Session, cfg ConnConfig) (*Net
 		streams: map[StreamID]*NetStream{}, events: make(chan ConnEvent, connEventLen)}
 	nc.ctx, nc.cancel = context.WithCancel(context.Background())
 	// The server introduces peers to us by forwarding their IHellos over
-	// this session; answer them directly (RFC 7016 §3.5.1.5, digest §6;
+	// this session; answer them directly (RFC 7016 §3.5.1.5;
 	// tcconn does the same).
 	s.SetFIHelloMode(rtmfp.FIHelloSendRHello)
 	nc.wg.Add(1)
@@ -348,7 +348,7 @@ func (nc *NetConnection) Command(name string, args ...Value) error {
 }
 
 // SetPeerInfo registers this end's addresses with the server for
-// introductions (digest §6, §13.4).
+// introductions (RFC 7016 §3.5.1.4; rtmfp-cpp test/tcserver.cpp setPeerInfo).
 func (nc *NetConnection) SetPeerInfo(addrs ...string) error {
 	_, _, err := nc.send(SetPeerInfo(addrs...), false)
 	return err
@@ -356,7 +356,7 @@ func (nc *NetConnection) SetPeerInfo(addrs ...string) error {
 
 // CreateStream asks the server for a stream ID and returns the NetStream.
 // Its flows are return flows associated to the server's control flow
-// (digest §13.3).
+// (RFC 7425 §5.3; rtmfp-cpp src/TCConnection.cpp).
 func (nc *NetConnection) CreateStream(ctx context.Context) (*NetStream, error) {
 	tid, ch, err := nc.send(CreateStream(0), true)
 	if err != nil {

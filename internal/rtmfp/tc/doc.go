@@ -28,7 +28,7 @@
 // (package rtmfp):
 //
 //   - NetConnection (conn.go): the client of a Flash server or rendezvous
-//     over one session (RFC 7425 §5.3, digest §13.3): control flow with TC
+//     over one session (RFC 7425 §5.3; rtmfp-cpp src/TCConnection.cpp): control flow with TC
 //     metadata for stream 0 at priority 5, connect (transaction 1), the
 //     server's return flow, transactions, setPeerInfo, createStream and
 //     deleteStream, onStatus events, Set Keepalive (RFC 7425 §5.3.4).
@@ -38,7 +38,7 @@
 //     group's keyframe and the previous group abandoned at each keyframe;
 //     received messages parsed (StreamMessage) and flows aligned by flow
 //     sync barriers (RFC 7425 §5.2).
-//   - Direct peer streams (RFC 7425 §5.4, digest §13.6): Publisher
+//   - Direct peer streams (RFC 7425 §5.4): Publisher
 //     (publisher.go) answers players' play flows on three return flows and
 //     fans every media message out to its subscribers; PlayPeer
 //     (peerplay.go) plays a peer's stream over a session to it.

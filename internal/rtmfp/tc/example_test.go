@@ -7,7 +7,7 @@ import (
 )
 
 // A player asks a peer for its stream, as librtmfp and Flash do between
-// peers (RFC 7425 §5.4, digest §13.6): one unassociated flow with TC
+// peers (RFC 7425 §5.4): one unassociated flow with TC
 // metadata for a fresh stream ID, carrying one play command.
 func Example_play() {
 	md := tc.FlowMetadata{StreamID: 2000001}.Append(nil)
@@ -20,7 +20,7 @@ func Example_play() {
 }
 
 // The publisher receives the play command and answers on its own flows
-// (digest §13.6): StreamBegin, Play.Reset, Play.Start and |RtmpSampleAccess
+// (RFC 7425 §5.4): StreamBegin, Play.Reset, Play.Start and |RtmpSampleAccess
 // on the data flow, then audio and video.
 func Example_publisherAnswer() {
 	in, _ := tc.Play{Name: "camchat"}.Command().AppendMessage(nil, 0)

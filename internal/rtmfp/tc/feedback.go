@@ -8,8 +8,8 @@ import (
 
 // Feedback command names: what a player sends back to the publisher on its
 // play flow (the stream's data flow), as type-20 commands with transaction
-// 0 and a null command object, like the other NetStream commands (digest
-// §13.3). Publishers that do not know them ignore them: Flash-era peers and
+// 0 and a null command object, like the other NetStream commands (RFC 7425
+// §5.3). Publishers that do not know them ignore them: Flash-era peers and
 // rtmfp-cpp's tcserver (onStreamCommand) drop stream commands with names
 // they do not handle.
 const (

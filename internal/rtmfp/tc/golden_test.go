@@ -87,7 +87,7 @@ func goldenVectors(t testing.TB) []wireGolden {
 	vp8 := unhex(t, "10 02 00 9d 01 2a")
 	return []wireGolden{
 		{
-			name: "TC metadata stream 2000001 (librtmfp play flow, digest §13.6)",
+			name: "TC metadata stream 2000001 (librtmfp play flow, RFC 7425 §5.4)",
 			hex:  "54 43 | 04 | fa 89 01", // 'T' 'C', SID present + original order, VLU 2000001
 			build: func() ([]byte, error) {
 				return FlowMetadata{StreamID: 2000001}.Append(nil), nil
@@ -121,7 +121,7 @@ func goldenVectors(t testing.TB) []wireGolden {
 			strict: true,
 		},
 		{
-			name: "play from a direct peer (librtmfp, digest §13.6)",
+			name: "play from a direct peer (librtmfp, RFC 7425 §5.4)",
 			hex: `14 | 00 00 00 00        // type 20 command, timestamp 0
 				02 00 04 70 6c 61 79      // "play"
 				00 00 00 00 00 00 00 00 00 // transaction 0.0
@@ -237,7 +237,7 @@ func goldenVectors(t testing.TB) []wireGolden {
 			strict: true,
 		},
 		{
-			name:  "StreamBegin 2000001 (publisher's first message, digest §13.6)",
+			name:  "StreamBegin 2000001 (publisher's first message, RFC 7425 §5.4)",
 			hex:   "04 00000000 | 00 00 | 00 1e 84 81",
 			build: func() ([]byte, error) { return AppendStreamEventMessage(nil, EventStreamBegin, 2000001), nil },
 			parse: func(b []byte) (any, error) {

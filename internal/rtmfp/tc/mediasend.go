@@ -11,7 +11,7 @@ import (
 	"camchat/internal/rtmfp/flow"
 )
 
-// Flow priorities of a NetStream's per-type flows (digest §13.3, design):
+// Flow priorities of a NetStream's per-type flows (RFC 7425 §5.3, and the design card):
 // audio, data and commands at IMMEDIATE (5), video at PRIORITY (4), both
 // time critical (RFC 7016 §3.5.2.1), so audio and commands overtake video.
 const (
@@ -34,7 +34,7 @@ const (
 const DefaultMaxQueue = 2 * time.Second
 
 // MediaOptions set the partial reliability of a stream's media (RFC 7016
-// §3.6.2.3.1, digest §12). A zero field selects its default; a negative one
+// §3.6.2.3.1). A zero field selects its default; a negative one
 // means no deadline.
 type MediaOptions struct {
 	// AudioLifetime is the FinishBy of each coded audio frame: a frame
@@ -239,7 +239,7 @@ func (m *mediaSender) writeAudio(msg []byte, special bool) (*rtmfp.Receipt, erro
 // group: every receipt of the previous group still pending is abandoned
 // (its frames are useless once a newer keyframe exists), and each later
 // frame of the group names the keyframe's receipt as Parent, so that losing
-// the keyframe abandons the frames that depend on it (digest §12,
+// the keyframe abandons the frames that depend on it (RFC 7016 §3.6.2.3,
 // WriteReceiptChain). Inter frames before the first keyframe are not sent:
 // nothing could decode them. special messages (sequence start/end) go
 // reliably, outside any group.

@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// NetConnection command names (RFC 7425 §5.3, digest §13.4).
+// NetConnection command names (RFC 7425 §5.3; rtmfp-cpp test/tcserver.cpp).
 const (
 	CommandConnect      = "connect"
 	CommandSetPeerInfo  = "setPeerInfo"
@@ -259,8 +259,8 @@ func SetPeerInfo(addrs ...string) Command {
 
 // ParseSetPeerInfo returns the addresses of a setPeerInfo command. Both
 // forms are accepted: with the null command object (rtmfp-cpp) and without
-// it, the first address in the command object's place (librtmfp, digest
-// §13.6). Values that are not strings are skipped, as tcserver does.
+// it, the first address in the command object's place (librtmfp, RFC 7425
+// §5.4). Values that are not strings are skipped, as tcserver does.
 func ParseSetPeerInfo(cmd Command) ([]string, error) {
 	if cmd.Name != CommandSetPeerInfo {
 		return nil, fmt.Errorf("tc: %q is not setPeerInfo: %w", cmd.Name, ErrBadCommand)

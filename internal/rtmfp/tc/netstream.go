@@ -3,8 +3,8 @@ package tc
 import "fmt"
 
 // NetStream command names. They travel on the NetStream's data flow as
-// type-20 commands with transaction 0 and a null command object (digest
-// §13.3).
+// type-20 commands with transaction 0 and a null command object (RFC 7425
+// §5.3; rtmfp-cpp src/TCConnection.cpp).
 const (
 	CommandPublish      = "publish"
 	CommandPlay         = "play"
@@ -70,7 +70,7 @@ func ParsePublish(cmd Command) (Publish, error) {
 // string or empty is a stop too.
 //
 // Between camchat peers the player sends only the name, exactly as
-// librtmfp does (digest §13.6): "play", 0.0, null, "<stream name>".
+// librtmfp does (RFC 7425 §5.4): "play", 0.0, null, "<stream name>".
 type Play struct {
 	Name  string
 	Extra []Value
@@ -127,7 +127,7 @@ func ParseToggle(cmd Command) (bool, error) {
 }
 
 // SampleAccess returns the |RtmpSampleAccess data message a publisher sends
-// after NetStream.Play.Start (digest §13.6), allowing the player to read the
+// after NetStream.Play.Start (RFC 7425 §5.4), allowing the player to read the
 // audio and video samples.
 func SampleAccess(audio, video bool) DataMessage {
 	return DataMessage{Handler: HandlerSampleAccess, Args: []Value{audio, video}}

@@ -118,7 +118,7 @@ func vp8Frame(i, n int) []byte {
 	return b
 }
 
-// checkPlayStart checks the data flow's opening messages (digest §13.6).
+// checkPlayStart checks the data flow's opening messages (RFC 7425 §5.4).
 func checkPlayStart(t *testing.T, data []StreamMessage, name string) {
 	t.Helper()
 	if len(data) < 4 {
@@ -216,7 +216,7 @@ func TestPeerPlay(t *testing.T) {
 		if s := st.Stats(); s.Flows != 3 || s.Malformed != 0 || s.Late != 0 || s.Messages != uint64(N+M+K+6) {
 			t.Fatalf("stats %+v", s)
 		}
-		// The nonces match across the direct session (digest §7.5).
+		// The nonces match across the direct session (RFC 7425 §4.6.3).
 		if sa.NearNonce() != subs[0].Session.FarNonce() {
 			t.Fatal("near nonce differs from the publisher's far nonce")
 		}

@@ -14,7 +14,7 @@ import (
 	"camchat/internal/rtmfp/rtmfptest"
 )
 
-// The play exchange between peers, byte for byte as digest §13.6 shows it
+// The play exchange between peers, byte for byte as RFC 7425 §5.4 describes it and librtmfp sends it
 // (librtmfp ↔ librtmfp): the player's flow metadata and play command, and
 // the publisher's three answering flows.
 var (

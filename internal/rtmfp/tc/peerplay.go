@@ -10,7 +10,7 @@ import (
 )
 
 // DefaultPeerStreamID is the stream ID a player puts in the metadata of its
-// play flow to a peer: the one librtmfp uses (digest §13.6). Between peers
+// play flow to a peer: the one librtmfp uses (RFC 7425 §5.4). Between peers
 // there is no createStream; the ID only has to be the same on the
 // publisher's answering flows.
 const DefaultPeerStreamID StreamID = 2000001
@@ -24,7 +24,7 @@ type PlayConfig struct {
 }
 
 // PlayPeer plays the stream called name directly from the peer at the far
-// end of s (RFC 7425 §5.4, digest §13.6): it opens an unassociated flow
+// end of s (RFC 7425 §5.4): it opens an unassociated flow
 // with TC metadata for the stream ID, priority 5, and sends "play", 0,
 // null, name. The publisher answers on return flows of that flow: data
 // (StreamBegin, NetStream.Play.Reset, Play.Start, |RtmpSampleAccess, or

@@ -58,8 +58,8 @@ type PublisherConfig struct {
 	Limits Limits
 }
 
-// Publisher publishes one stream directly to peers (RFC 7425 §5.4, digest
-// §13.6): players open a session to it (directly, or introduced by a
+// Publisher publishes one stream directly to peers (RFC 7425 §5.4):
+// players open a session to it (directly, or introduced by a
 // rendezvous server) and a flow carrying "play"; it answers each accepted
 // player on three return flows of that flow and sends every media message
 // to all its subscribers, each with its own flows, video groups and
@@ -289,7 +289,7 @@ func (p *Publisher) refuse(tx *mediaSender, code, description, name string) {
 	tx.close()
 }
 
-// start sends what a player receives before any media (digest §13.6): on
+// start sends what a player receives before any media (RFC 7425 §5.4): on
 // the data flow StreamBegin, NetStream.Play.Reset, NetStream.Play.Start and
 // |RtmpSampleAccess; the audio flow opens with the Opus sequence start and
 // the video flow with the VP8 sequence start.

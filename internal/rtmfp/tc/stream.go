@@ -8,7 +8,7 @@ import (
 )
 
 // NetStream is one Flash NetStream over RTMFP (RFC 7425 §5.4): a stream ID
-// with per-type send flows (data and commands, audio, video; digest §13.3)
+// with per-type send flows (data and commands, audio, video; RFC 7425 §5.3)
 // and the receive flows the far end opens for it. It is created by
 // NetConnection.CreateStream (a stream through a server) or by PlayPeer (a
 // stream played directly from a peer's Publisher).
@@ -53,7 +53,7 @@ func (s *NetStream) CloseStream() error { return s.Command(CloseStream()) }
 
 // Command sends a stream command (publish, play, closeStream, pause,
 // receiveAudio, receiveVideo, …) on the stream's data flow, as a type-20
-// message with timestamp 0 (digest §13.3).
+// message with timestamp 0 (RFC 7425 §5.3; rtmfp-cpp src/TCConnection.cpp).
 func (s *NetStream) Command(c Command) error {
 	msg, err := c.AppendMessage(nil, 0)
 	if err != nil {

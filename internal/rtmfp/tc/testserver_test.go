@@ -207,7 +207,7 @@ func (ts *testServer) serveStreamFlow(ctx context.Context, sf *rtmfp.RecvFlow, c
 }
 
 // introduce is the server's unmatched-IHello hook, as tcserver does it
-// (digest §6): an IHello naming a connected client that sent setPeerInfo
+// (RFC 7016 §3.5.1.4–§3.5.1.6): an IHello naming a connected client that sent setPeerInfo
 // gets a Redirect to that client's addresses, and the client gets the
 // IHello forwarded (FIHello) so it answers the initiator directly.
 func (ts *testServer) introduce(u rtmfp.UnmatchedIHello) {

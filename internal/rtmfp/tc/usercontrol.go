@@ -105,7 +105,7 @@ func StreamEventControl(ev UserControlEvent, id StreamID) UserControl {
 
 // AppendStreamEventMessage appends a whole user control message for a
 // stream event without allocating, as the publisher sends StreamBegin
-// before NetStream.Play.Reset (digest §13.6).
+// before NetStream.Play.Reset (RFC 7425 §5.4).
 func AppendStreamEventMessage(b []byte, ev UserControlEvent, id StreamID) []byte {
 	b = AppendMessageHeader(b, TypeUserControl, 0)
 	b = binary.BigEndian.AppendUint16(b, uint16(ev))

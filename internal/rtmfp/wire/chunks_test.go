@@ -24,7 +24,7 @@ var (
 func chunkVectors() []chunkVector {
 	return []chunkVector{
 		{
-			// EPD field 22 = 34 bytes: option 21 (33) type 0f + 32-byte peer ID (digest §5.3).
+			// EPD field 22 = 34 bytes: option 21 (33) type 0f + 32-byte peer ID (RFC 7425 §4.4).
 			name: "IHello by peer ID",
 			wire: h("30 0033 | 22 21 0f" + rep("ab", 32) + "|" + rep("cd", 16)),
 			want: IHello{EPD: append(h("21 0f"), peerID...), Tag: tag16},

@@ -172,7 +172,7 @@ func TestKATHandshakeChunks(t *testing.T) {
 		iepd, ifinger := k.hex(t, "iepd"), k.hex(t, "ifinger")
 		skic, skrc := k.hex(t, "skic"), k.hex(t, "skrc")
 
-		// The EPD by peer ID is `21 0f <32-byte fingerprint>` (digest §5.3).
+		// The EPD by peer ID is `21 0f <32-byte fingerprint>` (RFC 7425 §4.4).
 		r := NewOptionReader(iepd)
 		opt, ok := r.Next()
 		if !ok || opt.Type != 0x0f || !bytes.Equal(opt.Value, ifinger) || r.Consumed() != len(iepd) || !bytes.Equal(iepd[:2], h("21 0f")) {

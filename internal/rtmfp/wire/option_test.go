@@ -8,7 +8,7 @@ import (
 func TestOptionGolden(t *testing.T) {
 	// TC flow metadata (RFC 7425 §5.1) inside option 0x00: <len> 00 'T' 'C' 04 <sid 0>.
 	mustEqualBytes(t, "TC metadata", AppendMetadataOption(nil, []byte("TC\x04\x00")), h("05 | 00 | 54 43 04 00"))
-	// P2P play flow metadata, stream ID 2000001 as a VLU (digest §13.6).
+	// P2P play flow metadata, stream ID 2000001 as a VLU (RFC 7425 §5.4).
 	mustEqualBytes(t, "TC metadata sid 2000001", AppendMetadataOption(nil, h("54 43 04 fa 89 01")), h("07 | 00 | 54 43 04 fa 89 01"))
 	// Return association to flow 3.
 	mustEqualBytes(t, "return association", AppendReturnAssociationOption(nil, 3), h("02 | 0a | 03"))
@@ -23,7 +23,7 @@ func TestOptionGolden(t *testing.T) {
 }
 
 func TestOptionReader(t *testing.T) {
-	// tcserver's certificate (digest §5.1) cut short, a marker, then a
+	// tcserver's certificate (RFC 7425 §4.3) cut short, a marker, then a
 	// non-canonical option.
 	list := h("01 0a | 02 15 10 | 02 15 0e | 00 | 03 0e aa bb")
 	r := NewOptionReader(list)
