@@ -45,7 +45,8 @@ type rendezvousOptions struct {
 	keepalive       tc.SetKeepalive
 	limits          rendezvous.Limits
 	shutdownTimeout time.Duration
-	turn            turnOptions // the relay (turn.go)
+	turn            turnOptions    // the relay (turn.go)
+	cluster         clusterOptions // several nodes over NATS (cluster.go)
 }
 
 // listFlag is a repeatable string flag.
@@ -81,6 +82,7 @@ func parseRendezvousFlags(args []string, stderr io.Writer) (rendezvousOptions, e
 	fs.Float64Var(&o.limits.HandshakeRatePerIP, "handshake-rate-per-ip", d.HandshakeRatePerIP, "startup packets per second from one IP address")
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 5*time.Second, "how long to wait for clients to acknowledge the close on SIGINT or SIGTERM")
 	o.turn.register(fs)
+	o.cluster.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -126,6 +128,9 @@ func parseRendezvousFlags(args []string, stderr io.Writer) (rendezvousOptions, e
 		return o, errors.New("-peer-keepalive needs -keepalive")
 	}
 	if err := o.turn.check(); err != nil {
+		return o, err
+	}
+	if err := o.cluster.check(); err != nil {
 		return o, err
 	}
 	return o, nil
@@ -181,12 +186,23 @@ func serveRendezvous(ctx context.Context, o rendezvousOptions, logOut io.Writer)
 		defer relay.srv.Close()
 		log.Info("relay", "addr", relay.addr.String(), "credentials_ttl", o.turn.ttl.String())
 	}
+	node, err := newClusterNode(o.cluster, o.limits, log)
+	if err != nil {
+		return err
+	}
 	srv, err := rendezvous.New(rendezvous.Config{
 		Identity: id, Apps: o.apps, Keepalive: o.keepalive, Limits: o.limits, Logger: log,
-		Calls: relay.calls(o.turn),
+		Calls: relay.calls(o.turn), Directory: directory(node),
 	})
 	if err != nil {
 		return err
+	}
+	if node != nil {
+		if err := node.Start(srv); err != nil {
+			_ = srv.Shutdown(context.Background())
+			return err
+		}
+		defer node.Close() // after the server's shutdown below
 	}
 	log.Info("rendezvous server", "peer_id", srv.PeerID().String(), "static_key", id.IsStatic(),
 		"hostname", string(id.Cert().Hostname), "apps", strings.Join(o.apps, ","))
@@ -208,7 +224,7 @@ func serveRendezvous(ctx context.Context, o rendezvousOptions, logOut io.Writer)
 			return fmt.Errorf("metrics: %w", err)
 		}
 		mux := http.NewServeMux()
-		mux.Handle("/metrics", srv.MetricsHandler())
+		mux.Handle("/metrics", metricsHandler(srv, node))
 		hs = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		go func() { errs <- hs.Serve(ln) }()
 		log.Info("metrics", "url", "http://"+ln.Addr().String()+"/metrics")
