@@ -3,6 +3,7 @@ module camchat
 go 1.26.0
 
 require (
+	filippo.io/bigmod v0.1.0
 	fyne.io/fyne/v2 v2.7.1
 	github.com/blackjack/webcam v0.6.1
 	github.com/gen2brain/malgo v0.11.24

@@ -131,6 +131,8 @@ func BenchmarkResponderHandshake(b *testing.B) {
 				rh := p.q[0]
 				p.q = p.q[:0]
 				p.a.receive(p.now, rh.from, rh.b)
+				for p.a.work(p.now) { // the initiator's key agreement
+				}
 				p.a.flush(p.now, sendA)
 				ik := p.q[0]
 				p.q = p.q[:0]

@@ -5,6 +5,8 @@ import (
 	"io"
 	"math/big"
 	"math/bits"
+
+	"filippo.io/bigmod"
 )
 
 // Group is a Diffie-Hellman group ID from the IKE registry, as carried in
@@ -24,9 +26,10 @@ var PreferredGroups = []Group{Group16, Group14, Group2}
 
 type groupParams struct {
 	p            *big.Int
-	pMinus       *big.Int // p − 2^24, the largest acceptable public key
-	size         int      // bytes in p
-	exponentBits int      // private exponent size (RFC 3526 §8 strengths)
+	mod          *bigmod.Modulus // p, for constant-time exponentiation
+	pMinus       *big.Int        // p − 2^24, the largest acceptable public key
+	size         int             // bytes in p
+	exponentBits int             // private exponent size (RFC 3526 §8 strengths)
 }
 
 var (
@@ -72,8 +75,13 @@ func newGroupParams(exponentBits int, hexPrime string) *groupParams {
 	if !ok {
 		panic("flashcrypto: bad prime constant")
 	}
+	mod, err := bigmod.NewModulus(p.Bytes())
+	if err != nil {
+		panic("flashcrypto: bad prime constant")
+	}
 	return &groupParams{
 		p:            p,
+		mod:          mod,
 		pMinus:       new(big.Int).Sub(p, twoTo24th),
 		size:         (p.BitLen() + 7) / 8,
 		exponentBits: exponentBits,
@@ -109,10 +117,35 @@ func ChooseGroup(ours, theirs []Group) (Group, error) {
 
 // PrivateKey is a Diffie-Hellman private exponent with its public value.
 // It is immutable after creation.
+//
+// Every exponentiation with the private exponent is constant time
+// (filippo.io/bigmod, the Montgomery arithmetic of Go's own crypto/rsa and
+// crypto/ecdh): math/big's Exp leaks the exponent through timing and
+// cache use, and a static key lives for years and answers anyone who
+// starts a handshake. The exponent is processed over a fixed number of
+// bytes (the group's exponent size), so its value does not change the
+// time either.
 type PrivateKey struct {
 	group Group
-	x     *big.Int
-	pub   []byte // big-endian, no leading zeros
+	x     *big.Int // for encoding only
+	xb    []byte   // the exponent, big-endian, fixed length
+	pub   []byte   // big-endian, no leading zeros
+}
+
+// modExp returns base^e mod p in constant time for the exponent, as
+// big-endian bytes without leading zeros (as OpenSSL BN_bn2bin gives it,
+// which the key derivation depends on). base must be below p.
+func modExp(gp *groupParams, base, e []byte) ([]byte, error) {
+	b, err := bigmod.NewNat().SetBytes(base, gp.mod)
+	if err != nil {
+		return nil, ErrBadPublicKey
+	}
+	out := bigmod.NewNat().Exp(b, e, gp.mod).Bytes(gp.mod)
+	i := 0
+	for i < len(out)-1 && out[i] == 0 {
+		i++
+	}
+	return out[i:], nil
 }
 
 // GenerateKey draws a private exponent of the group's size (224, 320 or
@@ -139,8 +172,12 @@ func newPrivateKey(g Group, x *big.Int) (*PrivateKey, error) {
 	if x.Sign() <= 0 || x.Cmp(gp.p) >= 0 {
 		return nil, ErrBadIdentity
 	}
-	y := new(big.Int).Exp(two, x, gp.p)
-	return &PrivateKey{group: g, x: x, pub: y.Bytes()}, nil
+	xb := x.FillBytes(make([]byte, max(gp.exponentBits/8, (x.BitLen()+7)/8)))
+	pub, err := modExp(gp, []byte{2}, xb)
+	if err != nil {
+		return nil, err
+	}
+	return &PrivateKey{group: g, x: x, xb: xb, pub: pub}, nil
 }
 
 // Group returns the key's group.
@@ -165,8 +202,7 @@ func (k *PrivateKey) SharedSecret(peerPublic []byte) ([]byte, error) {
 	if err := ValidatePublicKey(k.group, peerPublic); err != nil {
 		return nil, err
 	}
-	y := new(big.Int).SetBytes(peerPublic)
-	return new(big.Int).Exp(y, k.x, groups[k.group].p).Bytes(), nil
+	return modExp(groups[k.group], peerPublic, k.xb)
 }
 
 // ValidatePublicKey applies the checks of RFC 7425 §4.6.2 (as rtmfp-cpp
