@@ -132,13 +132,21 @@ func (n *Node) setup() (jetstream.KeyWatcher, error) {
 	if errors.Is(err, jetstream.ErrBucketNotFound) {
 		// Memory storage: the directory is soft state, rebuilt from the
 		// nodes' sessions whenever the NATS server loses it.
-		kv, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
+		cfg := jetstream.KeyValueConfig{
 			Bucket:         n.cfg.Bucket,
 			Description:    "camchat rendezvous directory: peer ID to node and addresses",
 			History:        1,
 			Storage:        jetstream.MemoryStorage,
 			LimitMarkerTTL: markerTTL,
-		})
+		}
+		kv, err = js.CreateKeyValue(ctx, cfg)
+		if errors.Is(err, jetstream.ErrLimitMarkerTTLNotSupported) {
+			// A NATS server before 2.11: purge markers stay (one per
+			// peer that left, until the server restarts).
+			n.cfg.Logger.Warn("cluster: the NATS server cannot expire purge markers (2.11 or later can)")
+			cfg.LimitMarkerTTL = 0
+			kv, err = js.CreateKeyValue(ctx, cfg)
+		}
 		if errors.Is(err, jetstream.ErrBucketExists) {
 			kv, err = js.KeyValue(ctx, n.cfg.Bucket)
 		}
