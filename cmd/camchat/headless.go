@@ -69,7 +69,7 @@ func parseHeadlessFlags(args []string, stderr io.Writer) (headlessOptions, error
 		fmt.Fprint(stderr, headlessUsage)
 		fs.PrintDefaults()
 	}
-	fs.StringVar(&o.rendezvous, "rendezvous", "", "rendezvous server HOST:PORT through which others find this participant (default none: join with invites)")
+	fs.StringVar(&o.rendezvous, "rendezvous", "", "rendezvous server HOST:PORT through which others find this participant, or several comma-separated (the nodes of a cluster; default none: join with invites)")
 	fs.StringVar(&o.join, "join", "", "peer ID or invite of someone to call; without it, wait to be called")
 	fs.StringVar(&o.name, "name", "headless", "display name")
 	fs.DurationVar(&o.duration, "duration", 0, "leave and exit after this long (0: run until interrupted)")

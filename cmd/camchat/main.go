@@ -57,7 +57,7 @@ func run(args []string, stdout, stderr io.Writer, open func(appOptions, io.Write
 	fs.StringVar(&o.configDir, "config", "", "config directory")
 	fs.StringVar(&o.join, "join", "", "peer ID or invite to call at start")
 	fs.StringVar(&o.name, "name", "", "display name")
-	fs.StringVar(&o.rendezvous, "rendezvous", "", "rendezvous server host:port")
+	fs.StringVar(&o.rendezvous, "rendezvous", "", "rendezvous server host:port, or several comma-separated (the nodes of a cluster)")
 	fs.StringVar(&o.listen, "listen", "", "local UDP address")
 	fs.StringVar(&o.logLevel, "log", "", "diagnostics level on stderr")
 	if err := fs.Parse(args); err != nil {

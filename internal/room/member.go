@@ -140,7 +140,7 @@ func (r *Room) connect(m *member, via *member, rendezvous string) {
 	r.mu.Unlock()
 	// The rendezvous server introduces us to a registered peer whether or
 	// not our own registration is done (RFC 7016 §3.5.1.4).
-	for _, rv := range []string{r.cfg.Rendezvous, rendezvous} {
+	for _, rv := range []string{r.rendezvousServer(false), rendezvous} {
 		if rv == "" {
 			continue
 		}

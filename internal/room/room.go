@@ -90,6 +90,7 @@ type Room struct {
 	strays   map[*rtmfp.Session]time.Time // sessions with no member, since
 	rv       RendezvousState
 	rvAddr   netip.AddrPort // resolved rendezvous address while connected
+	rvName   string         // the configured server rvAddr came from
 	closed   bool
 	ctl      control
 

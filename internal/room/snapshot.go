@@ -209,7 +209,7 @@ func (r *Room) Snapshot() Snapshot {
 // on, and the rendezvous server if any.
 func (r *Room) invite() string {
 	addrs := r.listenAddrs()
-	s, err := identity.FormatInvite(r.ep.PeerID(), addrs, r.cfg.Rendezvous)
+	s, err := identity.FormatInvite(r.ep.PeerID(), addrs, r.rendezvousServer(true))
 	if err != nil {
 		return r.ep.PeerID().String()
 	}
