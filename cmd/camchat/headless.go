@@ -383,6 +383,7 @@ type statsLine struct {
 	Name           string    `json:"name"`
 	State          string    `json:"state"`
 	Path           string    `json:"path"` // "direct" or "relayed"
+	Via            string    `json:"via,omitempty"` // the relay: "relay <server>", or the member forwarding
 	Addr           string    `json:"addr"`
 	RTTMs          float64   `json:"rtt_ms"`
 	Loss           float64   `json:"loss"`
@@ -432,7 +433,7 @@ func (p *playoutMeter) reports(s room.Snapshot, since time.Duration) []statsLine
 			Verification: m.Verification.Status.State.String(),
 		}
 		if m.Relayed {
-			l.Path = "relayed"
+			l.Path, l.Via = "relayed", m.Via
 		}
 		l.AudioDelayP50, l.AudioDelayP99 = percentileMs(pm.audioDelay, 50), percentileMs(pm.audioDelay, 99)
 		l.VideoDelayP50 = percentileMs(pm.videoDelay, 50)
