@@ -382,7 +382,7 @@ type statsLine struct {
 	Peer           string    `json:"peer"`
 	Name           string    `json:"name"`
 	State          string    `json:"state"`
-	Path           string    `json:"path"` // "direct" or "relayed"
+	Path           string    `json:"path"`          // "direct" or "relayed"
 	Via            string    `json:"via,omitempty"` // the relay: "relay <server>", or the member forwarding
 	Addr           string    `json:"addr"`
 	RTTMs          float64   `json:"rtt_ms"`
