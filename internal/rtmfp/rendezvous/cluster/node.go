@@ -172,10 +172,15 @@ func (n *Node) Start(fw Forwarder) error {
 		nats.PingInterval(n.cfg.NodeTTL / 4),
 		nats.MaxPingsOutstanding(2),
 		nats.ConnectHandler(func(*nats.Conn) { changed() }),
-		nats.ReconnectHandler(func(*nats.Conn) { changed() }),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			changed()
+			n.cfg.Logger.Info("cluster: NATS reachable again: rebuilding the directory", "nats", nc.ConnectedUrlRedacted())
+		}),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			changed()
-			n.cfg.Logger.Warn("cluster: NATS unreachable: introducing this node's own peers only", "err", errText(err))
+			if n.ctx.Err() == nil { // not our own Close
+				n.cfg.Logger.Warn("cluster: NATS unreachable: introducing this node's own peers only", "err", errText(err))
+			}
 		}),
 	}
 	nc, err := nats.Connect(joinURLs(n.cfg.URLs), append(opts, n.cfg.Options...)...)

@@ -72,10 +72,15 @@ func (n *Node) loop() {
 				n.sweep(n.cfg.Now())
 				n.signalStore() // retries what failed
 			}
-			if rtt, err := n.nc.RTT(); err == nil {
-				n.mu.Lock()
-				n.rtt = rtt
-				n.mu.Unlock()
+			if n.nc.IsConnected() {
+				// A PING and its PONG (nats.Conn.RTT waits up to 10 s
+				// for a server that hangs; the loop must not).
+				t0 := time.Now()
+				if err := n.nc.FlushTimeout(n.cfg.NodeTTL / 4); err == nil {
+					n.mu.Lock()
+					n.rtt = time.Since(t0)
+					n.mu.Unlock()
+				}
 			}
 		}
 	}
