@@ -99,6 +99,13 @@ type Config struct {
 	// while the time-critical state lasts.
 	TimeCriticalCongestionDelay time.Duration
 
+	// Tracer, if set, receives the transport's events (trace.go):
+	// packets sent, acknowledgements and losses, timeouts, RTT samples,
+	// window and rate, state changes. It runs on the endpoint's loop
+	// with the engine locked: it must return quickly and must not call
+	// the endpoint or its sessions. Unset, tracing costs a nil check.
+	Tracer func(TraceEvent)
+
 	// FIHelloMode is the initial FIHello mode of every session
 	// (Session.SetFIHelloMode changes one session).
 	FIHelloMode FIHelloMode

@@ -59,6 +59,7 @@ type flows struct {
 
 	// counters of send flows already forgotten
 	closedRetransmits, closedAbandoned uint64
+	traceAbandoned                     uint64 // abandoned() at the last TraceAcked
 }
 
 func (f *flows) init(queue int) {
@@ -333,6 +334,25 @@ func (f *flows) addSend(sf *SendFlow) {
 	f.byPri[sf.pri] = append(f.byPri[sf.pri], sf)
 }
 
+// retransmitted is the data chunks sent again over all send flows (for the
+// tracer).
+func (f *flows) retransmitted() uint64 {
+	var n uint64
+	for _, sf := range f.send {
+		n += sf.f.Stats().Retransmitted
+	}
+	return n
+}
+
+// abandoned is the messages abandoned over all send flows (for the tracer).
+func (f *flows) abandoned() uint64 {
+	n := f.closedAbandoned
+	for _, sf := range f.send {
+		n += sf.f.Stats().Abandoned
+	}
+	return n
+}
+
 // onTimeout declares every outstanding fragment lost and returns how many
 // transmissions that was.
 func (f *flows) onTimeout(now time.Time) (lost uint64) {
@@ -392,6 +412,13 @@ func (f *flows) endPacket(now time.Time, s *Session) {
 	info.Outstanding = f.outstanding()
 	info.OtherSessionTC = s.e.otherSessionTC(now)
 	s.cc.OnAck(now, info)
+	if s.e.cfg.Tracer != nil {
+		ab := f.abandoned()
+		rate, _ := s.cc.PacingRate()
+		s.e.trace(TraceEvent{Time: now, Kind: TraceAcked, Session: s, Bytes: int(info.Acked), Lost: int(info.Lost), Count: int(lost),
+			Abandoned: int(ab - f.traceAbandoned), CWND: s.cc.CWND(), Outstanding: info.Outstanding, PacingRate: rate})
+		f.traceAbandoned = ab
+	}
 	if info.Outstanding > 0 {
 		s.rtoAt = now.Add(s.cc.ERTO())
 	} else if !s.keepaliveOut {

@@ -71,7 +71,11 @@ func (s *Session) receive(now time.Time, from netip.AddrPort, pkt []byte) {
 		s.tsRecv, s.tsRecvAt, s.haveTSRecv = cc.Timestamp(h.Timestamp), now, true
 	}
 	if h.HasTimestampEcho && s.state == stateOpen {
-		s.cc.OnTimestampEcho(now, e.timestamp(now), cc.Timestamp(h.TimestampEcho))
+		rtt, ok := s.cc.OnTimestampEcho(now, e.timestamp(now), cc.Timestamp(h.TimestampEcho))
+		if ok && e.cfg.Tracer != nil {
+			base, _ := s.cc.BaseRTT()
+			e.trace(TraceEvent{Time: now, Kind: TraceRTT, Session: s, RTT: rtt, SRTT: s.cc.SRTT(), BaseRTT: base})
+		}
 	}
 	if h.TimeCritical {
 		e.tcRecv(s, now)

@@ -191,8 +191,9 @@ func (s *Session) startPacket() []byte {
 	return s.e.pbuf[:wire.MaxHeaderLength]
 }
 
-// sendPacket finishes a packet started by startPacket and sends it to to.
-func (s *Session) sendPacket(now time.Time, b []byte, tc bool, to netip.AddrPort, send func(netip.AddrPort, []byte)) {
+// sendPacket finishes a packet started by startPacket and sends it to to;
+// it returns the datagram's size.
+func (s *Session) sendPacket(now time.Time, b []byte, tc bool, to netip.AddrPort, send func(netip.AddrPort, []byte)) int {
 	var hb [wire.MaxHeaderLength]byte
 	h := s.appendHeader(hb[:0], now, tc)
 	start := wire.MaxHeaderLength - len(h)
@@ -208,6 +209,12 @@ func (s *Session) sendPacket(now time.Time, b []byte, tc bool, to netip.AddrPort
 	s.meter.at(s.e.interval(now)).sent += uint32(len(out))
 	s.e.stats.PacketsSent++
 	s.e.stats.BytesSent += uint64(len(out))
+	return len(out)
+}
+
+// traceSent reports a data packet (sendDataPacket).
+func (s *Session) traceSent(now time.Time, size, data, rtx int, tc bool) {
+	s.e.trace(TraceEvent{Time: now, Kind: TracePacketSent, Session: s, Bytes: size, Data: data, Count: rtx, TimeCritical: tc})
 }
 
 // flushControl sends immediate acknowledgements and control chunks, and a
@@ -257,6 +264,11 @@ func (s *Session) sendDataPacket(now time.Time, pri flow.Priority, send func(net
 	b := s.startPacket()
 	b = s.flows.appendAcks(b, now, false)
 	s.tsn++
+	var rtx0 uint64
+	tracing := s.e.cfg.Tracer != nil
+	if tracing {
+		rtx0 = s.flows.retransmitted()
+	}
 	// Lower priorities fill the rest of the packet only if the pacer
 	// would let them go on their own: a packet of audio sent ahead of
 	// video's pacing stays small, so it does not occupy a slow
@@ -272,7 +284,10 @@ func (s *Session) sendDataPacket(now time.Time, pri flow.Priority, send func(net
 		s.tsn--
 		return
 	}
-	s.sendPacket(now, b, tc, s.farAddr, send)
+	size := s.sendPacket(now, b, tc, s.farAddr, send)
+	if tracing {
+		s.traceSent(now, size, sent, int(s.flows.retransmitted()-rtx0), tc)
+	}
 	s.cc.OnPacketSent(now, cc.ByteCount(sent), tc)
 	s.stats.DataBytesSent += uint64(sent)
 	if tc {

@@ -199,6 +199,7 @@ func (s *Session) setOpen(now time.Time) {
 	}
 	s.e.addOpen(s)
 	s.signalOpened()
+	s.traceState(now)
 }
 
 // finish ends the session for the application: every flow ends with an
@@ -222,6 +223,7 @@ func (s *Session) abort(now time.Time, err error, sendAck bool) {
 	s.e.remove(s)
 	s.signalOpened()
 	s.finish()
+	s.traceState(now)
 }
 
 // closeOrderly starts an orderly close (S_NEARCLOSE).
@@ -238,6 +240,7 @@ func (s *Session) closeOrderly(now time.Time, err error) {
 	s.state = stateNearClose
 	s.closeStarted, s.closeNext = now, now
 	s.finish()
+	s.traceState(now)
 }
 
 // mode is the packet mode this end sends.

@@ -288,8 +288,12 @@ func (s *Session) onRTO(now time.Time) {
 		return
 	}
 	s.cc.OnTimeout(now, out > 0)
-	if lost := s.flows.onTimeout(now); lost > 0 {
+	lost := s.flows.onTimeout(now)
+	if lost > 0 {
 		s.meter.at(s.e.interval(now)).lost += uint32(lost)
+	}
+	if s.e.cfg.Tracer != nil {
+		s.e.trace(TraceEvent{Time: now, Kind: TraceTimeout, Session: s, Count: int(lost), CWND: s.cc.CWND()})
 	}
 	s.stats.Timeouts++
 	if s.keepaliveOut {

@@ -291,6 +291,12 @@ func (c *Controller) onAckRealtime(now time.Time, a AckInfo) {
 	}
 	var queue time.Duration
 	base, known := r.floor.Value()
+	if !known {
+		// No bucket closed since the floor was reset (a timeout, a
+		// move): the least single sample stands in, so the rate is
+		// never left without a reference to grow from.
+		base, known = c.base.Value()
+	}
 	if m, ok := r.recentMinRTT(); ok && known {
 		queue = m - base
 	}

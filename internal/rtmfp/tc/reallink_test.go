@@ -82,16 +82,49 @@ type realLinkResult struct {
 	drops                          uint64
 	st                             rtmfp.SessionStats
 	sent                           float64 // bit/s the sender's session sent, with IP and UDP headers
+	tr                             realLinkTrace
+}
+
+// realLinkTrace is what the sender's tracer saw while measuring.
+type realLinkTrace struct {
+	on                        bool
+	lost, abandoned, timeouts int
+	rateMin, rateMax          float64 // bytes per second
+	rttMax                    time.Duration
+}
+
+func (t *realLinkTrace) event(ev rtmfp.TraceEvent) {
+	if !t.on {
+		return
+	}
+	switch ev.Kind {
+	case rtmfp.TraceAcked:
+		t.lost += ev.Count
+		t.abandoned += ev.Abandoned
+		if ev.PacingRate > 0 {
+			if t.rateMin == 0 || ev.PacingRate < t.rateMin {
+				t.rateMin = ev.PacingRate
+			}
+			t.rateMax = max(t.rateMax, ev.PacingRate)
+		}
+	case rtmfp.TraceTimeout:
+		t.timeouts++
+		t.lost += ev.Count
+	case rtmfp.TraceRTT:
+		t.rttMax = max(t.rttMax, ev.RTT)
+	}
 }
 
 func (r realLinkResult) pct(p float64) time.Duration { return rtmfptest.Percentile(r.audio, p) }
 
 func (r realLinkResult) String() string {
 	return fmt.Sprintf("audio one way p50/p95/p99/max %.1f/%.1f/%.1f/%.1f ms, %d/%d delivered (%.2f %%), %d later than 300 ms; "+
-		"video %d/%d frames, %.0f kbit/s; goodput %.0f kbit/s, sent %.0f kbit/s; tbf drops %d; retransmitted %d, loss cuts %d, delay cuts %d; srtt %v base %v pacing %.0f kbit/s",
+		"video %d/%d frames, %.0f kbit/s; goodput %.0f kbit/s, sent %.0f kbit/s; tbf drops %d; retransmitted %d, loss cuts %d, delay cuts %d; srtt %v base %v pacing %.0f kbit/s; "+
+		"traced: %d transmissions lost, %d messages abandoned, %d timeouts, pacing %.0f–%.0f kbit/s, RTT max %v",
 		msf(r.pct(50)), msf(r.pct(95)), msf(r.pct(99)), msf(r.pct(100)), r.audioGot, r.audioSent, 100*float64(r.audioGot)/float64(max(r.audioSent, 1)), r.audioLate,
 		r.videoGot, r.videoSent, r.videoGoodput/1000, r.goodput/1000, r.sent/1000, r.drops, r.st.Retransmits, r.st.LossCuts, r.st.DelayCuts,
-		r.st.SRTT.Round(time.Millisecond), r.st.BaseRTT, r.st.PacingRate*8/1000)
+		r.st.SRTT.Round(time.Millisecond), r.st.BaseRTT, r.st.PacingRate*8/1000,
+		r.tr.lost, r.tr.abandoned, r.tr.timeouts, r.tr.rateMin*8/1000, r.tr.rateMax*8/1000, r.tr.rttMax)
 }
 
 func msf(d time.Duration) float64 { return d.Seconds() * 1000 }
@@ -116,7 +149,13 @@ func realLinkRun(rate rtmfptest.BitRate, buffer, span time.Duration) (res realLi
 		ca.Close()
 		return res, err
 	}
-	epA, err := rtmfp.NewEndpoint(ca, rtmfp.Config{Identity: rtmfptest.Identity(0)})
+	var trMu sync.Mutex
+	tracer := func(ev rtmfp.TraceEvent) {
+		trMu.Lock()
+		res.tr.event(ev)
+		trMu.Unlock()
+	}
+	epA, err := rtmfp.NewEndpoint(ca, rtmfp.Config{Identity: rtmfptest.Identity(0), Tracer: tracer})
 	if err != nil {
 		return res, err
 	}
@@ -272,8 +311,14 @@ func realLinkRun(rate rtmfptest.BitRate, buffer, span time.Duration) (res realLi
 	}
 	st0 := sa.Stats()
 	measuring.Store("on", true)
+	trMu.Lock()
+	res.tr.on = true
+	trMu.Unlock()
 	time.Sleep(span)
 	measuring.Delete("on")
+	trMu.Lock()
+	res.tr.on = false
+	trMu.Unlock()
 	st1 := sa.Stats()
 	time.Sleep(2 * time.Second) // the last measured messages arrive or expire
 	close(stop)
