@@ -451,10 +451,12 @@ func (c *Controller) OnTimeout(now time.Time, outstanding bool) {
 	c.rt.floor.Reset()
 	if c.rt.on {
 		c.rt.rate = max(c.rt.rate/2, RealtimeMinRate)
-		// As after a timeout in window mode (slow start), probe
-		// upwards again from half the rate.
+		// Half the rate, growing again at the steady pace: doubling
+		// every RTT from there (slow start) outruns the measurements
+		// on a path of a few ms, and overshot a 300 kbit/s link to
+		// 1 Mbit/s in the real-link scene.
 		c.rt.tokens, c.rt.tokAt = 0, now
-		c.rt.startup = true
+		c.rt.startup = false
 	}
 	if !outstanding {
 		c.cwnd = InitialWindow
