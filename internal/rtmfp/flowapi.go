@@ -290,6 +290,23 @@ func (rf *RecvFlow) SetOrder(o Order) {
 	e.wake()
 }
 
+// SetBufferCapacity sets the flow's receive buffer, the window advertised
+// to the sender (RFC 7016 §3.6.3.5), in place of Config.RecvBufferCapacity:
+// a flow that carries only commands can take a small one, which also
+// bounds what a sender may make it hold behind a gap. 0 selects the
+// configured capacity.
+func (rf *RecvFlow) SetBufferCapacity(n int) {
+	e := rf.s.e
+	e.mu.Lock()
+	if n <= 0 {
+		n = e.cfg.RecvBufferCapacity
+	}
+	rf.r.SetBufferCapacity(n)
+	e.touch(rf.s)
+	e.mu.Unlock()
+	e.wake()
+}
+
 // Stats returns the flow's counters.
 func (rf *RecvFlow) Stats() flow.RecvStats {
 	rf.s.e.mu.Lock()

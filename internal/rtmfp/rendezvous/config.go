@@ -121,6 +121,15 @@ type Limits struct {
 	// tracked at once); when full, startup packets from new sources are
 	// dropped until entries expire.
 	MaxSources int
+
+	// SessionRecvMemory bounds what the flows of one client's session may
+	// hold in the server's memory (rtmfp.Config.SessionRecvMemory): an
+	// honest client holds a few KiB; one that goes beyond is closed.
+	// RecvMemory bounds the same over all sessions of one socket
+	// (rtmfp.Config.EndpointRecvMemory): when it is reached, the session
+	// holding the most is closed.
+	SessionRecvMemory int
+	RecvMemory        int
 }
 
 // DefaultLimits are the limits of a zero Limits: room for tens of
@@ -136,6 +145,8 @@ var DefaultLimits = Limits{
 	IntroductionBurst:   20,
 	AmplificationWindow: 2 * time.Second,
 	MaxSources:          100000,
+	SessionRecvMemory:   256 << 10,
+	RecvMemory:          256 << 20,
 }
 
 // DefaultConnectTimeout is the default of Config.ConnectTimeout.
@@ -163,6 +174,8 @@ func (l Limits) withDefaults() Limits {
 	pickF(&l.IntroductionRate, d.IntroductionRate)
 	pickF(&l.IntroductionBurst, d.IntroductionBurst)
 	pickI(&l.MaxSources, d.MaxSources)
+	pickI(&l.SessionRecvMemory, d.SessionRecvMemory)
+	pickI(&l.RecvMemory, d.RecvMemory)
 	if l.AmplificationWindow == 0 {
 		l.AmplificationWindow = d.AmplificationWindow
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/netip"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -20,8 +21,10 @@ const (
 	// (a Redirect lists them all, and at most rtmfp.MaxCandidates are
 	// tried).
 	MaxReportedAddrs = 16
-	// MaxStreams is the most NetStreams one client may have open.
-	MaxStreams = 64
+	// MaxStreams is the most NetStreams one client may have open. A
+	// Flash client publishing for direct connections needs one, a chat
+	// client a few; each may carry up to three flows (streams.go).
+	MaxStreams = 8
 	// rejectLinger bounds the wait for a rejected client's acknowledgement
 	// of the _error before its session is closed.
 	rejectLinger = 5 * time.Second
@@ -58,10 +61,15 @@ type peer struct {
 	ctl        *rtmfp.RecvFlow // the client's control flow
 	ret        controlFlow     // our return flow
 	app        string
-	streams    []tc.StreamID
 	nextStream tc.StreamID
 	streamsOn  bool         // serveStreams runs
 	streamRun  atomic.Int32 // stream flows being served (streams.go)
+
+	// streams are the NetStreams created (createStream) and not deleted,
+	// each with the count of its flows being served; serveStreams reads
+	// them from its own goroutine. Guarded by streamsMu, a leaf lock.
+	streamsMu sync.Mutex
+	streams   map[tc.StreamID]int
 }
 
 // controlMetadata is the TC metadata of stream 0, the NetConnection
@@ -187,12 +195,18 @@ func (s *Server) command(p *peer, ret controlFlow, b []byte) error {
 		s.setPeerInfo(p, cmd)
 		return nil
 	case tc.CommandCreateStream:
+		p.streamsMu.Lock()
 		if len(p.streams) >= MaxStreams {
+			p.streamsMu.Unlock()
 			return s.reply(ret, tc.ErrorResult(cmd.TransactionID, tc.StatusInfo{
 				Level: "error", Code: tc.CodeCallFailed, Description: "too many streams"}))
 		}
 		p.nextStream++
-		p.streams = append(p.streams, p.nextStream)
+		if p.streams == nil {
+			p.streams = make(map[tc.StreamID]int)
+		}
+		p.streams[p.nextStream] = 0
+		p.streamsMu.Unlock()
 		atomic.AddUint64(&s.ctr.streams, 1)
 		if !p.streamsOn {
 			p.streamsOn = true
@@ -206,7 +220,9 @@ func (s *Server) command(p *peer, ret controlFlow, b []byte) error {
 			s.ctr.drop(DropBadCommand)
 			return nil
 		}
-		p.streams = slices.DeleteFunc(p.streams, func(x tc.StreamID) bool { return x == id })
+		p.streamsMu.Lock()
+		delete(p.streams, id)
+		p.streamsMu.Unlock()
 		if cmd.TransactionID != 0 {
 			return s.reply(ret, tc.Result(cmd.TransactionID))
 		}

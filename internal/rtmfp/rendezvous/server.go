@@ -25,9 +25,9 @@ const janitorPeriod = time.Second
 // handshakes; the transport's own queue holds 512 more.
 const socketReadBuffer = 4 << 20
 
-// recvWindow is the receive window of each flow a client opens to us (see
-// the note at RecvBufferCapacity in Serve on what it does not bound).
-const recvWindow = 64 << 10
+// recvWindow is the receive window of each flow a client opens to us:
+// clients send commands of a few hundred bytes.
+const recvWindow = 16 << 10
 
 // Server is a rendezvous server: one Endpoint per socket, one peer table.
 type Server struct {
@@ -107,19 +107,19 @@ func (s *Server) Serve(conn net.PacketConn) error {
 		AcceptQueue: 64,
 		// Each session (and each of our control flows) holds a queue of
 		// this many unaccepted flows: a client needs one for its
-		// NetConnection and a few per NetStream, taken at once, and a
-		// small queue is memory saved per peer.
-		FlowAcceptQueue: 8,
+		// NetConnection and one per NetStream flow, taken at once, and
+		// a small queue is memory saved per peer.
+		FlowAcceptQueue: 4,
 		// Clients send us commands of a few hundred bytes, so a small
-		// window is the flow control an honest client needs. It does not
-		// bound our memory by itself: a client that ignores the window
-		// can make each of its flows hold up to the transport's per-flow
-		// limit (flow.RecvConfig.MaxBuffered, derived from this
-		// capacity), and it has several flows: its NetConnection, up to
-		// FlowAcceptQueue waiting to be taken and up to maxStreamFlows
-		// NetStream flows, which we read as data arrives but whose
-		// out-of-order fragments stay until the gap is filled.
+		// window is the flow control an honest client needs. A client
+		// that ignores it makes a flow hold at most the window behind a
+		// gap and 2·(window + MaxRecvMessage) in all, and its flows
+		// together at most Limits.SessionRecvMemory (the session is
+		// closed beyond), all sessions of this socket at most
+		// Limits.RecvMemory (the largest is closed).
 		RecvBufferCapacity: recvWindow,
+		SessionRecvMemory:  s.cfg.Limits.SessionRecvMemory,
+		EndpointRecvMemory: s.cfg.Limits.RecvMemory,
 		// The largest command a client sends us (connect with its
 		// capabilities, setPeerInfo with 16 addresses) is far below this,
 		// and it sets the per-flow limit above: 2·(window + this).

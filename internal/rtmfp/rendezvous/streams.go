@@ -6,9 +6,12 @@ import (
 	"camchat/internal/rtmfp/tc"
 )
 
-// maxStreamFlows bounds the NetStream flows of one client served at once
-// (a NetStream has up to three: data, audio, video; RFC 7425 §5.3).
-const maxStreamFlows = 3 * MaxStreams
+// flowsPerStream bounds the flows of one NetStream served at once: data,
+// audio and video (RFC 7425 §5.3).
+const flowsPerStream = 3
+
+// maxStreamFlows bounds the NetStream flows of one client served at once.
+const maxStreamFlows = flowsPerStream * MaxStreams
 
 // serveStreams takes the NetStream flows a client opens in return to our
 // control flow (RFC 7425 §5.3; rtmfp-cpp src/TCConnection.cpp) after createStream. This server relays no
@@ -24,15 +27,41 @@ func (s *Server) serveStreams(p *peer, ret controlFlow) {
 			return
 		}
 		md, _, err := tc.ParseFlowMetadata(rf.Metadata())
-		if err != nil || md.StreamID == 0 || p.streamRun.Load() >= maxStreamFlows {
+		if err != nil || !p.takeStreamFlow(md.StreamID) {
 			s.ctr.drop(DropStreamFlow)
 			rf.Reject(0)
 			continue
 		}
-		p.streamRun.Add(1)
 		s.wg.Add(1)
 		go s.serveStreamFlow(p, rf, md.StreamID)
 	}
+}
+
+// takeStreamFlow counts a flow of stream id about to be served, if id is a
+// stream the client created (as tcserver only serves the streams it
+// created) and neither it nor the client is at its bound of flows: a flow
+// for any other ID is refused, so a client cannot make the server serve
+// flows without end.
+func (p *peer) takeStreamFlow(id tc.StreamID) bool {
+	p.streamsMu.Lock()
+	defer p.streamsMu.Unlock()
+	n, ok := p.streams[id]
+	if !ok || n >= flowsPerStream || p.streamRun.Load() >= maxStreamFlows {
+		return false
+	}
+	p.streams[id] = n + 1
+	p.streamRun.Add(1)
+	return true
+}
+
+// endStreamFlow undoes takeStreamFlow when the flow ends.
+func (p *peer) endStreamFlow(id tc.StreamID) {
+	p.streamsMu.Lock()
+	defer p.streamsMu.Unlock()
+	if n, ok := p.streams[id]; ok && n > 0 {
+		p.streams[id] = n - 1
+	}
+	p.streamRun.Add(-1)
 }
 
 // serveStreamFlow reads one NetStream flow until it ends, answering its
@@ -41,7 +70,7 @@ func (s *Server) serveStreams(p *peer, ret controlFlow) {
 // stream-0 flow).
 func (s *Server) serveStreamFlow(p *peer, rf *rtmfp.RecvFlow, id tc.StreamID) {
 	defer s.wg.Done()
-	defer p.streamRun.Add(-1)
+	defer p.endStreamFlow(id)
 	var out *rtmfp.SendFlow
 	status := func(level, code, desc, name string) error {
 		if out == nil {

@@ -3,6 +3,7 @@ package rendezvous
 import (
 	"context"
 	"runtime"
+	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -145,5 +146,65 @@ func TestRejectedStreamFlowsLeaveNoState(t *testing.T) {
 			t.Fatal(err)
 		}
 		settle(t, 2*time.Second, "NetStream flow not served", func() bool { return p.streamRun.Load() == 1 })
+	})
+}
+
+// TestStreamFlowsOnlyForCreatedStreams: the server serves NetStream flows
+// only for streams the client created and not deleted, at most three
+// each; flows for any other stream ID are refused and counted, so that a
+// client cannot make the server serve flows it never asked for (in one
+// review, 192 flows for stream IDs never created, each holding memory).
+func TestStreamFlowsOnlyForCreatedStreams(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n, srv, addr := publicWorld(t, Config{})
+		x := newClient(t, listenHost(t, n, "x", "198.51.100.7"), 0, nil)
+		cx, r := dial(t, x, addr, "chat")
+		mustConnect(t, r)
+		cx.register(t) // createStream: stream 1
+		srv.mu.Lock()
+		var p *peer
+		for _, q := range srv.sessions {
+			p = q
+		}
+		srv.mu.Unlock()
+		open := func(id tc.StreamID) *rtmfp.SendFlow {
+			f, err := cx.ret.OpenReturnFlow(tc.FlowMetadata{StreamID: id}.Append(nil), flow.PriorityImmediate)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := tc.Publish{Name: "cam"}.Command().AppendMessage(nil, 0)
+			if _, err := f.Write(b, rtmfp.WriteOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			return f
+		}
+		var flows []*rtmfp.SendFlow
+		for _, id := range []tc.StreamID{2, 7, 1, 1, 1, 1, 1000} {
+			flows = append(flows, open(id))
+			time.Sleep(200 * time.Millisecond)
+		}
+		var rejected []int
+		for i, f := range flows {
+			if _, ok := f.Exception(); ok {
+				rejected = append(rejected, i)
+			}
+		}
+		// Streams 2, 7 and 1000 were never created; the fourth flow of
+		// stream 1 is one too many.
+		if want := []int{0, 1, 5, 6}; !slices.Equal(rejected, want) {
+			t.Fatalf("flows %v rejected, want %v", rejected, want)
+		}
+		if got, run := srv.Stats().Dropped[DropStreamFlow], p.streamRun.Load(); got != 4 || run != 3 {
+			t.Fatalf("%d stream flows refused, %d served", got, run)
+		}
+		// Deleting the stream: its flows go on until they end, a new one
+		// is refused.
+		cx.send(t, tc.DeleteStream(1))
+		time.Sleep(200 * time.Millisecond)
+		f := open(1)
+		settle(t, 2*time.Second, "flow of a deleted stream not refused", func() bool {
+			_, ok := f.Exception()
+			return ok
+		})
 	})
 }

@@ -7,9 +7,25 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"camchat/internal/rtmfp"
 	"camchat/internal/rtmfp/flashcrypto"
+)
+
+// Bounds on what one session's far end may make a Publisher keep. A
+// player opens one play flow per stream it plays and sends commands of a
+// few hundred bytes on it (play, feedback, its own data); anything beyond
+// is refused before it costs a goroutine or a large buffer.
+const (
+	// MaxPlayFlows is the most play flows one session may have served at
+	// once; more are rejected and counted (Publisher.RefusedFlows).
+	MaxPlayFlows = 4
+	// playWindow is the receive buffer of a play flow (the default of a
+	// flow is the endpoint's, 1 MiB, made for media).
+	playWindow = 16 << 10
+	// playWait bounds the wait for the play command on a new flow.
+	playWait = 10 * time.Second
 )
 
 // PlayRequest describes a peer asking to play the published stream, and,
@@ -76,12 +92,14 @@ type Publisher struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu      sync.Mutex                  // guards the fields below
-	served  map[*rtmfp.Session]struct{} // sessions whose flows are being accepted
+	mu      sync.Mutex             // guards the fields below
+	served  map[*rtmfp.Session]int // sessions whose flows are being accepted: play flows being handled
 	subs    []*subscriber
 	scratch []*subscriber // a spare copy of subs for the audio path
 	closed  bool
 	changed chan struct{} // signalled (capacity 1) when subs changes
+
+	refused atomic.Uint64 // play flows rejected: over MaxPlayFlows, not TC, or silent
 }
 
 // subscriber is one accepted player.
@@ -144,7 +162,7 @@ func NewPublisher(cfg PublisherConfig) *Publisher {
 	if cfg.VideoConfig == nil {
 		cfg.VideoConfig = DefaultVP8Config()
 	}
-	p := &Publisher{cfg: cfg, changed: make(chan struct{}, 1), served: map[*rtmfp.Session]struct{}{}}
+	p := &Publisher{cfg: cfg, changed: make(chan struct{}, 1), served: map[*rtmfp.Session]int{}}
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	return p
 }
@@ -185,7 +203,7 @@ func (p *Publisher) ServeSession(s *rtmfp.Session) {
 	if _, ok := p.served[s]; ok {
 		return
 	}
-	p.served[s] = struct{}{}
+	p.served[s] = 0
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
@@ -205,6 +223,13 @@ func (p *Publisher) ServeSession(s *rtmfp.Session) {
 				rf.Reject(0)
 				return
 			}
+			if p.served[s] >= MaxPlayFlows {
+				p.mu.Unlock()
+				p.refused.Add(1)
+				rf.Reject(0)
+				continue
+			}
+			p.served[s]++
 			p.wg.Add(1)
 			p.mu.Unlock()
 			go p.handlePlay(s, rf)
@@ -216,13 +241,28 @@ func (p *Publisher) ServeSession(s *rtmfp.Session) {
 // until it leaves.
 func (p *Publisher) handlePlay(s *rtmfp.Session, rf *rtmfp.RecvFlow) {
 	defer p.wg.Done()
+	defer func() {
+		p.mu.Lock()
+		if _, ok := p.served[s]; ok {
+			p.served[s]--
+		}
+		p.mu.Unlock()
+	}()
 	md, _, err := ParseFlowMetadata(rf.Metadata())
 	if err != nil || md.StreamID == 0 {
+		p.refused.Add(1)
 		rf.Reject(0)
 		return
 	}
-	b, err := rf.Read(p.ctx)
+	rf.SetBufferCapacity(playWindow)
+	ctx, cancel := context.WithTimeout(p.ctx, playWait)
+	b, err := rf.Read(ctx)
+	cancel()
 	if err != nil {
+		if p.ctx.Err() == nil {
+			p.refused.Add(1)
+			rf.Reject(0)
+		}
 		return
 	}
 	play, err := parsePlayMessage(b, p.cfg.Limits)
@@ -402,6 +442,11 @@ func (p *Publisher) signal() {
 	default:
 	}
 }
+
+// RefusedFlows counts the flows rejected before any play: beyond
+// MaxPlayFlows on their session, without TC metadata, or without a play
+// command within 10 s.
+func (p *Publisher) RefusedFlows() uint64 { return p.refused.Load() }
 
 // Changed returns a channel that receives a value after the subscribers
 // changed (coalesced: one value may stand for several changes).
