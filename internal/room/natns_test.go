@@ -409,7 +409,7 @@ func fiveBehindNATs(t *testing.T, withRelay bool) {
 	w.registered(ms...)
 	start := time.Now()
 	for _, m := range ms[1:] {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		err := m.r.Join(ctx, ms[0].id.String())
 		cancel()
 		if err != nil {
@@ -426,7 +426,7 @@ func fiveBehindNATs(t *testing.T, withRelay bool) {
 		}
 		return true
 	}
-	took, ok := poll(20*time.Second, all)
+	took, ok := poll(30*time.Second, all)
 	total := time.Since(start)
 	var b strings.Builder
 	relayed := 0
