@@ -110,6 +110,21 @@ type NAT struct {
 	// moves it.
 	portRange string
 	rebinds   int
+	// open: no input firewall (SetInputFirewall).
+	open bool
+}
+
+// SetInputFirewall turns the router's input firewall on (the default) or
+// off. Without one, a datagram from outside to a port nothing is mapped
+// to reaches the router itself, and conntrack keeps an entry for it: a
+// host's first datagram to that sender then clashes with the entry and
+// masquerade gives it another public port (routers seen in the wild do
+// this, and it defeats hole punching when the peer's packet comes first).
+func (nat *NAT) SetInputFirewall(on bool) error {
+	nat.mu.Lock()
+	nat.open = !on
+	nat.mu.Unlock()
+	return nat.writeRules()
 }
 
 // New builds an empty test network (the core namespace and its bridge)
@@ -385,6 +400,10 @@ func (n *Network) AddBehindNAT(name string, kind Kind) *Host {
 func (nat *NAT) writeRules() error {
 	nat.mu.Lock()
 	dmz := nat.hosts[0].Addr
+	input := `iifname "wan" drop`
+	if nat.open {
+		input = ""
+	}
 	masq := "masquerade"
 	if nat.Kind == Symmetric {
 		masq = "masquerade random"
@@ -440,10 +459,10 @@ table ip nattest {
 	}
 	chain input {
 		type filter hook input priority filter; policy accept;
-		iifname "wan" drop
+		%s
 	}
 }
-`, pre, masq, update, fwdIn)
+`, pre, masq, update, fwdIn, input)
 	return nat.nft(rules)
 }
 

@@ -207,3 +207,38 @@ func TestLossAndRate(t *testing.T) {
 		t.Errorf("rate %.0f bit/s through a %d bit/s tbf", bps, rate)
 	}
 }
+
+// TestNoInputFirewall: a router without an input firewall keeps a
+// conntrack entry for a datagram that came in first, and the host's
+// answer to that sender leaves from another port; with the firewall the
+// answer keeps the host's port.
+func TestNoInputFirewall(t *testing.T) {
+	n := New(t)
+	s := listen(t, n.AddServer("s"), 4001)
+	for _, open := range []bool{false, true} {
+		name := "firewalled"
+		if open {
+			name = "open"
+		}
+		t.Run(name, func(t *testing.T) {
+			h := n.AddBehindNAT("h-"+name, PortRestricted)
+			if err := h.NAT.SetInputFirewall(!open); err != nil {
+				t.Fatal(err)
+			}
+			c := listen(t, h, 5000)
+			probe(t, s, netip.AddrPortFrom(h.NAT.Public, 5000)) // comes first, is not let in
+			if _, ok := recvFrom(c, 200*time.Millisecond); ok {
+				t.Fatal("an unsolicited datagram was let in")
+			}
+			probe(t, c, netip.MustParseAddrPort(s.LocalAddr().String()))
+			from, ok := recvFrom(s, time.Second)
+			if !ok {
+				t.Fatal("the answer did not arrive")
+			}
+			if kept := from.Port() == 5000; kept == open {
+				t.Errorf("answer from %v: port kept %v with the input firewall %v", from, kept, !open)
+			}
+			t.Logf("answer from %v", from)
+		})
+	}
+}

@@ -452,3 +452,43 @@ func fiveBehindNATs(t *testing.T, withRelay bool) {
 		t.Errorf("%d pairs relayed, want at least 3", relayed)
 	}
 }
+
+// TestPunchOpenRouter: the callee's router has no input firewall, so a
+// datagram from the caller that reaches it before the callee has sent
+// anything leaves a conntrack entry behind, and the callee's answer then
+// goes out from another port, which the caller's port-restricted NAT
+// filters. Punching survives it: the caller's handshake packets to
+// addresses it was told of wait until the introduction has made the
+// callee send first. Every attempt connects directly.
+func TestPunchOpenRouter(t *testing.T) {
+	w := newNSWorld(t, false)
+	const rounds = 4
+	direct := 0
+	var times []time.Duration
+	for i := range rounds {
+		ha := w.n.AddBehindNAT(fmt.Sprintf("caller%d", i), nattest.PortRestricted)
+		hb := w.n.AddBehindNAT(fmt.Sprintf("callee%d", i), nattest.PortRestricted)
+		if err := hb.NAT.SetInputFirewall(false); err != nil {
+			t.Fatal(err)
+		}
+		a, b := w.member(ha, "Caller", nil), w.member(hb, "Callee", nil)
+		w.registered(a, b)
+		start := time.Now()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := a.r.Join(ctx, b.id.String())
+		cancel()
+		took := time.Since(start)
+		if err == nil {
+			direct++
+			times = append(times, took.Round(time.Millisecond))
+		} else {
+			t.Logf("round %d: %v after %v", i, err, took.Round(time.Millisecond))
+		}
+		a.close()
+		b.close()
+	}
+	t.Logf("%d of %d calls to a callee behind a router without an input firewall connected directly, in %v", direct, rounds, times)
+	if direct != rounds {
+		t.Errorf("%d of %d connected", direct, rounds)
+	}
+}

@@ -98,7 +98,11 @@ func (s *Session) addCandidate(now time.Time, a, informant netip.AddrPort) {
 			return
 		}
 	}
-	s.hs.candidates = append(s.hs.candidates, candidate{addr: a, next: now, interval: helloFirstInterval})
+	next := now
+	if informant.IsValid() {
+		next = now.Add(RedirectHelloDelay) // let the introduced target send first
+	}
+	s.hs.candidates = append(s.hs.candidates, candidate{addr: a, next: next, interval: helloFirstInterval})
 	s.sendIHellos(now)
 }
 

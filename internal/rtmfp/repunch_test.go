@@ -170,3 +170,51 @@ func acceptFlowOK(t *testing.T, ctx context.Context, s *Session) *RecvFlow {
 	}
 	return rf
 }
+
+// TestRedirectedHelloWaits: after an introduction, the target's RHello
+// leaves before the initiator's first IHello to the address the Redirect
+// named (RedirectHelloDelay), so a router without an input firewall in
+// front of the target never sees the initiator's packet first.
+func TestRedirectedHelloWaits(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := &rtmfptest.Recorder{}
+		n := rtmfptest.NewNetwork(rtmfptest.Config{Seed: 9, Trace: rec.Record, DefaultLink: rtmfptest.LinkConditions{Delay: 10 * time.Millisecond}})
+		defer n.Close()
+		in := introducer(t, n)
+		a := newPeer(t, n, "a", "10.0.0.1", 0, nil)
+		b := newPeer(t, n, "b", "10.0.0.2", 1, func(c *Config) { c.FIHelloMode = FIHelloSendRHello })
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		go func() {
+			for {
+				if _, err := in.ep.Accept(ctx); err != nil {
+					return
+				}
+			}
+		}()
+		if _, err := b.ep.Connect(ctx, in.epd(), in.addr); err != nil {
+			t.Fatal(err)
+		}
+		go b.ep.Accept(ctx)
+		start := time.Now()
+		if _, err := a.ep.Connect(ctx, b.epd(), in.addr); err != nil {
+			t.Fatal(err)
+		}
+		var aToB, bToA time.Time
+		for _, ev := range rec.Events() {
+			if ev.Kind != rtmfptest.TraceSend || ev.Time.Before(start) {
+				continue
+			}
+			if ev.Src == a.addr && ev.Dst == b.addr && aToB.IsZero() {
+				aToB = ev.Time
+			}
+			if ev.Src == b.addr && ev.Dst == a.addr && bToA.IsZero() {
+				bToA = ev.Time
+			}
+		}
+		t.Logf("B's RHello at +%v, A's first packet to B at +%v", bToA.Sub(start), aToB.Sub(start))
+		if bToA.IsZero() || aToB.IsZero() || !aToB.After(bToA) {
+			t.Errorf("B first sent to A at %v, A to B at %v: want B first", bToA.Sub(start), aToB.Sub(start))
+		}
+	})
+}
