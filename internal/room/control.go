@@ -162,6 +162,8 @@ func (r *Room) control(now time.Time, members []*member) {
 			sent := float64(mc.sendBps) - audioAllowance
 			mc.rate = max(pathRateMin, min(mc.rate, sent)*backoffFactor)
 			mc.lastCut = now
+			r.cfg.Logger.Debug("path backs off", "peer", shortID(s.m.id), "rate", int(mc.rate),
+				"queue", queue, "waiting", waiting, "skipped", skipped-mc.prevSkipped, "loss", mc.loss, "pacing", int(s.st.PacingRate*8))
 		case !overuse && queue < quietQueueDelay && now.Sub(mc.lastCut) >= holdAfterCut:
 			mc.rate = min(float64(r.cfg.Video.MaxBitrate), mc.rate*growthPerTick)
 		}
