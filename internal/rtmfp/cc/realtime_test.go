@@ -88,7 +88,7 @@ func TestRealtimeRateRules(t *testing.T) {
 		t.Errorf("with no queue the rate went from 50000 to %.0f (delay cuts %d), want growth", grown, c.DelayCuts())
 	}
 	// The path delivers 40 kB/s and a 30 ms queue stands.
-	now = ackFor(c, now, 40_000, 50*time.Millisecond, 0)
+	ackFor(c, now, 40_000, 50*time.Millisecond, 0)
 	cut, _ := c.PacingRate()
 	if c.DelayCuts() == 0 || cut > 40_000 {
 		t.Errorf("with a standing queue: rate %.0f, delay cuts %d; want below the 40000 delivered", cut, c.DelayCuts())

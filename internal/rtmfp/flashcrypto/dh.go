@@ -33,7 +33,6 @@ type groupParams struct {
 }
 
 var (
-	two       = big.NewInt(2)
 	twoTo24th = big.NewInt(1 << 24)
 	groups    = map[Group]*groupParams{
 		Group2: newGroupParams(224,
