@@ -69,17 +69,13 @@ func parseKey(k string) (peer flashcrypto.PeerID, node nodeID, isPeer bool, err 
 	return peer, 0, false, fmt.Errorf("%w: key %q", errFormat, k)
 }
 
-// entry is the value of a peer key: the node that holds the peer's
-// session and the peer's addresses as they go in a Redirect (RFC 7016
-// §2.1.5 encoding), the observed address first:
+// A peer key's value is the node that holds the peer's session and the
+// peer's addresses as they go in a Redirect (RFC 7016 §2.1.5 encoding),
+// the observed address first:
 //
 //	+---------+-------------+-----------+-------------------------/-+
 //	| ver (1) | node ID (8) | count (1) | count × address (7 or 19) |
 //	+---------+-------------+-----------+-------------------------/-+
-type entry struct {
-	node  nodeID
-	addrs []wire.Address
-}
 
 // appendEntry encodes an entry for a peer observed at observed that
 // reported reported (at most maxEntryAddrs-1 of them are kept).
