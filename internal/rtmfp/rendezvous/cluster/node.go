@@ -43,7 +43,7 @@ type Node struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // loop, store worker, forwarder
 
-	epoch    atomic.Uint64 // NATS connection changes, from NATS's handlers
+	epoch    atomic.Uint64 // NATS disconnections, from NATS's handler
 	connSig  chan struct{} // the connection changed (cap 1)
 	storeSig chan struct{} // store work may be done (cap 1)
 	fwdQ     chan outIntro // introductions to publish
@@ -152,8 +152,12 @@ func (n *Node) Start(fw Forwarder) error {
 	n.started = true
 	n.fw = fw
 	n.mu.Unlock()
-	changed := func() {
-		n.epoch.Add(1)
+	// A disconnection counts (epoch): a reconnection that follows it
+	// before the loop looks must still rebuild the directory.
+	changed := func(lost bool) {
+		if lost {
+			n.epoch.Add(1)
+		}
 		select {
 		case n.connSig <- struct{}{}:
 		default:
@@ -171,13 +175,13 @@ func (n *Node) Start(fw Forwarder) error {
 		// is noticed within the node TTL.
 		nats.PingInterval(n.cfg.NodeTTL / 4),
 		nats.MaxPingsOutstanding(2),
-		nats.ConnectHandler(func(*nats.Conn) { changed() }),
+		nats.ConnectHandler(func(*nats.Conn) { changed(false) }),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
-			changed()
+			changed(false)
 			n.cfg.Logger.Info("cluster: NATS reachable again: rebuilding the directory", "nats", nc.ConnectedUrlRedacted())
 		}),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
-			changed()
+			changed(true)
 			if n.ctx.Err() == nil { // not our own Close
 				n.cfg.Logger.Warn("cluster: NATS unreachable: introducing this node's own peers only", "err", errText(err))
 			}
