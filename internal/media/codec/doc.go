@@ -15,7 +15,9 @@
 // Audio is 48 kHz mono Opus in VoIP mode with 20 ms (or 10 ms) frames,
 // in-band FEC whose strength follows the reported packet loss, optional DTX,
 // and on the receiving side FEC recovery from the next packet or packet-loss
-// concealment.
+// concealment. OpusHasFEC tells from a packet's bytes whether it carries
+// FEC data for its predecessor (opuspacket.go: RFC 6716 §3 framing and the
+// first bits of the SILK layer through its range decoder).
 //
 // Memory: the libvpx contexts and images live in C memory owned by one Go
 // value each and are freed by its Close; there are no finalizers, so every

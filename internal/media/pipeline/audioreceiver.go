@@ -32,9 +32,12 @@ type AudioReceiverStats struct {
 	// concealed, stretched.
 	Jitter playout.JitterStats
 	// Decoded, FEC and Concealed count 20 ms frames that this receiver
-	// decoded normally, rebuilt from the next packet's FEC, or concealed
-	// (loss, stretch or a decode error).
+	// decoded normally, rebuilt from the FEC data the next packet carried,
+	// or concealed (loss, stretch or a decode error).
 	Decoded, FEC, Concealed uint64
+	// NoFEC counts lost frames whose next packet was there but carried no
+	// FEC data (concealed, and counted in Concealed).
+	NoFEC uint64
 	// DecodeErrors counts packets the decoder rejected (concealed instead).
 	DecodeErrors uint64
 	// Rejected counts packets the jitter buffer refused (oversized).
@@ -147,6 +150,12 @@ func (r *AudioReceiver) next(now time.Time) {
 		// slot rather than drift the clock.
 		r.stats.DecodeErrors++
 	case playout.ActionFEC:
+		// Only a next packet that carries FEC data rebuilds the lost
+		// one; asked anyway, libopus conceals, which is not a recovery.
+		if !codec.OpusHasFEC(f.Payload) {
+			r.stats.NoFEC++
+			break
+		}
 		if _, err := r.dec.DecodeFEC(f.Payload, pcm); err == nil {
 			r.stats.FEC++
 			return

@@ -14,6 +14,7 @@ func main() {
 	runs := flag.Int("runs", 5, "repetitions of the CPU measurement")
 	keep := flag.String("keep", "", "keep the synthesized talkers and the scenes in this directory")
 	only := flag.String("only", "", "measure only this contender (camchat or WebRTC)")
+	flag.BoolVar(&skipEcho, "noecho", false, "skip the echo scenes")
 	flag.BoolVar(&verbose, "v", false, "print every window of the double-talk and path-change scenes")
 	flag.Parse()
 	if err := bench(*runs, *keep, *only); err != nil {
@@ -22,7 +23,7 @@ func main() {
 	}
 }
 
-var verbose bool
+var verbose, skipEcho bool
 
 func bench(runs int, keep, only string) error {
 	dir := keep
@@ -62,8 +63,15 @@ func bench(runs int, keep, only string) error {
 			return err
 		}
 	}
-	if err := echoRows(tab, contenders, t); err != nil {
-		return err
+	if !skipEcho {
+		if err := echoRows(tab, contenders, t); err != nil {
+			return err
+		}
+	}
+	if only == "" || only == "camchat" {
+		if err := opusRows(tab, t); err != nil {
+			return err
+		}
 	}
 	if runs > 0 {
 		if err := cpuRows(tab, contenders, t, runs); err != nil {
