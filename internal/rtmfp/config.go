@@ -152,6 +152,11 @@ type Config struct {
 	// is allocated with every session and send flow.
 	FlowAcceptQueue int
 
+	// Admission bounds the sessions far ends open to us and the key
+	// agreements they cost, per source prefix (admission.go); zero
+	// fields select DefaultAdmission's.
+	Admission Admission
+
 	// OverAnswerRate is how many bytes per second the endpoint may send, in
 	// all, as answers to unauthenticated datagrams that are larger than
 	// AmplificationFactor times the datagram (the burst is a quarter second

@@ -40,8 +40,10 @@
 //   - Handshake, responder (§3.5.1.2–§3.5.1.6): stateless until a valid
 //     IIKeying (cookies from flashcrypto.CookieJar, Cookie Change when the
 //     initiator's address changed); a repeated IIKeying gets the stored
-//     RIKeying again; glare is settled by RFC 7425 §4.3.6; at most 16 IIKeyings
-//     wait for their public-key computation; unmatched IHellos go to
+//     RIKeying again; glare is settled by RFC 7425 §4.3.6; at most one key
+//     agreement per cookie, sessions and agreements budgeted per source
+//     prefix (Config.Admission, admission.go), at most MaxPendingKeying
+//     (64) IIKeyings wait for their public-key computation; unmatched IHellos go to
 //     Config.OnUnmatchedIHello (Endpoint.Redirect and Session.ForwardIHello
 //     then introduce the initiator); forwarded IHellos are answered per
 //     FIHelloMode, one per packet, at most 4 a second (burst 8) per session,

@@ -43,8 +43,9 @@ const (
 	// S_KEYING_SENT keeps to replay once the session opens.
 	MaxEarlyPackets = 18
 	// MaxPendingKeying bounds the IIKeyings waiting for a public-key
-	// computation; beyond it they are dropped.
-	MaxPendingKeying = 16
+	// computation; beyond it they are dropped (and each prefix has a
+	// smaller bound of its own, admission.go).
+	MaxPendingKeying = 64
 	// AmplificationFactor bounds the answer to an unauthenticated datagram:
 	// never more than this many times the bytes it carried.
 	AmplificationFactor = 3
@@ -126,6 +127,9 @@ type engine struct {
 	// recvMem is what the receive flows of all sessions hold; each
 	// session's budget is inside it (recvmem.go).
 	recvMem *flow.MemoryBudget
+	// adm counts responder sessions and key agreements per source prefix
+	// (admission.go).
+	adm *admission
 
 	rbuf []byte // decrypt scratch
 	pbuf []byte // plain packet being assembled
@@ -161,6 +165,7 @@ func newEngine(cfg Config) (*engine, error) {
 		wake:      func() {},
 		keepalive: cfg.KeepalivePeriod,
 		recvMem:   flow.NewMemoryBudget(cfg.EndpointRecvMemory, nil),
+		adm:       newAdmission(cfg.Admission),
 	}
 	if cfg.OverAnswerRate > 0 {
 		e.overAnswer = tokenBucket{rate: float64(cfg.OverAnswerRate), burst: float64(cfg.OverAnswerRate) / 4}
@@ -314,6 +319,15 @@ type tokenBucket struct {
 }
 
 func (tb *tokenBucket) take(now time.Time, n float64) bool {
+	if !tb.has(now, n) {
+		return false
+	}
+	tb.tokens -= n
+	return true
+}
+
+// has reports whether n tokens are there, without taking them.
+func (tb *tokenBucket) has(now time.Time, n float64) bool {
 	if tb.rate <= 0 {
 		return false
 	}
@@ -323,11 +337,12 @@ func (tb *tokenBucket) take(now time.Time, n float64) bool {
 		tb.tokens = min(tb.burst, tb.tokens+d.Seconds()*tb.rate)
 	}
 	tb.last = now
-	if tb.tokens < n {
-		return false
-	}
-	tb.tokens -= n
-	return true
+	return tb.tokens >= n
+}
+
+// full reports whether the bucket is full (nothing to remember).
+func (tb *tokenBucket) full(now time.Time) bool {
+	return tb.rate <= 0 || tb.has(now, tb.burst)
 }
 
 // snapshot lists the sessions in a reused slice (valid until the next call).
@@ -365,6 +380,10 @@ func (e *engine) remove(s *Session) {
 	}
 	e.unindexAddr(s)
 	s.releaseRecvMemory()
+	if s.admitted {
+		s.admitted = false
+		e.adm.sessionEnded(s.admitFrom)
+	}
 	if !s.isInitiator {
 		if k := skicKey(s.skicSum); e.bySKIC[k] == s {
 			delete(e.bySKIC, k)

@@ -80,6 +80,10 @@ type Session struct {
 	// Responder: digest of the initiator's SKIC, to recognize a repeated
 	// IIKeying (RFC 7016 §3.5.1.2).
 	skicSum [16]byte
+	// Responder: the session counts against the prefixes of admitFrom
+	// until it is removed (admission.go).
+	admitted  bool
+	admitFrom netip.Addr
 
 	opened     chan struct{} // closed when open, resolved or failed
 	openedDone bool

@@ -272,6 +272,14 @@ func (e *engine) onIIKeying(now time.Time, from netip.AddrPort, c wire.IIKeying,
 			return // already queued
 		}
 	}
+	// A cookie buys agreements for one keying component: another needs a
+	// new RHello, so an initiator cannot send IIKeyings with fresh
+	// "public keys" at the cost of an agreement each (admission.go).
+	cid := e.cookies.ID(c.Cookie)
+	if e.adm.cookieUsed(now, cid, sum) {
+		e.drop(DropCookieUsed)
+		return
+	}
 	if e.pendingResponders() >= MaxPendingKeying {
 		e.drop(DropQueueFull)
 		return
@@ -281,6 +289,16 @@ func (e *engine) onIIKeying(now time.Time, from netip.AddrPort, c wire.IIKeying,
 		e.drop(DropHandshake)
 		return
 	}
+	g, err := flashcrypto.KeyingGroup(cert, c.SKIC)
+	if err != nil || !e.id.Cert().Supports(g) {
+		e.drop(DropHandshake)
+		return
+	}
+	if r, ok := e.adm.admitKeying(now, from.Addr(), keyingCost(g)); !ok {
+		e.drop(r)
+		return
+	}
+	e.adm.useCookie(now, cid, sum)
 	cert.Raw = bytes.Clone(cert.Raw)
 	e.queueJob(&pkJob{kind: pkRespond, cert: cert, resp: keyingJob{
 		from: from, isid: c.InitiatorSessionID,
@@ -294,6 +312,13 @@ func (e *engine) onIIKeying(now time.Time, from netip.AddrPort, c wire.IIKeying,
 // another certificate holds, or the same IIKeying already answered.
 func (e *engine) finishResponder(now time.Time, pj *pkJob) {
 	j, cert := pj.resp, pj.cert
+	var opened *Session
+	defer func() {
+		e.adm.keyingDone(j.from.Addr(), opened != nil)
+		if opened != nil {
+			opened.admitted, opened.admitFrom = true, j.from.Addr()
+		}
+	}()
 	if s := e.bySKIC[skicKey(skicDigest(j.skic))]; s != nil && s.farAddr == j.from && s.fsid == j.isid {
 		return // answered while this one was computed
 	}
@@ -353,6 +378,7 @@ func (e *engine) finishResponder(now time.Time, pj *pkJob) {
 		e.drop(DropHandshake)
 		return
 	}
+	opened = s
 	s.fsid = j.isid
 	s.farAddr = j.from
 	s.farCert = cert

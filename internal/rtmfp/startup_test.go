@@ -65,24 +65,18 @@ func TestRIKeyingRetransmittedOnRepeatedIIKeying(t *testing.T) {
 	})
 }
 
-func TestResponderQueuesAtMost16Keyings(t *testing.T) {
+func TestResponderQueuesAtMostMaxPendingKeyings(t *testing.T) {
 	p := newMemPair(t, rtmfptest.Identity(0), rtmfptest.Identity(1))
-	// Twenty initiators at twenty addresses, each with a valid cookie.
-	for i := 0; i < 20; i++ {
-		from := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, 0, byte(i)}), 1935)
-		c := wire.IIKeying{
-			InitiatorSessionID: wire.SessionID(i + 1),
-			Cookie:             p.b.cookies.Make(from, p.now),
-			Certificate:        rtmfptest.Identity(0).Cert().Raw,
-			SKIC:               []byte{byte(i)},
-			Signature:          []byte{flashcrypto.Signature},
-		}
-		p.b.receive(p.now, from, p.b.sealStartup(p.now, 0, c.Append(nil), 0))
+	// Initiators at addresses of as many /24s, each with a valid cookie.
+	const n = MaxPendingKeying + 6
+	for i := range n {
+		from := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, byte(i), 1}), 1935)
+		p.b.receive(p.now, from, p.b.sealStartup(p.now, 0, validIIKeying(p.b, from, p.now, wire.SessionID(i+1), flashcrypto.Group2).Append(nil), 0))
 	}
 	if got := p.b.pendingResponders(); got != MaxPendingKeying {
 		t.Fatalf("%d queued", got)
 	}
-	if got := p.b.stats.Dropped[DropQueueFull]; got != 4 {
+	if got := p.b.stats.Dropped[DropQueueFull]; got != n-MaxPendingKeying {
 		t.Fatalf("%d dropped", got)
 	}
 	// A bad cookie is dropped before any queueing.
@@ -90,6 +84,20 @@ func TestResponderQueuesAtMost16Keyings(t *testing.T) {
 	p.b.receive(p.now, p.addrA, p.b.sealStartup(p.now, 0, c.Append(nil), 0))
 	if got := p.b.stats.Dropped[DropBadCookie]; got != 1 {
 		t.Fatalf("bad cookies dropped: %d", got)
+	}
+}
+
+// validIIKeying is an IIKeying from identity 0 at from, with a fresh
+// cookie from e and a keying component selecting group g of its static
+// keys (the agreement e would compute succeeds).
+func validIIKeying(e *engine, from netip.AddrPort, now time.Time, isid wire.SessionID, g flashcrypto.Group) wire.IIKeying {
+	kc := flashcrypto.KeyingComponent{HasGroupSelect: true, GroupSelect: g, ExtraRandomness: make([]byte, 64)}
+	return wire.IIKeying{
+		InitiatorSessionID: isid,
+		Cookie:             e.cookies.Make(from, now),
+		Certificate:        rtmfptest.Identity(0).Cert().Raw,
+		SKIC:               kc.Append(nil),
+		Signature:          []byte{flashcrypto.Signature},
 	}
 }
 

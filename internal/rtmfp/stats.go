@@ -32,6 +32,9 @@ const (
 	DropBadAddress                       // FIHello reply address or Redirect candidate we must not send to
 	DropTooManyFlows                     // new receive flow beyond the session's MaxRecvFlows
 	DropRecvMemory                       // fragment or new flow beyond a receive memory budget
+	DropSessionLimit                     // IIKeying beyond a session cap (Config.Admission)
+	DropKeyingBudget                     // IIKeying beyond its prefix's key agreement budget
+	DropCookieUsed                       // IIKeying with a cookie that already had its key agreement
 	NumDropReasons
 )
 
@@ -39,7 +42,8 @@ var dropNames = [NumDropReasons]string{
 	"too short", "too long", "bad length", "unknown session", "decrypt/HMAC",
 	"replay", "checksum", "bad mode", "malformed", "rate limited",
 	"queue full", "bad cookie", "handshake", "early overflow", "amplification",
-	"bad address", "too many flows", "receive memory",
+	"bad address", "too many flows", "receive memory", "session limit",
+	"keying budget", "cookie used",
 }
 
 func (r DropReason) String() string {

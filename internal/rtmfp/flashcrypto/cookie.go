@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"sync/atomic"
 	"time"
 )
 
@@ -21,21 +22,23 @@ const (
 
 // CookieJar makes and checks the responder's stateless RHello cookies:
 //
-//	+---------------+------------------------+--------------------------------+
-//	| seconds u32   | tag1 (28 bytes)        | tag2 (32 bytes)                |
-//	+---------------+------------------------+--------------------------------+
-//	tag1 = HMAC-SHA256(secret, "rhello-cookie-1" | seconds)[:28]
-//	tag2 = HMAC-SHA256(secret, "rhello-cookie-2" | seconds | address)
+//	+-------------+-------------+--------------------+----------------------+
+//	| seconds u32 | serial u32  | tag1 (24 bytes)    | tag2 (32 bytes)      |
+//	+-------------+-------------+--------------------+----------------------+
+//	tag1 = HMAC-SHA256(secret, "rhello-cookie-1" | seconds | serial)[:24]
+//	tag2 = HMAC-SHA256(secret, "rhello-cookie-2" | seconds | serial | address)
 //
-// seconds counts from the jar's creation. tag1 proves we issued the cookie
-// (a failure means drop); tag2 binds it to the initiator's address, so a
-// good cookie from a new address (NAT rebinding) is answered with RHello
-// Cookie Change (rtmfp-cpp makeCookie/checkCookie, with HMAC in place of
-// plain SHA-256 over secret‖data). A CookieJar is immutable and safe to
-// share.
+// seconds counts from the jar's creation; serial counts the cookies made,
+// so that no two are alike and a responder can allow one key agreement
+// per cookie (ID). tag1 proves we issued the cookie (a failure means
+// drop); tag2 binds it to the initiator's address, so a good cookie from a
+// new address (NAT rebinding) is answered with RHello Cookie Change
+// (rtmfp-cpp makeCookie/checkCookie, with HMAC in place of plain SHA-256
+// over secret‖data). A CookieJar is safe for concurrent use.
 type CookieJar struct {
 	secret [32]byte
 	epoch  time.Time
+	serial atomic.Uint32
 }
 
 // NewCookieJar draws a secret from rand; now is the epoch of its clock.
@@ -59,19 +62,29 @@ func (j *CookieJar) seconds(now time.Time) uint32 {
 func (j *CookieJar) Make(addr netip.AddrPort, now time.Time) []byte {
 	c := make([]byte, CookieLen)
 	binary.BigEndian.PutUint32(c, j.seconds(now))
-	j.tags(c[:4], addr, c[4:32], c[32:])
+	binary.BigEndian.PutUint32(c[4:], j.serial.Add(1))
+	j.tags(c[:8], addr, c[8:32], c[32:])
 	return c
 }
 
-func (j *CookieJar) tags(secs []byte, addr netip.AddrPort, tag1, tag2 []byte) {
+// ID identifies a cookie that Check accepted: no other cookie of the jar
+// has the same ID (until 2^32 cookies were made within one second).
+func (j *CookieJar) ID(cookie []byte) uint64 {
+	if len(cookie) < 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(cookie)
+}
+
+func (j *CookieJar) tags(head []byte, addr netip.AddrPort, tag1, tag2 []byte) {
 	h := hmac.New(sha256.New, j.secret[:])
 	var sum [sha256.Size]byte
 	h.Write([]byte("rhello-cookie-1"))
-	h.Write(secs)
+	h.Write(head)
 	copy(tag1, h.Sum(sum[:0]))
 	h.Reset()
 	h.Write([]byte("rhello-cookie-2"))
-	h.Write(secs)
+	h.Write(head)
 	h.Write(encodeAddr(addr))
 	copy(tag2, h.Sum(sum[:0]))
 }
@@ -98,10 +111,10 @@ func (j *CookieJar) Check(cookie []byte, addr netip.AddrPort, now time.Time) err
 	if len(cookie) != CookieLen {
 		return ErrCookieInvalid
 	}
-	var tag1 [28]byte
+	var tag1 [24]byte
 	var tag2 [32]byte
-	j.tags(cookie[:4], addr, tag1[:], tag2[:])
-	if !hmac.Equal(tag1[:], cookie[4:32]) {
+	j.tags(cookie[:8], addr, tag1[:], tag2[:])
+	if !hmac.Equal(tag1[:], cookie[8:32]) {
 		return ErrCookieInvalid
 	}
 	issued := binary.BigEndian.Uint32(cookie)

@@ -153,6 +153,28 @@ func negotiated(hmacF, sseqF feature, txLen, rxLen int) Negotiated {
 	return n
 }
 
+// KeyingGroup returns the Diffie-Hellman group that Respond would compute
+// in for an initiator's certificate and SKIC, as cheaply as parsing them:
+// the group select of a static initiator, or the group of the first
+// ephemeral key (RFC 7425 §4.6). A responder uses it to charge the
+// agreement's cost before paying it.
+func KeyingGroup(initiator *Cert, skic []byte) (Group, error) {
+	kc, err := ParseKeyingComponent(skic)
+	if err != nil {
+		return 0, err
+	}
+	if initiator.IsStatic() {
+		if !kc.HasGroupSelect {
+			return 0, fmt.Errorf("%w: no group select", ErrBadKeyingComponent)
+		}
+		return kc.GroupSelect, nil
+	}
+	if len(kc.EphemeralKeys) == 0 {
+		return 0, ErrMissingPublicKey
+	}
+	return kc.EphemeralKeys[0].Group, nil
+}
+
 // Respond performs the responder's key agreement for an IIKeying: it
 // negotiates, finds the initiator's public value (in its certificate, or in
 // the SKIC when ephemeral), computes the DH secret (with a fresh key when
