@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"camchat/internal/rtmfp/rendezvous"
 )
 
@@ -157,4 +159,31 @@ func TestOrderlyLeave(t *testing.T) {
 		t.Fatalf("P forgotten %v after A's shutdown", d)
 	}
 	t.Logf("orderly shutdown: entries gone after %v (shutdown took %v)", d, time.Since(t0))
+}
+
+// TestLeftoversPurged: a node's heartbeat key goes (as at the end of a
+// Close that had no time to purge every entry) while its entries are
+// still in the bucket; the other nodes forget them at once and one of
+// them purges them.
+func TestLeftoversPurged(t *testing.T) {
+	w := newWorld(t)
+	p := newPeer(t, listenUDP(t), 0)
+	p.register(t, []netip.AddrPort{p.addr}, w.a.addr)
+	pid := p.ep.PeerID()
+	waitFor(t, 5*time.Second, "P in C's directory", func() bool { return w.c.knows(pid) })
+	w.a.cl.nc.Close() // A writes nothing more
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	w.b.cl.mu.Lock()
+	kv := w.b.cl.kv
+	w.b.cl.mu.Unlock()
+	if err := kv.Purge(ctx, nodeKey(w.a.cl.id)); err != nil {
+		t.Fatal(err)
+	}
+	d := waitFor(t, testNodeTTL/2, "P forgotten", func() bool { return !w.b.knows(pid) && !w.c.knows(pid) })
+	waitFor(t, 5*time.Second, "P's key purged", func() bool {
+		_, err := kv.Get(ctx, peerKey(pid))
+		return errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted)
+	})
+	t.Logf("A's heartbeat key purged: its peer forgotten after %v and purged from the bucket", d)
 }

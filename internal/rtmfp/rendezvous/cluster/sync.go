@@ -252,8 +252,14 @@ func (n *Node) apply(e jetstream.KeyValueEntry) {
 			ns.seen = now
 			return
 		}
-		// The node left in order, or was purged as dead.
-		n.dropNodesLocked(map[nodeID]bool{node: true}, false)
+		// The node left in order, or was purged as dead. What it left
+		// behind (a node that had no time to purge every entry) is
+		// purged by the elected node.
+		gone := map[nodeID]bool{node: true}
+		elected := n.electedLocked(gone)
+		delete(n.nodes, node) // its key is gone already
+		n.dropNodesLocked(gone, elected)
+		n.signalStore()
 		return
 	}
 	if !put {
@@ -305,19 +311,24 @@ func (n *Node) sweep(now time.Time) {
 	if len(dead) == 0 {
 		return
 	}
-	// The live node with the lowest ID purges the bucket; the others
-	// only forget. Two nodes that disagree purge twice, harmlessly: a
-	// purge applies only to the revision the dead node wrote.
-	elected := true
-	for id := range n.nodes {
-		if id < n.id && !dead[id] {
-			elected = false
-		}
-	}
+	elected := n.electedLocked(dead)
 	n.dropNodesLocked(dead, elected)
 	if elected {
 		n.signalStore()
 	}
+}
+
+// electedLocked reports whether this node purges what the nodes in gone
+// left: the live node with the lowest ID does, the others only forget.
+// Two nodes that disagree purge twice, harmlessly: a purge applies only to
+// the revision the gone node wrote.
+func (n *Node) electedLocked(gone map[nodeID]bool) bool {
+	for id := range n.nodes {
+		if id < n.id && !gone[id] {
+			return false
+		}
+	}
+	return true
 }
 
 // dropNodesLocked forgets the peers of dead nodes, and queues their keys
@@ -334,8 +345,9 @@ func (n *Node) dropNodesLocked(dead map[nodeID]bool, purge bool) {
 		}
 	}
 	for id := range dead {
+		_, known := n.nodes[id]
 		delete(n.nodes, id)
-		if purge {
+		if purge && known {
 			n.purges = append(n.purges, purgeOf(nodeKey(id), 0))
 		}
 		n.ctr.nodesLost.Add(1)
