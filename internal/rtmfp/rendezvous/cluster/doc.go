@@ -59,11 +59,11 @@
 //
 // # Goroutine model
 //
-// Three goroutines, started by Start and ended by Close: the loop (follows
+// Goroutines, started by Start and ended by Close: the loop (follows
 // the NATS connection, applies the watch's changes, heartbeats, sweeps
-// dead nodes, measures the round trip), the store worker (writes and
-// purges keys one at a time) and the forwarder (publishes introductions
-// from a bounded queue). NATS's own goroutines run the introduction
+// dead nodes, measures the round trip), eight store workers (write and
+// purge keys, each entry by one worker at a time) and the forwarder
+// (publishes introductions from a bounded queue). NATS's own goroutines run the introduction
 // subscription's callback, which calls the Forwarder. Register,
 // Unregister and Introduce only take the node's mutex and signal; they are
 // called with the rendezvous server's lock held or on an endpoint's loop,

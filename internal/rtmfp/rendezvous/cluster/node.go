@@ -200,10 +200,12 @@ func (n *Node) Start(fw Forwarder) error {
 	if !nc.IsConnected() {
 		n.cfg.Logger.Warn("cluster: NATS unreachable: introducing this node's own peers only, retrying", "nats", joinURLs(n.cfg.URLs))
 	}
-	n.wg.Add(3)
+	n.wg.Add(2 + storeWorkers)
 	go n.loop()
-	go n.storeLoop()
 	go n.forwardLoop()
+	for range storeWorkers {
+		go n.storeLoop()
+	}
 	n.cfg.Logger.Info("cluster node", "node", n.id.String(), "bucket", n.cfg.Bucket, "node_ttl", n.cfg.NodeTTL.String())
 	return nil
 }
