@@ -83,6 +83,10 @@ type realLinkResult struct {
 	st                             rtmfp.SessionStats
 	sent                           float64 // bit/s the sender's session sent, with IP and UDP headers
 	tr                             realLinkTrace
+	// writes: how long the sender's WriteAudio and WriteVideo calls
+	// took, and how late its audio ticks woke (the application's view
+	// of the transport's locks).
+	writes, wake []time.Duration
 }
 
 // realLinkTrace is what the sender's tracer saw while measuring.
@@ -120,11 +124,13 @@ func (r realLinkResult) pct(p float64) time.Duration { return rtmfptest.Percenti
 func (r realLinkResult) String() string {
 	return fmt.Sprintf("audio one way p50/p95/p99/max %.1f/%.1f/%.1f/%.1f ms, %d/%d delivered (%.2f %%), %d later than 300 ms; "+
 		"video %d/%d frames, %.0f kbit/s; goodput %.0f kbit/s, sent %.0f kbit/s; tbf drops %d; retransmitted %d, loss cuts %d, delay cuts %d; srtt %v base %v pacing %.0f kbit/s; "+
-		"traced: %d transmissions lost, %d messages abandoned, %d timeouts, pacing %.0f–%.0f kbit/s, RTT max %v",
+		"traced: %d transmissions lost, %d messages abandoned, %d timeouts, pacing %.0f–%.0f kbit/s, RTT max %v; "+
+		"sender writes p99/max %v/%v, audio tick lateness p99/max %v/%v",
 		msf(r.pct(50)), msf(r.pct(95)), msf(r.pct(99)), msf(r.pct(100)), r.audioGot, r.audioSent, 100*float64(r.audioGot)/float64(max(r.audioSent, 1)), r.audioLate,
 		r.videoGot, r.videoSent, r.videoGoodput/1000, r.goodput/1000, r.sent/1000, r.drops, r.st.Retransmits, r.st.LossCuts, r.st.DelayCuts,
 		r.st.SRTT.Round(time.Millisecond), r.st.BaseRTT, r.st.PacingRate*8/1000,
-		r.tr.lost, r.tr.abandoned, r.tr.timeouts, r.tr.rateMin*8/1000, r.tr.rateMax*8/1000, r.tr.rttMax)
+		r.tr.lost, r.tr.abandoned, r.tr.timeouts, r.tr.rateMin*8/1000, r.tr.rateMax*8/1000, r.tr.rttMax,
+		rtmfptest.Percentile(r.writes, 99), rtmfptest.Percentile(r.writes, 100), rtmfptest.Percentile(r.wake, 99), rtmfptest.Percentile(r.wake, 100))
 }
 
 func msf(d time.Duration) float64 { return d.Seconds() * 1000 }
@@ -263,19 +269,28 @@ func realLinkRun(rate rtmfptest.BitRate, buffer, span time.Duration) (res realLi
 	senders.Add(2)
 	go func() {
 		defer senders.Done()
-		tick := time.NewTicker(time.Second * 1024 / 48000)
+		period := time.Second * 1024 / 48000
+		tick := time.NewTicker(period)
 		defer tick.Stop()
 		var ts Timestamp
 		for {
+			var due time.Time
 			select {
 			case <-stop:
 				return
-			case <-tick.C:
+			case due = <-tick.C:
 			}
 			p := stamp(audioFrame)
-			if len(pub.WriteAudio(ts, p)) > 0 && p[8] == 1 {
+			t0 := time.Now()
+			n := len(pub.WriteAudio(ts, p))
+			took := time.Since(t0)
+			if p[8] == 1 {
 				mu.Lock()
-				res.audioSent++
+				if n > 0 {
+					res.audioSent++
+				}
+				res.writes = append(res.writes, took)
+				res.wake = append(res.wake, t0.Sub(due))
 				mu.Unlock()
 			}
 			ts += 21
@@ -297,9 +312,15 @@ func realLinkRun(rate rtmfptest.BitRate, buffer, span time.Duration) (res realLi
 				size *= keyMult
 			}
 			p := stamp(size)
-			if len(pub.WriteVideo(Timestamp(i*1000/fps), key, p)) > 0 && p[8] == 1 {
+			t0 := time.Now()
+			n := len(pub.WriteVideo(Timestamp(i*1000/fps), key, p))
+			took := time.Since(t0)
+			if p[8] == 1 {
 				mu.Lock()
-				res.videoSent++
+				if n > 0 {
+					res.videoSent++
+				}
+				res.writes = append(res.writes, took)
 				mu.Unlock()
 			}
 		}
