@@ -25,16 +25,23 @@ import (
 // with the queue measured from RTT samples rather than one-way delay
 // gradients, since RTMFP echoes timestamps):
 //
-//   - queue = (least RTT sample of the last 100–200 ms) − base RTT. The
-//     least sample is that of a packet that found the queue empty except
-//     for what it measures: a small audio packet's sample is not inflated
-//     by the serialization of a full-size video packet.
-//   - Above RealtimeQueueHigh: rate = 0.85 × delivery rate (bounded to
-//     [0.5, 0.9] × rate), at most once per smoothed RTT and only after a
-//     fresh sample. 0.85 of what the path delivered drains a queue of q ms
-//     in about 6·q ms.
-//   - Below RealtimeQueueLow, while the sender uses at least half of its
-//     rate: the rate grows by RealtimeGrowth per second (doubling every
+//   - queue = (least RTT sample of the last two buckets of max(100 ms,
+//     srtt)) − floor, the floor being the least of such bucket minima
+//     over about three minutes (compared like with like, jitter cancels).
+//     The least sample is that of a packet that found the queue empty
+//     except for what it measures: a small audio packet's sample is not
+//     inflated by the serialization of a full-size video packet.
+//   - Above the threshold (RealtimeQueueHigh, or a quarter of the floor
+//     on long paths): rate = delivery rate × max(RealtimeCut, 1 −
+//     queue/150 ms), bounded to [0.5, 0.9] × rate, at most once per
+//     smoothed RTT and after a bucket of samples taken since the last
+//     cut. When four cuts in a row found the queue no smaller and the
+//     rate fell under half the recent peak, the present delay is taken
+//     as the floor (a slow link where every packet is full-size, or a
+//     queue another sender keeps).
+//   - Otherwise, while the sender uses at least half of its rate and loss
+//     is under RealtimeLossLimit: the rate grows by the larger of
+//     RealtimeGrowth per second and RealtimeAdditive (doubling every
 //     smoothed RTT in startup, until the first cut).
 //   - Loss: random loss is not congestion (a 3 % lossy Wi-Fi link must
 //     not hold a call at a few KB/s, as the loss-based window did), and
@@ -54,10 +61,7 @@ import (
 const (
 	// RealtimeQueueHigh is the queueing delay above which the rate is cut.
 	RealtimeQueueHigh = 12 * time.Millisecond
-	// RealtimeQueueLow is the queueing delay below which the rate grows.
-	RealtimeQueueLow = 6 * time.Millisecond
-	// RealtimeGrowth is the rate's growth per second below
-	// RealtimeQueueLow after startup.
+	// RealtimeGrowth is the rate's growth per second after startup.
 	RealtimeGrowth = 0.5
 	// RealtimeAdditive is the least growth, in user data bytes per
 	// second per second.
