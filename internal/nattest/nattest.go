@@ -114,6 +114,19 @@ type NAT struct {
 	open bool
 }
 
+// SetKind changes how the router filters from now on, among the kinds
+// with endpoint-independent mapping (port-restricted, address-restricted,
+// full cone), keeping its mappings: a path that was filtered may open.
+func (nat *NAT) SetKind(kind Kind) error {
+	if kind == Symmetric || nat.Kind == Symmetric || kind < PortRestricted || kind > Symmetric {
+		return fmt.Errorf("nattest: SetKind from %v to %v (only between endpoint-independent kinds)", nat.Kind, kind)
+	}
+	nat.mu.Lock()
+	nat.Kind = kind
+	nat.mu.Unlock()
+	return nat.writeRules()
+}
+
 // SetInputFirewall turns the router's input firewall on (the default) or
 // off. Without one, a datagram from outside to a port nothing is mapped
 // to reaches the router itself, and conntrack keeps an entry for it: a

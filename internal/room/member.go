@@ -513,7 +513,7 @@ func (r *Room) handleState(m *member, st stateMsg) {
 	m.name, m.mic, m.cam, m.syn = st.Name, st.Mic, st.Cam, st.Synthetic
 	m.verified = st.Verified
 	m.gotState = true
-	r.noteRelay(m, st.Relay)
+	r.noteRelay(m, st.Relay, st.Public)
 	if nameChanged && m.state == StateConnected {
 		if s := r.cfg.Trust.Check(m.id, m.sess.FarCertificate(), m.name); s.State != m.status.State {
 			m.status = s
@@ -744,7 +744,7 @@ func waitAcked(sessions []*rtmfp.Session, max time.Duration) {
 // stateLocked is our state as we tell it. r.mu is held.
 func (r *Room) stateLocked() stateMsg {
 	ms := r.media.state()
-	st := stateMsg{Room: r.room, Name: r.name, Mic: ms.micOn, Cam: ms.camOn, Synthetic: ms.camSynth, Relay: r.relayed()}
+	st := stateMsg{Room: r.room, Name: r.name, Mic: ms.micOn, Cam: ms.camOn, Synthetic: ms.camSynth, Relay: r.relayed(), Public: r.mapped()}
 	st.Members = append(st.Members, rosterEntry{ID: r.ep.PeerID(), Name: r.name, Joined: r.joined})
 	for _, m := range r.order {
 		if m.state == StateLeft {

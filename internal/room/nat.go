@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"camchat/internal/room/identity"
+	"camchat/internal/rtmfp"
 	"camchat/internal/rtmfp/flashcrypto"
 )
 
@@ -145,6 +146,55 @@ const (
 	repunchTimeout = 3 * time.Second
 )
 
+// A call that started relayed (TURN, or forwarded by a member) moves to a
+// direct path when one appears: every probeEvery each end sends a
+// mobility check to one of the other's direct addresses (its hints: where
+// the rendezvous server and the members see it), in turn. A check's
+// datagram opens our NAT toward that address, the other end's check opens
+// its NAT toward ours, and once a check gets through, the far end answers
+// it at the address it came from (rtmfp: answerCheck) and checks us back,
+// so both sessions move (RFC 7016 §3.5.4.2).
+const probeEvery = 3 * time.Second
+
+// probeDirect sends m's session a direct-path check when it is due. r.mu
+// is held.
+func (r *Room) probeDirect(now time.Time, m *member) {
+	relayed, _ := r.pathOf(m)
+	if !relayed {
+		return
+	}
+	far := m.sess.FarAddr()
+	rs := &r.relay
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if now.Sub(rs.probedAt[m.id]) < probeEvery {
+		return
+	}
+	if rs.conn.ViaRelay(far) {
+		// The far address itself may be direct now: one datagram
+		// straight to it.
+		rs.conn.ProbeDirect(far, rtmfp.MobilityCheckInterval+100*time.Millisecond)
+		rs.probedAt[m.id] = now
+		r.cfg.Logger.Debug("probe direct", "peer", shortID(m.id), "addr", far.String(), "relayed", true)
+	}
+	theirs := rs.members[m.id]
+	var cands []netip.AddrPort
+	for _, h := range m.hints {
+		if h != far && h != theirs && !h.Addr().IsLoopback() && !h.Addr().IsPrivate() {
+			cands = append(cands, h)
+		}
+	}
+	if len(cands) == 0 {
+		return
+	}
+	rs.probedAt[m.id] = now
+	h := cands[rs.probeNext[m.id]%len(cands)]
+	rs.probeNext[m.id]++
+	if m.sess.CheckAddress(h) {
+		r.cfg.Logger.Debug("probe direct", "peer", shortID(m.id), "addr", h.String())
+	}
+}
+
 // checkPaths re-punches to members that went silent (the tick).
 func (r *Room) checkPaths(now time.Time, members []*member) {
 	type job struct {
@@ -157,6 +207,7 @@ func (r *Room) checkPaths(now time.Time, members []*member) {
 		if m.state != StateConnected || m.sess == nil {
 			continue
 		}
+		r.probeDirect(now, m)
 		st := m.sess.Stats()
 		if st.LastReceived.IsZero() || now.Sub(st.LastReceived) < pathSilence {
 			continue

@@ -492,3 +492,50 @@ func TestPunchOpenRouter(t *testing.T) {
 		t.Errorf("%d of %d connected", direct, rounds)
 	}
 }
+
+// TestRelayedToDirect: a call between a port-restricted and a symmetric
+// NAT starts through the relay; then the first router starts admitting
+// any port of an address it has sent to (address-restricted), so a
+// direct path exists. Both ends' direct-path checks find it and the call
+// moves there, media going on.
+func TestRelayedToDirect(t *testing.T) {
+	w := newNSWorld(t, true)
+	ha := w.n.AddBehindNAT("pr", nattest.PortRestricted)
+	hb := w.n.AddBehindNAT("sym", nattest.Symmetric)
+	a, b := w.member(ha, "PR", nil), w.member(hb, "Sym", nil)
+	w.registered(a, b)
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Second)
+	defer cancel()
+	if err := a.r.Join(ctx, b.id.String()); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := poll(3*time.Second, func() bool { return hearing(a, b) && hearing(b, a) }); !ok {
+		t.Fatal("no media")
+	}
+	if x, _ := a.member(b); !x.Relayed {
+		t.Fatalf("the call started direct (%v): nothing to move", x.Addr)
+	}
+	if err := ha.NAT.SetKind(nattest.AddressRestricted); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	took, ok := poll(15*time.Second, func() bool {
+		x, _ := a.member(b)
+		y, _ := b.member(a)
+		return !x.Relayed && !y.Relayed
+	})
+	x, _ := a.member(b)
+	y, _ := b.member(a)
+	if !ok {
+		t.Fatalf("still relayed 15 s after a direct path appeared: A reaches B at %v (%s), B reaches A at %v (%s)", x.Addr, x.Via, y.Addr, y.Via)
+	}
+	t.Logf("moved to direct %v after the path appeared: A reaches B at %v, B reaches A at %v", took.Round(time.Millisecond), x.Addr, y.Addr)
+	pa, pb := x.AudioPlayed, y.AudioPlayed
+	time.Sleep(time.Second)
+	x, _ = a.member(b)
+	y, _ = b.member(a)
+	if x.AudioPlayed-pa < 35 || y.AudioPlayed-pb < 35 || x.Relayed || y.Relayed {
+		t.Errorf("in the second after the move: %d and %d audio frames, relayed %v %v", x.AudioPlayed-pa, y.AudioPlayed-pb, x.Relayed, y.Relayed)
+	}
+	_ = start
+}

@@ -151,8 +151,9 @@ type stateMsg struct {
 	// Members is the sender's roster, the sender included.
 	Members []rosterEntry
 	// Relay is the sender's relayed address on a TURN server, if it
-	// has one (relay.go).
-	Relay netip.AddrPort
+	// has one, and Public its own address as that server sees it
+	// (relay.go).
+	Relay, Public netip.AddrPort
 }
 
 func peerIDString(id flashcrypto.PeerID) string { return hex.EncodeToString(id[:]) }
@@ -187,6 +188,9 @@ func (m stateMsg) data() tc.DataMessage {
 	}
 	if m.Relay.IsValid() {
 		props = append(props, tc.Property{Key: "relay", Value: m.Relay.String()})
+	}
+	if m.Public.IsValid() {
+		props = append(props, tc.Property{Key: "public", Value: m.Public.String()})
 	}
 	return tc.Send(handlerState, tc.NewObject(props...))
 }
@@ -231,6 +235,11 @@ func parseState(args []tc.Value) (stateMsg, error) {
 	if s, ok := p.String("relay"); ok {
 		if a, err := netip.ParseAddrPort(s); err == nil && usableHint(a) {
 			m.Relay = a // a bad one is ignored, like a bad hint
+		}
+	}
+	if s, ok := p.String("public"); ok {
+		if a, err := netip.ParseAddrPort(s); err == nil && usableHint(a) {
+			m.Public = a
 		}
 	}
 	if v, ok := p.Get("verified"); ok {

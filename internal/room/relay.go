@@ -62,6 +62,8 @@ type relayState struct {
 	members    map[flashcrypto.PeerID]netip.AddrPort // relayed addresses members announce
 	repunched  map[flashcrypto.PeerID]time.Time      // last re-punch per member (nat.go)
 	fwd        forwardState                          // forwarding through members (forward.go)
+	probedAt   map[flashcrypto.PeerID]time.Time      // last direct-path check (nat.go)
+	probeNext  map[flashcrypto.PeerID]int
 }
 
 // wantRelay reports whether the room may ever use a relay.
@@ -73,6 +75,8 @@ func (c Config) wantRelay() bool {
 func (r *Room) relayConn(conn net.PacketConn) net.PacketConn {
 	r.relay.members = map[flashcrypto.PeerID]netip.AddrPort{}
 	r.relay.repunched = map[flashcrypto.PeerID]time.Time{}
+	r.relay.probedAt = map[flashcrypto.PeerID]time.Time{}
+	r.relay.probeNext = map[flashcrypto.PeerID]int{}
 	r.relay.fwd = forwardState{by: map[flashcrypto.PeerID]flashcrypto.PeerID{}, ready: map[flashcrypto.PeerID]chan netip.AddrPort{}}
 	if !r.cfg.wantRelay() {
 		return conn
@@ -205,9 +209,21 @@ func (r *Room) registeredAddrs() []netip.AddrPort {
 	return as
 }
 
+// mapped is our address as our relay sees it (zero when none).
+func (r *Room) mapped() netip.AddrPort {
+	if r.relay.conn == nil {
+		return netip.AddrPort{}
+	}
+	return r.relay.conn.Mapped()
+}
+
 // noteRelay records the relayed address a member announced in its state
-// and adds it to the member's candidates. r.mu is held.
-func (r *Room) noteRelay(m *member, a netip.AddrPort) {
+// and adds it, and its public address, to the member's candidates. r.mu
+// is held.
+func (r *Room) noteRelay(m *member, a, public netip.AddrPort) {
+	if public.IsValid() {
+		m.hints = mergeAddrs(m.hints, []netip.AddrPort{public})
+	}
 	r.relay.mu.Lock()
 	if a.IsValid() {
 		r.relay.members[m.id] = a

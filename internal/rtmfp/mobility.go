@@ -54,6 +54,39 @@ func (s *Session) answeredFrom(now time.Time, from netip.AddrPort) {
 	s.e.touch(s)
 }
 
+// answerCheck answers a mobility check that came from an address other
+// than the session's to that address: the far end checks where it is
+// sending from now, and when both ends change paths at once (a relayed
+// call moving to a direct path) an answer along the old path would come
+// from the wrong address and never count. One answer waits at a time,
+// no larger than the check (mobilityCheck is 1 + VLU + 32 bytes).
+func (s *Session) answerCheck(from netip.AddrPort, p []byte) {
+	if len(p) > 64 {
+		s.e.drop(DropMalformed)
+		return
+	}
+	s.mobReplyTo, s.mobReply = from, bytes.Clone(p)
+}
+
+// CheckAddress sends a mobility check to a: if the far end answers from
+// a, the session moves there (RFC 7016 §3.5.4.2). A call carried by a
+// relay uses it to try a direct path; both ends checking each other's
+// direct address opens both NATs. At most one check a second
+// (MobilityCheckInterval); it reports whether one was sent.
+func (s *Session) CheckAddress(a netip.AddrPort) bool {
+	e := s.e
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := e.cfg.Now()
+	if s.state != stateOpen || !a.IsValid() || a == s.farAddr || (!s.mobSentAt.IsZero() && now.Sub(s.mobSentAt) < MobilityCheckInterval) {
+		return false
+	}
+	s.mobAddr = a
+	e.touch(s)
+	e.wake()
+	return true
+}
+
 // retransmitSoon runs the retransmission timer now when data is in
 // flight: after the path to the far end came back or moved, what is in
 // flight was lost on the old one, and a timer backed off during the outage

@@ -110,7 +110,9 @@ func (s *Session) processChunks(now time.Time, from netip.AddrPort, body []byte)
 		}
 		switch t {
 		case wire.ChunkPing:
-			if len(s.control)+len(p)+wire.ChunkHeaderLength <= maxControl {
+			if len(p) > 0 && p[0] == pingMobility && from != s.farAddr {
+				s.answerCheck(from, p)
+			} else if len(s.control)+len(p)+wire.ChunkHeaderLength <= maxControl {
 				s.control = wire.PingReply{Message: p}.Append(s.control)
 			}
 			if len(p) > 0 && p[0] == pingMobility {

@@ -228,6 +228,12 @@ func (s *Session) flushControl(now time.Time, send func(netip.AddrPort, []byte))
 		s.mobSentAt = now
 		s.mobAddr = netip.AddrPort{}
 	}
+	if s.mobReplyTo.IsValid() && s.state == stateOpen {
+		b := s.startPacket()
+		b = wire.PingReply{Message: s.mobReply}.Append(b)
+		s.sendPacket(now, b, false, s.mobReplyTo, send)
+		s.mobReplyTo, s.mobReply = netip.AddrPort{}, nil
+	}
 	if s.state == stateClosed {
 		return
 	}

@@ -116,9 +116,13 @@ type Session struct {
 	fiHello      tokenBucket // FIHello answers (fiHelloRate)
 
 	// Address mobility (RFC 7016 §3.5.4.2).
-	mobAddr   netip.AddrPort // where a check is to be sent
-	mobSentAt time.Time
-	onMove    func(netip.AddrPort) // SetFarAddrFunc
+	mobAddr netip.AddrPort // where a check is to be sent
+	// A mobility check that came from an address other than the
+	// session's is answered there (mobility.go: answerCheck).
+	mobReplyTo netip.AddrPort
+	mobReply   []byte
+	mobSentAt  time.Time
+	onMove     func(netip.AddrPort) // SetFarAddrFunc
 
 	flows
 	recvMem   *flow.MemoryBudget // what the receive flows hold, inside the engine's (recvmem.go)

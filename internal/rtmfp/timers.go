@@ -323,7 +323,7 @@ func (s *Session) deadline(now time.Time) time.Time {
 		}
 		d = earliest(d, s.flows.deadline(now, s))
 		d = earliest(d, s.trimAt)
-		if len(s.control) > 0 || s.mobAddr.IsValid() {
+		if len(s.control) > 0 || s.mobAddr.IsValid() || s.mobReplyTo.IsValid() {
 			d = earliest(d, now)
 		}
 		return d

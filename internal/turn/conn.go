@@ -21,6 +21,7 @@ import (
 const (
 	pathFresh   = 15 * time.Second
 	relayDelay  = 500 * time.Millisecond
+	probeGap    = 200 * time.Millisecond
 	pathForget  = 2 * time.Minute
 	maxPaths    = 4096
 	inQueue     = 512
@@ -59,9 +60,12 @@ type path struct {
 	// latest datagram for the relay, sent through it relayDelay after
 	// the first if the far end has not answered directly by then.
 	sending time.Time
-	pending *[]byte
-	pendN   int
-	timer   *time.Timer
+	// ProbeDirect: until probeUntil, a datagram through the relay goes
+	// directly too, one every probeGap.
+	probeUntil, probeLast time.Time
+	pending               *[]byte
+	pendN                 int
+	timer                 *time.Timer
 }
 
 // last is when a was last heard from directly or through the relay, and
@@ -111,6 +115,7 @@ type Conn struct {
 	server  netip.AddrPort // the TURN server, while allocating or allocated
 	relay   net.PacketConn
 	relayed netip.AddrPort
+	mapped  netip.AddrPort // our address as the TURN server sees it
 	out     chan outDatagram
 	closed  bool
 	// Forwarding (forward.go): destinations reached through a member,
@@ -410,6 +415,12 @@ func (c *Conn) WriteToUDPAddrPort(b []byte, a netip.AddrPort) (int, error) {
 	direct, relay := c.route(a)
 	if direct && relay {
 		relay = c.silent(a, b)
+	} else if p := c.paths[a]; relay && p != nil && !p.probeUntil.IsZero() {
+		if now := c.now(); now.After(p.probeUntil) {
+			p.probeUntil = time.Time{}
+		} else if now.Sub(p.probeLast) >= probeGap {
+			p.probeLast, direct = now, true
+		}
 	}
 	out := c.out
 	c.mu.Unlock()
@@ -478,6 +489,27 @@ func (c *Conn) Relayed() netip.AddrPort {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.relayed
+}
+
+// ProbeDirect sends datagrams for a, which go through the relay,
+// directly as well for the next window, one every probeGap (about six in
+// the 1.1 s a far end may wait between mobility checks): if the far end's
+// NAT now lets them through, the far end hears us directly, checks that
+// path and answers along it, and the session moves (a relayed call going
+// direct when a direct path appears).
+func (c *Conn) ProbeDirect(a netip.AddrPort, window time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p := c.paths[unmap(a)]; p != nil {
+		p.probeUntil, p.probeLast = c.now().Add(window), time.Time{}
+	}
+}
+
+// Mapped is our address as the TURN server sees it (zero when unknown).
+func (c *Conn) Mapped() netip.AddrPort {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.mapped
 }
 
 // Server is the TURN server in use (zero when none).
@@ -590,6 +622,15 @@ func (c *Conn) Allocate(ctx context.Context, server netip.AddrPort, creds Creden
 	c.mu.Unlock()
 	go c.readRelay(res.pc)
 	go c.writeRelay(res.pc, out)
+	// Our public address as the server sees it (a STUN Binding, RFC 8489
+	// §5): with an endpoint-independent NAT, the one every peer sees.
+	if a, err := client.SendBindingRequestTo(udpAddr(server)); err == nil {
+		if ua, ok := a.(*net.UDPAddr); ok {
+			c.mu.Lock()
+			c.mapped = unmap(ua.AddrPort())
+			c.mu.Unlock()
+		}
+	}
 	c.log.Debug("relay allocated", "server", server.String(), "relayed", c.relayed.String())
 	return c.relayed, nil
 }
