@@ -218,3 +218,46 @@ func TestRedirectedHelloWaits(t *testing.T) {
 		}
 	})
 }
+
+// TestBothEndsMove: both ends of a session change address at once (a call
+// leaving a relay for a direct path looks like this to each end). One
+// end's mobility check to the other's new address comes from an address
+// the far session does not know; it is answered at that address, not
+// along the old path (where it would be lost), so both sessions move and
+// data flows again.
+func TestBothEndsMove(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := rtmfptest.NewNetwork(rtmfptest.Config{Seed: 5, DefaultLink: rtmfptest.LinkConditions{Delay: 10 * time.Millisecond}})
+		defer n.Close()
+		a := newPeer(t, n, "a", "10.0.0.1", 0, nil)
+		b := newPeer(t, n, "b", "10.0.0.2", 1, nil)
+		sa, sb := connectPair(t, a, b)
+		a2, b2 := netip.MustParseAddr("10.0.1.1"), netip.MustParseAddr("10.0.1.2")
+		if err := a.host.Rebind(a.addr.Addr(), a2); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.host.Rebind(b.addr.Addr(), b2); err != nil {
+			t.Fatal(err)
+		}
+		newB := netip.AddrPortFrom(b2, b.addr.Port())
+		newA := netip.AddrPortFrom(a2, a.addr.Port())
+		if !sa.CheckAddress(newB) {
+			t.Fatal("no check sent")
+		}
+		time.Sleep(500 * time.Millisecond)
+		if sa.FarAddr() != newB || sb.FarAddr() != newA {
+			t.Fatalf("after 500 ms A reaches B at %v (want %v), B reaches A at %v (want %v)", sa.FarAddr(), newB, sb.FarAddr(), newA)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		f, err := sa.OpenFlow([]byte("x"), flow.PriorityRoutine)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Write([]byte("after the move"), WriteOptions{})
+		rf := acceptFlowOK(t, ctx, sb)
+		if m, err := rf.Read(ctx); err != nil || string(m) != "after the move" {
+			t.Fatalf("read %q, %v", m, err)
+		}
+	})
+}
