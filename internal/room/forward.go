@@ -44,8 +44,15 @@ const (
 
 // forwardState is the forwarding part of relayState (guarded by its mu).
 type forwardState struct {
-	by    map[flashcrypto.PeerID]flashcrypto.PeerID  // member -> the member forwarding for us
-	ready map[flashcrypto.PeerID]chan netip.AddrPort // waiting connects, by target
+	by     map[flashcrypto.PeerID]flashcrypto.PeerID  // member -> the member forwarding for us
+	ready  map[flashcrypto.PeerID]chan netip.AddrPort // waiting connects, by target
+	grants map[[2]flashcrypto.PeerID]grant            // pairs we forward for
+}
+
+// grant is a pair we forward for, at the addresses and rate allowed.
+type grant struct {
+	a, b netip.AddrPort
+	rate int
 }
 
 func forwardMsg(peer flashcrypto.PeerID) tc.Command {
@@ -87,10 +94,44 @@ func (r *Room) onForwardRequest(req tc.PlayRequest, c tc.Command) {
 	fa, ta := from.sess.FarAddr(), to.sess.FarAddr()
 	rate := forwardRate(r.cfg, from, to)
 	r.relay.conn.AllowForward(fa, ta, rate)
+	r.relay.mu.Lock()
+	r.relay.fwd.grants[[2]flashcrypto.PeerID{req.PeerID, target}] = grant{fa, ta, rate}
+	r.relay.mu.Unlock()
 	from.send(forwardingMsg(target, ta), nil)
 	to.send(forwardingMsg(req.PeerID, fa), nil)
 	r.mu.Unlock()
 	r.cfg.Logger.Debug("forward", "between", shortID(req.PeerID), "and", shortID(target), "rate", rate)
+}
+
+// refreshForwards follows the pairs we forward for (the tick): the rate
+// follows our path estimates, an address that moved moves the grant, and
+// a pair one of whose members left is forwarded no more. r.mu is held.
+func (r *Room) refreshForwards() {
+	c := r.relay.conn
+	if c == nil {
+		return
+	}
+	rs := &r.relay
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	for k, g := range rs.fwd.grants {
+		x, y := r.members[k[0]], r.members[k[1]]
+		live := x != nil && y != nil && x.state == StateConnected && y.state == StateConnected && x.sess != nil && y.sess != nil
+		if !live {
+			c.AllowForward(g.a, g.b, 0)
+			delete(rs.fwd.grants, k)
+			continue
+		}
+		n := grant{x.sess.FarAddr(), y.sess.FarAddr(), forwardRate(r.cfg, x, y)}
+		if n == g {
+			continue
+		}
+		if n.a != g.a || n.b != g.b {
+			c.AllowForward(g.a, g.b, 0)
+		}
+		c.AllowForward(n.a, n.b, n.rate)
+		rs.fwd.grants[k] = n
+	}
 }
 
 // forwardRate is what the forwarder lets through each way: the video

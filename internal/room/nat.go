@@ -203,6 +203,7 @@ func (r *Room) checkPaths(now time.Time, members []*member) {
 	}
 	var jobs []job
 	r.mu.Lock()
+	r.refreshForwards() // forward.go
 	for _, m := range members {
 		if m.state != StateConnected || m.sess == nil {
 			continue

@@ -77,7 +77,8 @@ func (r *Room) relayConn(conn net.PacketConn) net.PacketConn {
 	r.relay.repunched = map[flashcrypto.PeerID]time.Time{}
 	r.relay.probedAt = map[flashcrypto.PeerID]time.Time{}
 	r.relay.probeNext = map[flashcrypto.PeerID]int{}
-	r.relay.fwd = forwardState{by: map[flashcrypto.PeerID]flashcrypto.PeerID{}, ready: map[flashcrypto.PeerID]chan netip.AddrPort{}}
+	r.relay.fwd = forwardState{by: map[flashcrypto.PeerID]flashcrypto.PeerID{}, ready: map[flashcrypto.PeerID]chan netip.AddrPort{},
+		grants: map[[2]flashcrypto.PeerID]grant{}}
 	if !r.cfg.wantRelay() {
 		return conn
 	}

@@ -119,10 +119,9 @@ type Conn struct {
 	out     chan outDatagram
 	closed  bool
 	// Forwarding (forward.go): destinations reached through a member,
-	// the members we take frames from, and the pairs we forward for.
-	vias       map[netip.AddrPort]netip.AddrPort
-	forwarders map[netip.AddrPort]bool
-	forwards   map[pairKey]*bucket
+	// and the pairs we forward for.
+	vias     map[netip.AddrPort]netip.AddrPort
+	forwards map[pairKey]*bucket
 }
 
 // NewConn wraps the direct socket; the Conn owns it from then on. now is
@@ -139,9 +138,8 @@ func NewConn(direct net.PacketConn, now func() time.Time, log *slog.Logger) *Con
 		quit:   make(chan struct{}),
 		paths:  map[netip.AddrPort]*path{},
 
-		vias:       map[netip.AddrPort]netip.AddrPort{},
-		forwarders: map[netip.AddrPort]bool{},
-		forwards:   map[pairKey]*bucket{},
+		vias:     map[netip.AddrPort]netip.AddrPort{},
+		forwards: map[pairKey]*bucket{},
 	}
 	c.dapc, _ = direct.(addrPortConn)
 	c.pool.New = func() any { b := make([]byte, maxDatagram); return &b }

@@ -24,7 +24,8 @@ import (
 // the forwarder to the destination it is the origin, as the forwarder sees
 // both. The forwarder passes on only frames between the pairs the room
 // allowed (AllowForward), from their own addresses, within their budget;
-// a member takes frames only from the forwarders it uses (SetVia), and
+// a member takes frames only for the origins it reaches through that
+// forwarder (SetVia), and
 // the endpoint sees the payload as coming from the origin's address, so
 // the session is the same as if it were direct and the path table sends
 // the answers back through the forwarder.
@@ -131,7 +132,6 @@ func (c *Conn) SetVia(dest, via netip.AddrPort) {
 		return
 	}
 	c.vias[dest] = via
-	c.forwarders[via] = true
 }
 
 // ViaMember is the forwarder datagrams to dest go through (zero: none).
@@ -171,7 +171,9 @@ func (c *Conn) onFrame(from netip.AddrPort, bp *[]byte, n int) bool {
 	now := c.now()
 	c.mu.Lock()
 	f := c.forwards[pairKey{from, a}]
-	isVia := c.forwarders[from]
+	// Only an origin the room agreed to reach through this forwarder:
+	// a forwarder cannot make us route other addresses through it.
+	isVia := c.vias[a] == from
 	var out []byte
 	if f != nil {
 		if f.take(now, n) {
@@ -188,7 +190,6 @@ func (c *Conn) onFrame(from netip.AddrPort, bp *[]byte, n int) bool {
 			p.sending = time.Time{}
 			c.dropPending(p)
 		}
-		c.vias[a] = from
 	}
 	c.mu.Unlock()
 	switch {

@@ -56,10 +56,13 @@ func TestForwardThroughMember(t *testing.T) {
 	if a.ViaMember(ba) != fa || b.ViaMember(aa) != fa {
 		t.Errorf("ViaMember %v, %v; want %v", a.ViaMember(ba), b.ViaMember(aa), fa)
 	}
-	// A stranger's frame aimed at B through F.
+	// A stranger's frame aimed at B through F, and F claiming to bring
+	// B a datagram from an origin B does not reach through it.
 	s := listenLoop(t)
 	defer s.Close()
 	s.WriteToUDPAddrPort(appendFrame(nil, ba, []byte("spam")), fa)
+	other := netip.MustParseAddrPort("192.0.2.7:1935")
+	f.writeDirect(appendFrame(nil, other, []byte("spoofed")), ba)
 	// Over budget: 40 datagrams of 1000 bytes at once; the bucket holds
 	// 250 ms of 10 kB/s.
 	payload := make([]byte, 1000)
@@ -73,6 +76,9 @@ func TestForwardThroughMember(t *testing.T) {
 	}
 	if st := a.Stats(); st.ViaOut != 41 || st.ViaIn != 1 || st.DirectOut != 0 {
 		t.Errorf("A's stats %+v", st)
+	}
+	if st := b.Stats(); st.ViaIn > 6 || st.ForwardDropped != 1 || b.ViaMember(other).IsValid() {
+		t.Errorf("B's stats %+v, route to %v via %v: the spoofed frame was taken", st, other, b.ViaMember(other))
 	}
 }
 
