@@ -539,3 +539,48 @@ func TestRelayedToDirect(t *testing.T) {
 	}
 	_ = start
 }
+
+// TestForwarderBudget: a member forwards for two symmetric-NAT members
+// with a budget under what their streams take (its own video is capped at
+// 20 kbit/s, so it lets 100 kbit/s through each way, where the pair would
+// send about 130). It never carries more than that, and what gives is
+// video: the pair's audio plays on, their video is thinned.
+func TestForwarderBudget(t *testing.T) {
+	w := newNSWorld(t, false)
+	hub := w.member(w.n.AddBehindNAT("fwd", nattest.FullCone), "Forwarder", func(c *Config) { c.Video.MaxBitrate = 20_000 })
+	a := w.member(w.n.AddBehindNAT("s1", nattest.Symmetric), "S1", nil)
+	b := w.member(w.n.AddBehindNAT("s2", nattest.Symmetric), "S2", nil)
+	w.registered(hub, a, b)
+	for _, m := range []*testMember{a, b} {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		err := m.r.Join(ctx, hub.id.String())
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, ok := poll(20*time.Second, func() bool { return hearing(a, b) && hearing(b, a) }); !ok {
+		t.Fatal("the pair does not hear each other through the forwarder")
+	}
+	if x, _ := a.member(b); !x.Relayed || x.Via != "Forwarder" {
+		t.Fatalf("S1 reaches S2 relayed=%v via %q", x.Relayed, x.Via)
+	}
+	time.Sleep(2 * time.Second)
+	x0, _ := a.member(b)
+	fs0 := hub.r.relay.conn.Stats()
+	const window = 6 * time.Second
+	time.Sleep(window)
+	x1, _ := a.member(b)
+	fs1 := hub.r.relay.conn.Stats()
+	audio := x1.AudioPlayed - x0.AudioPlayed
+	video := x1.VideoShown - x0.VideoShown
+	y, _ := b.member(a)
+	t.Logf("through the forwarder in %v: %d audio frames (of %d), %d video frames, S2 sends S1 %d layers at %d kbit/s; forwarded %d datagrams, dropped %d",
+		window, audio, window/(20*time.Millisecond), video, y.VideoLayersSent, y.SendBitrate/1000, fs1.Forwarded-fs0.Forwarded, fs1.ForwardDropped-fs0.ForwardDropped)
+	if audio < uint64(window/(20*time.Millisecond))*90/100 {
+		t.Errorf("audio through the forwarder: %d frames in %v, want 90 %%", audio, window)
+	}
+	if y.SendBitrate > 100_000*115/100 {
+		t.Errorf("S2 sends S1 %d bit/s through a forwarder that lets 100 kbit/s through", y.SendBitrate)
+	}
+}
