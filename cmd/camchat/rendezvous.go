@@ -68,7 +68,7 @@ func parseRendezvousFlags(args []string, stderr io.Writer) (rendezvousOptions, e
 	fs.Var(&listen, "listen", "UDP address to serve on, IPv4 or IPv6 (repeatable; default :1935)")
 	fs.StringVar(&o.keyPath, "key", "", "static key file, created (mode 0600) if missing, so that clients can pin the server's fingerprint; default an ephemeral key")
 	fs.StringVar(&o.hostname, "hostname", "", "host name listed in the certificate, so that clients may select the server by name (with -key: only when the key is created)")
-	groups := fs.String("groups", "", "Diffie-Hellman groups of the certificate, most preferred first (e.g. 14,2; default 16,14,2)")
+	groups := fs.String("groups", "", "Diffie-Hellman groups of the certificate, most preferred first (default 14,2: an initiator may pick any group offered, and group 16 costs the server 16 times group 14)")
 	apps := fs.String("apps", "", "comma-separated application names allowed to connect (default any)")
 	fs.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics over HTTP on this address (e.g. 127.0.0.1:9100)")
 	fs.StringVar(&o.logFormat, "log", "text", "log format: text or json")
@@ -98,7 +98,9 @@ func parseRendezvousFlags(args []string, stderr io.Writer) (rendezvousOptions, e
 			return o, fmt.Errorf("-listen %q: %w", a, err)
 		}
 	}
+	o.groups = rendezvous.DefaultGroups
 	if *groups != "" {
+		o.groups = nil
 		for _, g := range strings.Split(*groups, ",") {
 			n, err := strconv.ParseUint(strings.TrimSpace(g), 10, 32)
 			if err != nil || !flashcrypto.Group(n).Supported() {

@@ -152,6 +152,12 @@ type Config struct {
 	// is allocated with every session and send flow.
 	FlowAcceptQueue int
 
+	// CookieJar, if set, makes and checks the endpoint's RHello cookies
+	// in place of one of its own: a server shares it with what filters
+	// its startup packets before the transport (rendezvous' guard checks
+	// an IIKeying's cookie to know its source is not forged).
+	CookieJar *flashcrypto.CookieJar
+
 	// Admission bounds the sessions far ends open to us and the key
 	// agreements they cost, per source prefix (admission.go); zero
 	// fields select DefaultAdmission's.

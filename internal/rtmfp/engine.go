@@ -170,8 +170,10 @@ func newEngine(cfg Config) (*engine, error) {
 	if cfg.OverAnswerRate > 0 {
 		e.overAnswer = tokenBucket{rate: float64(cfg.OverAnswerRate), burst: float64(cfg.OverAnswerRate) / 4}
 	}
-	if e.cookies, err = flashcrypto.NewCookieJar(cfg.Rand, now); err != nil {
-		return nil, err
+	if e.cookies = cfg.CookieJar; e.cookies == nil {
+		if e.cookies, err = flashcrypto.NewCookieJar(cfg.Rand, now); err != nil {
+			return nil, err
+		}
 	}
 	if _, err := io.ReadFull(cfg.Rand, e.secret[:]); err != nil {
 		return nil, fmt.Errorf("rtmfp: randomness: %w", err)

@@ -87,10 +87,15 @@ type Caller struct {
 // DefaultLimits; a negative rate or count disables that limit.
 type Limits struct {
 	// MaxSessions bounds the sessions of the server; MaxSessionsPerIP the
-	// sessions from one source IP address. Startup packets from a source
-	// at its limit, or from anyone at the global limit, are dropped.
-	MaxSessions      int
-	MaxSessionsPerIP int
+	// sessions from one source IP address (an IPv6 /64), MaxSessionsPerNet
+	// from one IPv4 /24 or IPv6 /56, MaxSessionsPerSite from one IPv6
+	// /48. The transport counts sessions still keying too
+	// (rtmfp.Config.Admission); IHellos from a source at its limit, or
+	// from anyone at the global limit, are dropped at once.
+	MaxSessions        int
+	MaxSessionsPerIP   int
+	MaxSessionsPerNet  int
+	MaxSessionsPerSite int
 
 	// HandshakeRate and HandshakeBurst are the token bucket of startup
 	// packets (IHello, IIKeying: session ID 0) from everyone, per second;
@@ -100,6 +105,23 @@ type Limits struct {
 	HandshakeBurst      float64
 	HandshakeRatePerIP  float64
 	HandshakeBurstPerIP float64
+
+	// KeyingRatePerIP and KeyingBurstPerIP are the token bucket of
+	// IIKeyings carrying a valid cookie from one source IP: such a source
+	// is not forged, and its IIKeyings are never refused for the global
+	// bucket, so that a flood of forged IHellos cannot delay the last step
+	// of a handshake.
+	KeyingRatePerIP  float64
+	KeyingBurstPerIP float64
+
+	// AgreementRatePerIP and AgreementBurstPerIP are the key agreement
+	// budget of one source IP (an IPv6 /64), in cost units per second
+	// (group 2: 1, group 14: 4, group 16: 64; rtmfp.PrefixLimits); an
+	// IPv4 /24 or IPv6 /56 gets four times as much, an IPv6 /48 sixteen
+	// times. A server identity should not offer group 16 (DefaultGroups):
+	// any initiator may pick the costliest group offered.
+	AgreementRatePerIP  float64
+	AgreementBurstPerIP float64
 
 	// AmplificationWindow is the period over which bytes received from and
 	// sent to an address without a session are accounted: within one
@@ -137,10 +159,16 @@ type Limits struct {
 var DefaultLimits = Limits{
 	MaxSessions:         50000,
 	MaxSessionsPerIP:    256,
+	MaxSessionsPerNet:   1024,
+	MaxSessionsPerSite:  4096,
 	HandshakeRate:       4000,
 	HandshakeBurst:      8000,
 	HandshakeRatePerIP:  50,
 	HandshakeBurstPerIP: 100,
+	KeyingRatePerIP:     50,
+	KeyingBurstPerIP:    100,
+	AgreementRatePerIP:  100,
+	AgreementBurstPerIP: 400,
 	IntroductionRate:    10,
 	IntroductionBurst:   20,
 	AmplificationWindow: 2 * time.Second,
@@ -167,6 +195,12 @@ func (l Limits) withDefaults() Limits {
 	}
 	pickI(&l.MaxSessions, d.MaxSessions)
 	pickI(&l.MaxSessionsPerIP, d.MaxSessionsPerIP)
+	pickI(&l.MaxSessionsPerNet, d.MaxSessionsPerNet)
+	pickI(&l.MaxSessionsPerSite, d.MaxSessionsPerSite)
+	pickF(&l.KeyingRatePerIP, d.KeyingRatePerIP)
+	pickF(&l.KeyingBurstPerIP, d.KeyingBurstPerIP)
+	pickF(&l.AgreementRatePerIP, d.AgreementRatePerIP)
+	pickF(&l.AgreementBurstPerIP, d.AgreementBurstPerIP)
 	pickF(&l.HandshakeRate, d.HandshakeRate)
 	pickF(&l.HandshakeBurst, d.HandshakeBurst)
 	pickF(&l.HandshakeRatePerIP, d.HandshakeRatePerIP)
@@ -221,4 +255,19 @@ func (cfg *Config) validate() error {
 func appName(app string) string {
 	name, _, _ := strings.Cut(app, "?")
 	return name
+}
+
+// admission is the transport's admission for these limits: sessions
+// counted per prefix with those still keying, and key agreement budgets.
+func (l Limits) admission() rtmfp.Admission {
+	level := func(sessions int, scale float64) rtmfp.PrefixLimits {
+		return rtmfp.PrefixLimits{Sessions: sessions, Pending: int(4 * scale),
+			KeyingRate: l.AgreementRatePerIP * scale, KeyingBurst: l.AgreementBurstPerIP * scale}
+	}
+	return rtmfp.Admission{
+		MaxSessions: l.MaxSessions,
+		Source:      level(l.MaxSessionsPerIP, 1),
+		Net:         level(l.MaxSessionsPerNet, 4),
+		Site:        level(l.MaxSessionsPerSite, 16),
+	}
 }

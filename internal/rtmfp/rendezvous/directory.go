@@ -38,6 +38,15 @@ type Directory interface {
 	Introduce(target flashcrypto.PeerID, epd []byte, from netip.AddrPort, tag []byte) (addrs []wire.Address, err error)
 }
 
+// DirectoryLookup is implemented by a Directory that can find the
+// addresses of a peer another server holds without asking that server to
+// forward the IHello: the server answers an IHello too small to pay for
+// the target's RHello (within three times its bytes) with the Redirect
+// alone.
+type DirectoryLookup interface {
+	Lookup(target flashcrypto.PeerID) ([]wire.Address, error)
+}
+
 // ForwardIntroduction sends the FIHello of an introduction that another
 // server of a cluster began (RFC 7016 §3.5.1.5): that server received the
 // IHello for target from the initiator at from and sent it the Redirect;
@@ -94,7 +103,19 @@ func (s *Server) unregister(id flashcrypto.PeerID) {
 // server knows, filtered as setPeerInfo addresses are here (another
 // server may listen on loopback when this one does not).
 func (s *Server) remoteRedirect(ep *rtmfp.Endpoint, target flashcrypto.PeerID, epd []byte, from netip.AddrPort, tag []byte) bool {
-	addrs, err := s.cfg.Directory.Introduce(target, epd, from, tag)
+	// The holding server's FIHello makes the target answer from, which
+	// may be forged: only within from's budget, with our Redirect (of
+	// one address at least), as in introduce; otherwise the Redirect
+	// alone, if the directory can find the target without forwarding.
+	var addrs []wire.Address
+	var err error
+	if s.introBudget(from, tag, remoteTargetCert, redirectSize(len(tag), 1)) {
+		addrs, err = s.cfg.Directory.Introduce(target, epd, from, tag)
+	} else if l, ok := s.cfg.Directory.(DirectoryLookup); ok {
+		addrs, err = l.Lookup(target)
+	} else {
+		return true
+	}
 	switch {
 	case errors.Is(err, ErrIntroRate):
 		s.ctr.drop(DropIntroRate)

@@ -36,7 +36,8 @@ func sourceOf(a netip.AddrPort) netip.Addr {
 
 // ipState is what the limiter knows of one source IP address.
 type ipState struct {
-	bucket   tokenBucket // startup packets
+	bucket   tokenBucket // IHellos (startup packets from addresses that may be forged)
+	keying   tokenBucket // IIKeyings with a valid cookie
 	sessions int         // accepted sessions from this IP
 }
 
@@ -77,23 +78,34 @@ func newLimiter(lim Limits, now func() time.Time, ctr *counters) *limiter {
 }
 
 // admit decides whether the transport sees a received datagram of n bytes
-// from from; startup is true for session ID 0 (RFC 7016 §2.2.1). Every
-// datagram from an unverified address adds to that address's receive
-// budget; startup packets (IHello, IIKeying) are further subject to the
-// session limits and the token buckets, before any decryption. Session
-// packets never create source-table entries: anyone can send them from any
-// address, and a full source table refuses new clients.
-func (l *limiter) admit(now time.Time, from netip.AddrPort, n int, startup bool) bool {
+// from from, of the given kind (classify.go); for an IHello, answer is the
+// least the server would send in answer.
+//
+// Session packets (session ID not 0; RFC 7016 §2.2.1) pass: the transport
+// authenticates them. They earn an unverified address its budget (the
+// answer to a moved peer is a mobility check, RFC 7016 §3.5.4.2), in the
+// bounded seen table when the address is not in the source table: anyone
+// can send them from any address, and a full source table refuses new
+// clients.
+//
+// An IIKeying with a valid cookie is from an address that received our
+// RHello: it meets only its source's keying bucket, so that no flood of
+// forged IHellos delays an honest handshake's last step.
+//
+// An IHello may come from a forged address. Its bytes always earn its
+// address budget (whether or not it has a session: every answer to an
+// IHello is bounded). One whose answer would not fit that budget is
+// dropped at once; the others meet the session limits and the source's
+// bucket, then the global bucket; only then does the source get entries
+// in the source table, so forged sources neither fill the table nor, when
+// too small to be answered, drain the buckets.
+func (l *limiter) admit(now time.Time, from netip.AddrPort, n int, kind startupKind, answer int) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	a := l.addrs[from]
 	verified := a != nil && a.sessions > 0
-	if !startup {
-		// Session packets pass (the transport authenticates them), but
-		// they still earn an unverified address its budget: the answer
-		// to a moved peer is a mobility check (RFC 7016 §3.5.4.2). An
-		// address not in the source table is accounted in the bounded
-		// seen table instead.
+	switch kind {
+	case kindSession:
 		if a == nil {
 			a = l.seen.touch(from)
 		}
@@ -101,63 +113,107 @@ func (l *limiter) admit(now time.Time, from netip.AddrPort, n int, startup bool)
 			l.account(now, a).recv += n
 		}
 		return true
+	case kindBad, kindNoTarget:
+		atomic.AddUint64(&l.ctr.handshakeBytes, uint64(n))
+		if kind == kindNoTarget {
+			l.ctr.drop(DropNoFingerprint)
+		} else {
+			l.ctr.drop(DropBadStartup)
+		}
+		return false
+	case kindKeying:
+		atomic.AddUint64(&l.ctr.handshakeBytes, uint64(n))
+		ip := l.ips[sourceOf(from)]
+		if ip == nil {
+			if len(l.ips) >= l.lim.MaxSources {
+				l.ctr.drop(DropSourcesFull)
+				return false
+			}
+			ip = &ipState{}
+			l.ips[sourceOf(from)] = ip
+		}
+		if !ip.keying.allow(now, l.lim.KeyingRatePerIP, l.lim.KeyingBurstPerIP) {
+			l.ctr.drop(DropRateKeying)
+			return false
+		}
+		return true
 	}
 	atomic.AddUint64(&l.ctr.handshakeBytes, uint64(n))
+	acct := a
+	if acct == nil {
+		acct = l.seen.touch(from)
+	}
+	l.account(now, acct).recv += n
+	if answer > rtmfp.AmplificationFactor*acct.recv-acct.sent {
+		l.ctr.drop(DropUnanswerable)
+		return false
+	}
 	if !verified && l.lim.MaxSessions >= 0 && l.sessions >= l.lim.MaxSessions {
 		l.ctr.drop(DropSessionsGlobal)
 		return false
 	}
 	ip := l.ips[sourceOf(from)]
+	if ip != nil {
+		if !verified && l.lim.MaxSessionsPerIP >= 0 && ip.sessions >= l.lim.MaxSessionsPerIP {
+			l.ctr.drop(DropSessionsSource)
+			return false
+		}
+		if !ip.bucket.allow(now, l.lim.HandshakeRatePerIP, l.lim.HandshakeBurstPerIP) {
+			l.ctr.drop(DropRateSource)
+			return false
+		}
+	}
+	if !l.global.allow(now, l.lim.HandshakeRate, l.lim.HandshakeBurst) {
+		l.ctr.drop(DropRateGlobal)
+		return false
+	}
 	if ip == nil {
 		if len(l.ips) >= l.lim.MaxSources {
 			l.ctr.drop(DropSourcesFull)
 			return false
 		}
 		ip = &ipState{}
+		ip.bucket.allow(now, l.lim.HandshakeRatePerIP, l.lim.HandshakeBurstPerIP)
 		l.ips[sourceOf(from)] = ip
-	}
-	if !verified && l.lim.MaxSessionsPerIP >= 0 && ip.sessions >= l.lim.MaxSessionsPerIP {
-		l.ctr.drop(DropSessionsSource)
-		return false
-	}
-	if !ip.bucket.allow(now, l.lim.HandshakeRatePerIP, l.lim.HandshakeBurstPerIP) {
-		l.ctr.drop(DropRateSource)
-		return false
-	}
-	if !l.global.allow(now, l.lim.HandshakeRate, l.lim.HandshakeBurst) {
-		l.ctr.drop(DropRateGlobal)
-		return false
 	}
 	if a == nil {
 		if len(l.addrs) >= l.lim.MaxSources {
 			l.ctr.drop(DropSourcesFull)
 			return false
 		}
+		// The address leaves the seen table for the source table, with
+		// its account.
 		a = &addrState{}
+		*a = *acct
+		l.seen.remove(from)
 		l.addrs[from] = a
-	}
-	if !verified {
-		l.account(now, a).recv += n
 	}
 	return true
 }
 
-// account restarts a's window if it is over.
+// account restarts a's window if it is over (a may be nil).
 func (l *limiter) account(now time.Time, a *addrState) *addrState {
+	if a == nil {
+		return nil
+	}
 	if now.Sub(a.start) >= l.lim.AmplificationWindow {
 		a.start, a.recv, a.sent = now, 0, 0
 	}
 	return a
 }
 
-// allowSend decides whether n bytes may go to addr: always to a verified
-// address (one with a session), otherwise only within
-// rtmfp.AmplificationFactor times what addr sent in the current window.
-func (l *limiter) allowSend(now time.Time, to netip.AddrPort, n int) bool {
+// allowSend decides whether n bytes may go to addr. Startup packets
+// (answers to IHellos: RHellos and Redirects) go to any address only
+// within rtmfp.AmplificationFactor times what it sent in the current
+// window, since the IHello's source may be forged, even as the address of
+// a connected client. Session packets go to a verified address (one with a
+// session, or that had one within closeLinger), and to others within the
+// same bound.
+func (l *limiter) allowSend(now time.Time, to netip.AddrPort, n int, startup bool) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	a := l.addrs[to]
-	if a != nil && (a.sessions > 0 || now.Before(a.linger)) {
+	if !startup && a != nil && (a.sessions > 0 || now.Before(a.linger)) {
 		return true
 	}
 	if a == nil {
@@ -174,6 +230,40 @@ func (l *limiter) allowSend(now time.Time, to netip.AddrPort, n int) bool {
 	}
 	a.sent += n
 	return true
+}
+
+// budget returns how many bytes may still be sent to to in answer to its
+// unauthenticated datagrams of the current window: rtmfp.AmplificationFactor
+// times what it sent, less what went to it or was reserved.
+func (l *limiter) budget(now time.Time, to netip.AddrPort) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	a := l.account(now, l.unverified(to))
+	if a == nil {
+		return 0
+	}
+	return rtmfp.AmplificationFactor*a.recv - a.sent
+}
+
+// reserve charges to's budget with n bytes that a client will send to it
+// on the server's behalf: the RHello an introduction's target sends the
+// initiator, whose address may be forged. Together with the server's own
+// answers it stays within the bound.
+func (l *limiter) reserve(now time.Time, to netip.AddrPort, n int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if a := l.account(now, l.unverified(to)); a != nil {
+		a.sent += n
+	}
+}
+
+// unverified returns the account of to in the source or seen table, or
+// nil; l.mu is held.
+func (l *limiter) unverified(to netip.AddrPort) *addrState {
+	if a := l.addrs[to]; a != nil {
+		return a
+	}
+	return l.seen.get(to)
 }
 
 // addSession records an accepted session at addr: the address is verified
@@ -251,7 +341,8 @@ type udpConn interface {
 // The transport's reader calls the read side, its loop the write side.
 type guardConn struct {
 	udpConn
-	l *limiter
+	l  *limiter
+	cl *classifier // the read side's
 }
 
 // ReadFromUDPAddrPort returns the next admitted datagram.
@@ -263,10 +354,15 @@ func (g *guardConn) ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error) {
 		}
 		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
 		sid, err := wire.UnscrambleSessionID(b[:n])
-		if err != nil { // too short: the transport counts it
+		if err != nil || n > rtmfp.MaxDatagram { // the transport counts it
 			return n, from, nil
 		}
-		if g.l.admit(g.l.now(), from, n, sid == wire.StartupSessionID) {
+		now := g.l.now()
+		kind, answer := kindSession, 0
+		if sid == wire.StartupSessionID {
+			kind, answer = g.cl.classify(now, from, b[:n])
+		}
+		if g.l.admit(now, from, n, kind, answer) {
 			return n, from, nil
 		}
 	}
@@ -284,7 +380,9 @@ func (g *guardConn) ReadFrom(b []byte) (int, net.Addr, error) {
 // WriteToUDPAddrPort sends b unless the amplification bound holds it back;
 // a held-back datagram is reported as sent, as a lost one would be.
 func (g *guardConn) WriteToUDPAddrPort(b []byte, to netip.AddrPort) (int, error) {
-	if !g.l.allowSend(g.l.now(), netip.AddrPortFrom(to.Addr().Unmap(), to.Port()), len(b)) {
+	sid, err := wire.UnscrambleSessionID(b)
+	startup := err == nil && sid == wire.StartupSessionID
+	if !g.l.allowSend(g.l.now(), netip.AddrPortFrom(to.Addr().Unmap(), to.Port()), len(b), startup) {
 		return len(b), nil
 	}
 	return g.udpConn.WriteToUDPAddrPort(b, to)

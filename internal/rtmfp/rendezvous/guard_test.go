@@ -62,39 +62,39 @@ func TestAmplificationAccount(t *testing.T) {
 	l, ctr := newTestLimiter(Limits{AmplificationWindow: 2 * time.Second})
 	t0 := time.Unix(1000, 0)
 	x := netip.MustParseAddrPort("198.51.100.7:5000")
-	if l.allowSend(t0, x, 1) {
+	if l.allowSend(t0, x, 1, false) {
 		t.Fatal("answer to an address that sent nothing")
 	}
-	if !l.admit(t0, x, 100, true) {
+	if !l.admit(t0, x, 100, kindIHello, 0) {
 		t.Fatal("first IHello refused")
 	}
-	if !l.allowSend(t0, x, 200) || !l.allowSend(t0, x, 100) || l.allowSend(t0, x, 1) {
+	if !l.allowSend(t0, x, 200, false) || !l.allowSend(t0, x, 100, false) || l.allowSend(t0, x, 1, false) {
 		t.Fatal("budget of 300 bytes not exactly enforced")
 	}
 	// Session packets (non-zero session ID) earn budget too.
-	l.admit(t0.Add(time.Second), x, 10, false)
-	if !l.allowSend(t0.Add(time.Second), x, 30) || l.allowSend(t0.Add(time.Second), x, 1) {
+	l.admit(t0.Add(time.Second), x, 10, kindSession, 0)
+	if !l.allowSend(t0.Add(time.Second), x, 30, false) || l.allowSend(t0.Add(time.Second), x, 1, false) {
 		t.Fatal("session packet bytes not credited")
 	}
 	// The window expires: what was received before no longer counts.
-	if l.allowSend(t0.Add(2*time.Second), x, 1) {
+	if l.allowSend(t0.Add(2*time.Second), x, 1, false) {
 		t.Fatal("budget survived the window")
 	}
 	if got := ctr.dropped[DropAmplification].Load(); got != 4 {
 		t.Fatalf("amplification drops %d, want 4", got)
 	}
 	l.addSession(x)
-	if !l.allowSend(t0, x, 1<<20) {
+	if !l.allowSend(t0, x, 1<<20, false) {
 		t.Fatal("verified address bounded")
 	}
 	l.removeSession(x)
 	// Its Close Requests still go out for closeLinger, then the bound is
 	// back.
 	now := l.now()
-	if !l.allowSend(now.Add(closeLinger-time.Second), x, 1000) {
+	if !l.allowSend(now.Add(closeLinger-time.Second), x, 1000, false) {
 		t.Fatal("close linger not honoured")
 	}
-	if l.allowSend(now.Add(closeLinger), x, 1) {
+	if l.allowSend(now.Add(closeLinger), x, 1, false) {
 		t.Fatal("address still verified after the linger")
 	}
 }
@@ -112,35 +112,35 @@ func TestSessionLimits(t *testing.T) {
 	c1 := netip.MustParseAddrPort("[2001:db8::1]:1")
 	l.addSession(a1)
 	l.addSession(a2)
-	if l.admit(t0, a3, 100, true) || ctr.dropped[DropSessionsSource].Load() != 1 {
+	if l.admit(t0, a3, 100, kindIHello, 0) || ctr.dropped[DropSessionsSource].Load() != 1 {
 		t.Fatal("third session from one IP admitted")
 	}
-	if !l.admit(t0, a3, 100, false) {
+	if !l.admit(t0, a3, 100, kindSession, 0) {
 		t.Fatal("session packets are not the limiter's business")
 	}
-	if !l.admit(t0, a1, 100, true) {
+	if !l.admit(t0, a1, 100, kindIHello, 0) {
 		t.Fatal("IHello from a connected address refused")
 	}
 	l.addSession(b1)
-	if l.admit(t0, c1, 100, true) || ctr.dropped[DropSessionsGlobal].Load() != 1 {
+	if l.admit(t0, c1, 100, kindIHello, 0) || ctr.dropped[DropSessionsGlobal].Load() != 1 {
 		t.Fatal("admitted beyond MaxSessions")
 	}
 	l.removeSession(b1)
-	if !l.admit(t0, c1, 100, true) {
+	if !l.admit(t0, c1, 100, kindIHello, 0) {
 		t.Fatal("refused after a session ended")
 	}
 	// An IPv6 /64 is one source.
 	l6, ctr6 := newTestLimiter(Limits{MaxSessionsPerIP: 1})
 	l6.addSession(netip.MustParseAddrPort("[2001:db8:1:2::1]:1"))
-	if l6.admit(t0, netip.MustParseAddrPort("[2001:db8:1:2:ffff::9]:7"), 100, true) || ctr6.dropped[DropSessionsSource].Load() != 1 {
+	if l6.admit(t0, netip.MustParseAddrPort("[2001:db8:1:2:ffff::9]:7"), 100, kindIHello, 0) || ctr6.dropped[DropSessionsSource].Load() != 1 {
 		t.Fatal("another address of the same /64 admitted")
 	}
-	if !l6.admit(t0, netip.MustParseAddrPort("[2001:db8:1:3::1]:1"), 100, true) {
+	if !l6.admit(t0, netip.MustParseAddrPort("[2001:db8:1:3::1]:1"), 100, kindIHello, 0) {
 		t.Fatal("another /64 refused")
 	}
 	// Mobility moves the count with the session.
 	l.moveSession(a2, netip.MustParseAddrPort("192.0.2.1:9"))
-	if !l.admit(t0, a3, 100, true) || l.sessions != 2 {
+	if !l.admit(t0, a3, 100, kindIHello, 0) || l.sessions != 2 {
 		t.Fatalf("after a move: sessions %d", l.sessions)
 	}
 }
@@ -150,7 +150,7 @@ func TestSourceTable(t *testing.T) {
 	l, ctr := newTestLimiter(Limits{MaxSources: 4, AmplificationWindow: time.Second, HandshakeRatePerIP: 10, HandshakeBurstPerIP: 1})
 	t0 := time.Unix(1000, 0)
 	for i := range 6 {
-		l.admit(t0, netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, 0, byte(i)}), 1), 50, true)
+		l.admit(t0, netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, 0, byte(i)}), 1), 50, kindIHello, 0)
 	}
 	if got := ctr.dropped[DropSourcesFull].Load(); got != 2 {
 		t.Fatalf("sources-full drops %d, want 2", got)
@@ -175,7 +175,7 @@ func TestGarbageCannotFillSourceTable(t *testing.T) {
 		return netip.AddrPortFrom(netip.AddrFrom4([4]byte{100, byte(i >> 16), byte(i >> 8), byte(i)}), 9)
 	}
 	for i := range DefaultLimits.MaxSources {
-		if !l.admit(t0, spoofed(i), 20, false) {
+		if !l.admit(t0, spoofed(i), 20, kindSession, 0) {
 			t.Fatal("session packet refused")
 		}
 	}
@@ -184,7 +184,7 @@ func TestGarbageCannotFillSourceTable(t *testing.T) {
 			DefaultLimits.MaxSources, len(l.addrs), len(l.ips), l.seen.len(), maxSeenAddrs)
 	}
 	genuine := netip.MustParseAddrPort("198.51.100.7:5000")
-	if !l.admit(t0.Add(time.Second), genuine, 80, true) {
+	if !l.admit(t0.Add(time.Second), genuine, 80, kindIHello, 0) {
 		t.Fatal("genuine IHello refused after a garbage flood")
 	}
 	if got := ctr.dropped[DropSourcesFull].Load(); got != 0 {
@@ -196,7 +196,7 @@ func TestGarbageCannotFillSourceTable(t *testing.T) {
 	// The newest garbage source has a budget of 3×20 bytes; the oldest
 	// was evicted and gets nothing.
 	newest, oldest := spoofed(DefaultLimits.MaxSources-1), spoofed(0)
-	if !l.allowSend(t0, newest, 60) || l.allowSend(t0, newest, 1) || l.allowSend(t0, oldest, 1) {
+	if !l.allowSend(t0, newest, 60, false) || l.allowSend(t0, newest, 1, false) || l.allowSend(t0, oldest, 1, false) {
 		t.Fatal("seen-table budget not exactly 3× what was received")
 	}
 	if got := ctr.dropped[DropAmplification].Load(); got != 2 {
@@ -217,15 +217,15 @@ func TestMovedPeerBudget(t *testing.T) {
 	old := netip.MustParseAddrPort("198.51.100.7:5000")
 	moved := netip.MustParseAddrPort("198.51.100.7:6000")
 	l.addSession(old)
-	l.admit(t0, moved, 100, false)
+	l.admit(t0, moved, 100, kindSession, 0)
 	if l.seen.len() != 1 || len(l.addrs) != 1 {
 		t.Fatalf("seen %d addrs %d", l.seen.len(), len(l.addrs))
 	}
-	if !l.allowSend(t0, moved, 300) || l.allowSend(t0, moved, 1) {
+	if !l.allowSend(t0, moved, 300, false) || l.allowSend(t0, moved, 1, false) {
 		t.Fatal("mobility check budget not 300 bytes")
 	}
 	l.moveSession(old, moved)
-	if l.seen.len() != 0 || !l.allowSend(t0, moved, 1<<20) {
+	if l.seen.len() != 0 || !l.allowSend(t0, moved, 1<<20, false) {
 		t.Fatalf("after the move: seen %d", l.seen.len())
 	}
 }
@@ -236,8 +236,8 @@ func BenchmarkAdmit(b *testing.B) {
 	from := netip.MustParseAddrPort("198.51.100.7:5000")
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
-		l.admit(t0, from, 100, i%2 == 0)
-		l.allowSend(t0, from, 100)
+		l.admit(t0, from, 100, []startupKind{kindSession, kindIHello}[i%2], 0)
+		l.allowSend(t0, from, 100, false)
 	}
 }
 
@@ -249,6 +249,6 @@ func BenchmarkAdmitGarbage(b *testing.B) {
 	t0 := time.Unix(1000, 0)
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
-		l.admit(t0, netip.AddrPortFrom(netip.AddrFrom4([4]byte{100, byte(i >> 16), byte(i >> 8), byte(i)}), 9), 20, false)
+		l.admit(t0, netip.AddrPortFrom(netip.AddrFrom4([4]byte{100, byte(i >> 16), byte(i >> 8), byte(i)}), 9), 20, kindSession, 0)
 	}
 }

@@ -1,6 +1,7 @@
 package rendezvous
 
 import (
+	"net/netip"
 	"slices"
 	"sync/atomic"
 
@@ -18,7 +19,9 @@ import (
 // that its RHello opens the initiator's NAT while the initiator's IHellos
 // open the target's. Introductions to one target are rate-limited
 // (Limits.IntroductionRate), since the initiator's address may be forged.
-// It runs on ep's loop goroutine.
+// The target's RHello is charged, with the Redirect, to the initiator's
+// amplification budget (guard.go reserve), since the initiator's address
+// may be forged. It runs on ep's loop goroutine.
 func (s *Server) introduce(ep *rtmfp.Endpoint, u rtmfp.UnmatchedIHello) {
 	if u.Via != nil {
 		// A client forwarded an IHello to us: we are nobody's target.
@@ -59,6 +62,14 @@ func (s *Server) introduce(ep *rtmfp.Endpoint, u rtmfp.UnmatchedIHello) {
 	sess := t.sess
 	s.mu.Unlock()
 	addrs = slices.Clip(addrs)
+	// The target's RHello answers the initiator's address as we saw it,
+	// which the IHello may have forged: it goes only within that
+	// address's budget, with our Redirect (introBudget).
+	certLen := remoteTargetCert
+	if c := sess.FarCertificate(); c != nil {
+		certLen = len(c.Raw)
+	}
+	forward := !s.cfg.NoForward && s.introBudget(u.From, u.Tag, certLen, sealedStartupSize(wire.Redirect{Tag: u.Tag, Addresses: addrs}.Length()))
 	// Counted before the packets leave, so that whoever sees an effect of
 	// the introduction (a direct session) also sees it counted. Redirect
 	// fails only once the endpoint is closing.
@@ -66,10 +77,35 @@ func (s *Server) introduce(ep *rtmfp.Endpoint, u rtmfp.UnmatchedIHello) {
 	if err := ep.Redirect(u.From, u.Tag, addrs...); err != nil {
 		return
 	}
-	if !s.cfg.NoForward {
+	if forward {
 		if err := sess.ForwardIHello(u.EPD, u.From, u.Tag); err != nil {
 			s.cfg.Logger.Debug("forward IHello", "target", epd.Fingerprint.String(), "err", err)
 		}
 	}
 	s.cfg.Logger.Debug("introduction", "initiator", u.From.String(), "target", epd.Fingerprint.String(), "addresses", len(addrs))
+}
+
+// remoteTargetCert is the certificate size an introduction to a peer
+// another server holds is charged for (the directory does not carry it):
+// one with static keys of groups 16, 14 and 2, as camchat identities
+// have, is 908 bytes.
+const remoteTargetCert = 908
+
+// introBudget decides whether the target of an introduction may be asked
+// to answer the initiator at from (an RHello with a certificate of certLen
+// bytes): only if that address's amplification budget
+// (rtmfp.AmplificationFactor times what it sent in the window, less what
+// went to it) pays for the RHello and the Redirect of redirect bytes,
+// which the guard charges when it is written. The RHello is charged here. An
+// IHello that cannot pay gets the Redirect alone (if that fits), counted
+// (DropIntroAmplification): camchat pads its IHellos so that it can.
+func (s *Server) introBudget(from netip.AddrPort, tag []byte, certLen, redirect int) bool {
+	now := s.cfg.Now()
+	rh := rhelloSize(len(tag), certLen)
+	if s.lim.budget(now, from) < rh+redirect {
+		s.ctr.drop(DropIntroAmplification)
+		return false
+	}
+	s.lim.reserve(now, from, rh)
+	return true
 }

@@ -2,6 +2,7 @@ package rendezvous
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"net"
@@ -31,9 +32,10 @@ const recvWindow = 16 << 10
 
 // Server is a rendezvous server: one Endpoint per socket, one peer table.
 type Server struct {
-	cfg Config // constant after New
-	lim *limiter
-	ctr counters
+	cfg     Config // constant after New
+	lim     *limiter
+	ctr     counters
+	cookies *flashcrypto.CookieJar // every endpoint's, and the guards' (classify.go)
 
 	ctx    context.Context // ends at Shutdown: every peer goroutine stops
 	cancel context.CancelFunc
@@ -71,6 +73,14 @@ func New(cfg Config) (*Server, error) {
 		readySig: make(chan struct{}, 1),
 	}
 	s.lim = newLimiter(cfg.Limits, cfg.Now, &s.ctr)
+	rnd := cfg.Rand
+	if rnd == nil {
+		rnd = rand.Reader
+	}
+	var err error
+	if s.cookies, err = flashcrypto.NewCookieJar(rnd, cfg.Now()); err != nil {
+		return nil, fmt.Errorf("rendezvous: %w", err)
+	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.wg.Add(1)
 	go s.janitor()
@@ -120,6 +130,8 @@ func (s *Server) Serve(conn net.PacketConn) error {
 		RecvBufferCapacity: recvWindow,
 		SessionRecvMemory:  s.cfg.Limits.SessionRecvMemory,
 		EndpointRecvMemory: s.cfg.Limits.RecvMemory,
+		CookieJar:          s.cookies,
+		Admission:          s.cfg.Limits.admission(),
 		// The largest command a client sends us (connect with its
 		// capabilities, setPeerInfo with 16 addresses) is far below this,
 		// and it sets the per-flow limit above: 2·(window + this).
@@ -131,7 +143,7 @@ func (s *Server) Serve(conn net.PacketConn) error {
 			s.introduce(ep, u)
 		},
 	}
-	ep, err := rtmfp.NewEndpoint(&guardConn{udpConn: uc, l: s.lim}, ecfg)
+	ep, err := rtmfp.NewEndpoint(&guardConn{udpConn: uc, l: s.lim, cl: newClassifier(s.cfg.Identity, s.cookies)}, ecfg)
 	close(ready)
 	if err != nil {
 		conn.Close()

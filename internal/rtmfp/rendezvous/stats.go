@@ -5,23 +5,27 @@ package rendezvous
 type DropReason int
 
 const (
-	DropRateGlobal     DropReason = iota // startup packet over the global handshake rate
-	DropRateSource                       // startup packet over its source IP's handshake rate
-	DropSessionsGlobal                   // startup packet while the server is at MaxSessions
-	DropSessionsSource                   // startup packet from a source IP at MaxSessionsPerIP
-	DropSourcesFull                      // startup packet from a new source while the source table is full
-	DropAmplification                    // answer to an unverified address over 3× what it sent
-	DropUnknownTarget                    // IHello for a fingerprint no connected client has
-	DropTargetNotReady                   // IHello for a client that has not done connect and setPeerInfo
-	DropNoFingerprint                    // unmatched IHello without a fingerprint (or unparsable EPD)
-	DropForwarded                        // FIHello forwarded to the server by a client: not introduced
-	DropNotTC                            // first flow of a session is not a TC stream-0 flow
-	DropBadCommand                       // malformed or unexpected command on the control flow
-	DropStreamFlow                       // NetStream flow refused (no media is relayed)
-	DropConnectTimeout                   // session closed for not completing connect in time
-	DropIntroRate                        // IHello for a target over its introduction rate
-	DropEphemeralPeer                    // setPeerInfo from a client with an ephemeral certificate
-	DropPeerAddr                         // setPeerInfo address that no initiator should be sent to
+	DropRateGlobal         DropReason = iota // startup packet over the global handshake rate
+	DropRateSource                           // startup packet over its source IP's handshake rate
+	DropSessionsGlobal                       // startup packet while the server is at MaxSessions
+	DropSessionsSource                       // startup packet from a source IP at MaxSessionsPerIP
+	DropSourcesFull                          // startup packet from a new source while the source table is full
+	DropAmplification                        // answer to an unverified address over 3× what it sent
+	DropUnknownTarget                        // IHello for a fingerprint no connected client has
+	DropTargetNotReady                       // IHello for a client that has not done connect and setPeerInfo
+	DropNoFingerprint                        // unmatched IHello without a fingerprint (or unparsable EPD)
+	DropForwarded                            // FIHello forwarded to the server by a client: not introduced
+	DropNotTC                                // first flow of a session is not a TC stream-0 flow
+	DropBadCommand                           // malformed or unexpected command on the control flow
+	DropStreamFlow                           // NetStream flow refused (no media is relayed)
+	DropConnectTimeout                       // session closed for not completing connect in time
+	DropIntroRate                            // IHello for a target over its introduction rate
+	DropEphemeralPeer                        // setPeerInfo from a client with an ephemeral certificate
+	DropPeerAddr                             // setPeerInfo address that no initiator should be sent to
+	DropBadStartup                           // startup packet that is no IHello or IIKeying for us, or has a bad cookie
+	DropUnanswerable                         // IHello whose answer would exceed 3× what its address sent
+	DropRateKeying                           // IIKeying with a valid cookie over its source IP's keying rate
+	DropIntroAmplification                   // introduction whose target's RHello would exceed 3× what the initiator sent
 	NumDropReasons
 )
 
@@ -30,6 +34,7 @@ var dropNames = [NumDropReasons]string{
 	"sources_full", "amplification", "unknown_target", "target_not_ready",
 	"no_fingerprint", "forwarded", "not_tc", "bad_command", "stream_flow",
 	"connect_timeout", "intro_rate", "ephemeral_peer", "peer_addr",
+	"bad_startup", "unanswerable", "rate_keying", "intro_amplification",
 }
 
 // String is the reason's name as used in logs and metrics labels.

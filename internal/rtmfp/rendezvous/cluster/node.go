@@ -347,6 +347,20 @@ func (n *Node) Introduce(target flashcrypto.PeerID, epd []byte, from netip.AddrP
 	return addrs, nil
 }
 
+// Lookup returns the addresses of a peer another node holds, without
+// asking that node to forward anything: the server answers an IHello too
+// small to pay for the target's RHello with a Redirect alone
+// (rendezvous.DirectoryLookup).
+func (n *Node) Lookup(target flashcrypto.PeerID) ([]wire.Address, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	re := n.remote[target]
+	if !n.online || re == nil {
+		return nil, rendezvous.ErrNoTarget
+	}
+	return decodeAddrs(re.addrs), nil
+}
+
 // introSubject is where node receives introductions to complete.
 func (n *Node) introSubject(node nodeID) string {
 	return n.cfg.Bucket + ".intro." + node.String()

@@ -18,7 +18,7 @@ import (
 // until the test ends.
 func Serve(t testing.TB, conn net.PacketConn) *rendezvous.Server {
 	t.Helper()
-	id, err := flashcrypto.NewEphemeralIdentity(rand.Reader, nil, flashcrypto.CertOptions{AcceptsAncillary: true})
+	id, err := flashcrypto.NewEphemeralIdentity(rand.Reader, rendezvous.DefaultGroups, flashcrypto.CertOptions{AcceptsAncillary: true})
 	if err != nil {
 		t.Fatal(err)
 	}
