@@ -207,15 +207,21 @@ func (e *engine) openMic(choice string) []string {
 		cp, err := e.cfg.Audio.OpenCapture(audio.CaptureConfig{Device: audio.DeviceID(choice)})
 		if err == nil {
 			dm := newDeviceMic(e, cp)
+			e.as.SetProcessing(true)
 			e.replace(&e.mic, dm, func() { e.devices.Microphone, e.names[1] = choice, cp.Device().Name })
 			return nil
 		}
 		note := fmt.Sprintf("Microphone could not be opened (%v): sending a test tone instead", err)
+		e.as.SetProcessing(false)
 		if sm, err := newSyntheticMic(e); err == nil {
 			e.replace(&e.mic, sm, func() { e.devices.Microphone, e.names[1] = Synthetic, "test tone" })
 		}
 		return []string{note}
 	}
+	// No loudspeaker can echo into the test tone: it goes out untouched
+	// (a canceller would take its clicks, periodic like every member's,
+	// for an echo of theirs).
+	e.as.SetProcessing(false)
 	sm, err := newSyntheticMic(e)
 	if err != nil {
 		return []string{fmt.Sprintf("Test tone unavailable: %v", err)}

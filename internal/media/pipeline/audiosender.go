@@ -83,7 +83,10 @@ type AudioSender struct {
 	send  func(AudioPacket) // constant
 	epoch time.Time         // constant
 	dtx   bool              // constant
-	shift time.Duration     // constant: processing delay taken off timestamps
+	// shift is the processing delay taken off timestamps: the canceller's
+	// latency plus Opus's look-ahead (constant); rawShift without the
+	// canceller.
+	shift, rawShift time.Duration
 
 	enc *codec.OpusEncoder // knobs atomic; Encode owned by the Process caller
 	aec *aec.Canceller     // owned by the Process caller (under mu)
@@ -99,6 +102,8 @@ type AudioSender struct {
 	pkt     []byte
 	seq     playout.SeqNum
 	stats   AudioSenderStats
+	// raw: the microphone goes to the encoder untouched (SetProcessing).
+	raw bool
 
 	// Guarded by farMu, which is held only to copy a frame in or out:
 	// FarEnd runs on the speaker's thread and must not wait for an
@@ -148,14 +153,15 @@ func NewAudioSender(cfg AudioSenderConfig) (*AudioSender, error) {
 		return nil, fmt.Errorf("pipeline: audio sender: %w", err)
 	}
 	return &AudioSender{
-		send:  cfg.Send,
-		epoch: cfg.Epoch,
-		dtx:   cfg.DTX,
-		shift: canc.Latency() + opusLookahead,
-		enc:   enc,
-		aec:   canc,
-		pkt:   make([]byte, 0, codec.OpusMaxPacket),
-		farQ:  make([][FrameSamples]int16, cfg.FarQueue),
+		send:     cfg.Send,
+		epoch:    cfg.Epoch,
+		dtx:      cfg.DTX,
+		shift:    canc.Latency() + opusLookahead,
+		rawShift: opusLookahead,
+		enc:      enc,
+		aec:      canc,
+		pkt:      make([]byte, 0, codec.OpusMaxPacket),
+		farQ:     make([][FrameSamples]int16, cfg.FarQueue),
 	}, nil
 }
 
@@ -202,7 +208,12 @@ func (s *AudioSender) Process(mic []int16, captured time.Time) error {
 	}
 	s.farMu.Unlock()
 	out := s.block[s.half*FrameSamples : (s.half+1)*FrameSamples]
-	speech := s.aec.Process(mic, s.far[:], out)
+	speech := true
+	if s.raw {
+		copy(out, mic)
+	} else {
+		speech = s.aec.Process(mic, s.far[:], out)
+	}
 	if speech {
 		var e int64
 		for _, v := range out {
@@ -229,9 +240,13 @@ func (s *AudioSender) Process(mic []int16, captured time.Time) error {
 		s.stats.DTXSkipped++
 		return nil
 	}
+	shift := s.shift
+	if s.raw {
+		shift = s.rawShift
+	}
 	p := AudioPacket{
 		Seq:       s.seq,
-		Timestamp: s.blockAt.Sub(s.epoch) - s.shift,
+		Timestamp: s.blockAt.Sub(s.epoch) - shift,
 		Quiet:     !s.speech,
 		Payload:   pkt,
 	}
@@ -240,6 +255,20 @@ func (s *AudioSender) Process(mic []int16, captured time.Time) error {
 	s.stats.Bytes += uint64(len(pkt))
 	s.send(p)
 	return nil
+}
+
+// SetProcessing turns echo cancellation and noise suppression on (the
+// default) or off. Off, the microphone goes to the encoder untouched: for a
+// source no loudspeaker can echo into, such as the synthetic microphone,
+// whose clicks, periodic like every other member's, a canceller would
+// take for an echo of theirs and suppress. Safe from any goroutine.
+func (s *AudioSender) SetProcessing(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.raw && on {
+		s.aec.Reset() // what it had learned is stale
+	}
+	s.raw = !on
 }
 
 // SetBitrate changes the Opus bitrate from the next packet on. Safe from any
