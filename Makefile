@@ -66,6 +66,8 @@ bench: deps-test
 	$(GO) test -run '^$$' -bench . -benchmem -tags '$(TAGS)' ./...
 	# The real-link scene (network namespaces and tbf; needs root).
 	CAMCHAT_REALLINK=1 $(GO) test -run '^$$' -bench RealLink -benchtime 1x -timeout 30m ./internal/rtmfp/tc/
+	# The rendezvous under the attacks of a review (namespaces, raw sockets; root).
+	CAMCHAT_FLOOD=1 $(GO) test -run '^$$' -bench Flood -benchtime 1x -timeout 30m ./internal/rtmfp/rendezvous/
 	@scripts/deps.sh bench
 	$(GO) run -tags '$(TAGS) webrtcapm' ./internal/media/aec/speechbench
 

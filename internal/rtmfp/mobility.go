@@ -111,6 +111,15 @@ func (s *Session) onMobilityReply(now time.Time, from netip.AddrPort, p []byte) 
 	if age < 0 || age > MobilityCheckLifetime {
 		return
 	}
+	// Without session sequence numbers (a Flash-era far end, RFC 7425
+	// §4.6.5) a packet is accepted again when replayed: only the answer to
+	// our latest check moves such a session, so that an older answer
+	// replayed from a former address of the far end cannot take it back
+	// there.
+	if s.est != nil && !s.est.Negotiated.SSEQRecv && secs != uint64(s.mobSentAt.Sub(s.e.epoch)/time.Second) {
+		s.e.drop(DropReplay)
+		return
+	}
 	if from != s.farAddr {
 		s.e.unindexAddr(s)
 		s.farAddr = from

@@ -91,7 +91,10 @@ type Limits struct {
 	// from one IPv4 /24 or IPv6 /56, MaxSessionsPerSite from one IPv6
 	// /48. The transport counts sessions still keying too
 	// (rtmfp.Config.Admission); IHellos from a source at its limit, or
-	// from anyone at the global limit, are dropped at once.
+	// from anyone at the global limit, are dropped at once. Left zero, the
+	// nested caps are those of DefaultLimits, or less for a smaller
+	// MaxSessions: MaxSessions/48 per /56 or /24, MaxSessions/12 per /48,
+	// and no more per address than per /56.
 	MaxSessions        int
 	MaxSessionsPerIP   int
 	MaxSessionsPerNet  int
@@ -194,9 +197,18 @@ func (l Limits) withDefaults() Limits {
 		}
 	}
 	pickI(&l.MaxSessions, d.MaxSessions)
-	pickI(&l.MaxSessionsPerIP, d.MaxSessionsPerIP)
-	pickI(&l.MaxSessionsPerNet, d.MaxSessionsPerNet)
-	pickI(&l.MaxSessionsPerSite, d.MaxSessionsPerSite)
+	// The nested caps follow a smaller MaxSessions, so that a few
+	// prefixes cannot hold all of it: a /56 at most about 2 %, a /48 8 %,
+	// an address no more than its /56.
+	scaled := func(def, share int) int {
+		if l.MaxSessions < 0 {
+			return def
+		}
+		return max(1, min(def, share))
+	}
+	pickI(&l.MaxSessionsPerNet, scaled(d.MaxSessionsPerNet, l.MaxSessions/48))
+	pickI(&l.MaxSessionsPerSite, scaled(d.MaxSessionsPerSite, l.MaxSessions/12))
+	pickI(&l.MaxSessionsPerIP, scaled(d.MaxSessionsPerIP, l.MaxSessionsPerNet))
 	pickF(&l.KeyingRatePerIP, d.KeyingRatePerIP)
 	pickF(&l.KeyingBurstPerIP, d.KeyingBurstPerIP)
 	pickF(&l.AgreementRatePerIP, d.AgreementRatePerIP)

@@ -149,6 +149,34 @@ func inNetns(path string, f func() error) error {
 
 func setns(f *os.File) error { return unix.Setns(int(f.Fd()), unix.CLONE_NEWNET) }
 
+// Do runs f on a thread inside A's namespace (a) or B's: what f opens
+// (sockets of any kind, on any address of that namespace) stays there.
+func (v *VethPair) Do(a bool, f func() error) error {
+	ns := v.nsB
+	if a {
+		ns = v.nsA
+	}
+	return inNetns("/var/run/netns/"+ns, f)
+}
+
+// IP runs `ip -n <namespace> args…` in A's namespace (a) or B's, for the
+// addresses and routes a benchmark adds (Dev names the veth ends).
+func (v *VethPair) IP(a bool, args ...string) error {
+	ns := v.nsB
+	if a {
+		ns = v.nsA
+	}
+	return run(append([]string{"ip", "-n", ns}, args...)...)
+}
+
+// Dev is the name of A's (a) or B's end of the veth pair.
+func (v *VethPair) Dev(a bool) string {
+	if a {
+		return v.devA
+	}
+	return v.devB
+}
+
 // Close deletes the namespaces (and with them the veth pair).
 func (v *VethPair) Close() error {
 	err1 := run("ip", "netns", "del", v.nsA)
