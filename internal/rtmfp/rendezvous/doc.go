@@ -23,18 +23,32 @@
 //     goes between peers) and play with NetStream.Play.Failed; an optional
 //     Set Keepalive
 //     event (RFC 7425 §5.3.4) tells clients how often to ping.
-//   - Hardening, in a net.PacketConn wrapper under the transport (guard):
-//     token buckets on startup packets per source IP and overall, limits on
-//     sessions per source IP and overall, and an anti-amplification budget:
-//     to an address with no session, the server sends at most three times
-//     the bytes it received from that address in the current window, RHello,
-//     Cookie Change, RIKeying and Redirect alike. The transport's cookies
-//     keep the server stateless until a valid IIKeying (RFC 7016 §3.5.1.2).
-//     Session packets (non-zero session ID, unauthenticated until the
-//     transport decrypts them) earn an unverified address a budget in a
-//     small LRU table of their own and never an entry in the source table
-//     that decides startup admission, so garbage cannot lock clients out.
-//     Every drop is counted by reason.
+//   - Hardening, in a net.PacketConn wrapper under the transport (guard)
+//     and in the transport's admission: the guard opens startup packets
+//     (classify.go). An IIKeying with a valid cookie of its source meets
+//     only its source's keying bucket; an IHello earns its address three
+//     times its bytes (per address, over a 2 s window) and is dropped at
+//     once if its answer would not fit, then meets the session caps, its
+//     source's bucket and the global bucket, and only then enters the
+//     source table. Every answer to an IHello, to any address, stays
+//     within that budget, and an introduction's FIHello is sent only when
+//     the IHello also pays for the target's RHello. Other datagrams go to
+//     an address with a session (or one within 90 s of it) and to others
+//     within the same budget. Sessions are capped per address (an IPv6
+//     /64), per IPv4 /24 or IPv6 /56, per IPv6 /48 and overall, with the
+//     handshakes in progress, and key agreements budgeted per prefix
+//     (rtmfp.Config.Admission); the certificate offers groups 14 and 2
+//     (DefaultGroups). A client's flows have small windows and its session
+//     a receive memory budget (Limits.SessionRecvMemory, closed beyond);
+//     NetStream flows are served only for created streams, three each.
+//     The transport's cookies keep the server stateless until a valid
+//     IIKeying (RFC 7016 §3.5.1.2). Session packets (non-zero session ID,
+//     unauthenticated until the transport decrypts them) earn an
+//     unverified address a budget in a small LRU table of their own and
+//     never an entry in the source table that decides startup admission,
+//     so garbage cannot lock clients out. Every drop is counted by
+//     reason. BenchmarkFlood (make bench, root) runs the attacks of a
+//     review against a server process.
 //   - Introductions: only a client whose certificate holds a static key
 //     (its peer ID is bound to it) may register with setPeerInfo and be
 //     found; reported addresses that name no single remote host

@@ -6,19 +6,21 @@ import (
 )
 
 // maxSeenAddrs bounds the addresses the limiter remembers from session
-// packets alone (seenTable). It is small on purpose: an entry only lets a
-// peer that moved be answered with its mobility check (RFC 7016
-// §3.5.4.2), which the peer's next packet asks for again if a flood of
-// garbage evicted it.
+// packets alone, or from IHellos not (yet) admitted (seenTable). It is
+// small on purpose: an entry only lets a peer that moved be answered with
+// its mobility check (RFC 7016 §3.5.4.2), or an unpadded IHello be
+// answered at its retransmission, which the peer's next packet asks for
+// again if a flood evicted it.
 const maxSeenAddrs = 4096
 
 // seenTable is a least-recently-used table of the amplification accounts
-// of addresses that sent session packets (non-zero session ID) but no
-// startup packet. Such datagrams are not authenticated before they reach
-// the transport, so anyone can send them from any address: they must not
-// earn a place in the source table, whose fullness decides startup
-// admission. This table never decides admission; when full it forgets its
-// least recently used entry.
+// of addresses that sent session packets (non-zero session ID), or
+// IHellos that were not admitted (too small to be answered, or over a
+// bucket), and are not in the source table. Such datagrams are not
+// authenticated before they reach the transport, so anyone can send them
+// from any address: they must not earn a place in the source table, whose
+// fullness decides startup admission. This table never decides admission;
+// when full it forgets its least recently used entry.
 type seenTable struct {
 	max   int
 	byKey map[netip.AddrPort]*list.Element // of *seenEntry
