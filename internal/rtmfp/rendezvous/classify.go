@@ -108,30 +108,31 @@ func (c *classifier) classify(now time.Time, from netip.AddrPort, b []byte) (sta
 // packets: flags and a timestamp (rtmfp engine.sealStartup).
 const startupHeader = 3
 
+// sizing is a default-key cipher used only for SealedLen, which depends on
+// no key state: safe to share.
+var sizing = flashcrypto.NewDefaultCipher()
+
 // sealedStartupSize is the datagram size of a startup packet whose chunks
 // take chunks bytes.
 func sealedStartupSize(chunks int) int {
-	return wire.SessionIDLength + flashcrypto.NewDefaultCipher().SealedLen(startupHeader+chunks)
+	return wire.SessionIDLength + sizing.SealedLen(startupHeader+chunks)
 }
 
-// rhelloSize is the datagram size of the server's RHello for a tag of
-// tagLen bytes.
+// rhelloSize is the datagram size of an RHello for a tag of tagLen bytes
+// and a certificate of certLen bytes (wire.RHello.Length, without
+// building one: it runs for every IHello).
 func rhelloSize(tagLen, certLen int) int {
-	return sealedStartupSize(wire.RHello{Tag: make([]byte, tagLen), Cookie: make([]byte, flashcrypto.CookieLen),
-		Certificate: make([]byte, certLen)}.Length())
+	return sealedStartupSize(wire.ChunkHeaderLength + wire.FieldLen(tagLen) + wire.FieldLen(flashcrypto.CookieLen) + certLen)
 }
 
-// redirectSize is the datagram size of a Redirect with n IPv4 addresses.
+// redirectSize is the datagram size of a Redirect with n IPv4 addresses
+// (wire.Redirect.Length).
 func redirectSize(tagLen, n int) int {
-	addrs := make([]wire.Address, n)
-	for i := range addrs {
-		addrs[i] = wire.Address{AddrPort: netip.AddrPortFrom(netip.IPv4Unspecified(), 1)}
-	}
-	return sealedStartupSize(wire.Redirect{Tag: make([]byte, tagLen), Addresses: addrs}.Length())
+	return sealedStartupSize(wire.ChunkHeaderLength + wire.FieldLen(tagLen) + n*wire.Address{}.Length())
 }
 
-// cookieChangeSize is the datagram size of an RHello Cookie Change.
+// cookieChangeSize is the datagram size of an RHello Cookie Change
+// (wire.RHelloCookieChange.Length).
 func cookieChangeSize() int {
-	return sealedStartupSize(wire.RHelloCookieChange{OldCookie: make([]byte, flashcrypto.CookieLen),
-		NewCookie: make([]byte, flashcrypto.CookieLen)}.Length())
+	return sealedStartupSize(wire.ChunkHeaderLength + wire.FieldLen(flashcrypto.CookieLen) + flashcrypto.CookieLen)
 }
