@@ -50,6 +50,10 @@ func (s *Server) WriteMetrics(w io.Writer) error {
 	metric("rendezvous_transport_bytes_total", "counter", "UDP payload bytes by direction.")
 	fmt.Fprintf(bw, "rendezvous_transport_bytes_total{dir=\"in\"} %d\n", tr.BytesReceived)
 	fmt.Fprintf(bw, "rendezvous_transport_bytes_total{dir=\"out\"} %d\n", tr.BytesSent)
+	metric("rendezvous_recv_memory_bytes", "gauge", "Memory the sessions' receive flows hold (Limits.RecvMemory bounds it per socket).")
+	fmt.Fprintf(bw, "rendezvous_recv_memory_bytes %d\n", tr.RecvMemory)
+	metric("rendezvous_recv_memory_closes_total", "counter", "Sessions closed for going over a receive memory budget.")
+	fmt.Fprintf(bw, "rendezvous_recv_memory_closes_total %d\n", tr.RecvMemoryCloses)
 	return bw.Flush()
 }
 

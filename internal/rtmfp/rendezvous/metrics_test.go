@@ -29,6 +29,7 @@ func TestMetrics(t *testing.T) {
 			`rendezvous_dropped_total{reason="amplification"} 0` + "\n",
 			`rendezvous_transport_dropped_total{reason="`,
 			"# TYPE rendezvous_introductions_total counter\n",
+			"# TYPE rendezvous_recv_memory_bytes gauge\n", "rendezvous_recv_memory_closes_total 0\n",
 		} {
 			if !strings.Contains(body, want) {
 				t.Errorf("missing %q", want)
