@@ -136,6 +136,15 @@ func (l *limiter) admit(now time.Time, from netip.AddrPort, n int, kind startupK
 			l.ctr.drop(DropRateKeying)
 			return false
 		}
+		// Its bytes pay for the RIKeying, which may leave before the
+		// session is recorded here (addSession) and after the window of
+		// the IHello that earned the cookie ended.
+		if !verified {
+			if a == nil {
+				a = l.seen.touch(from)
+			}
+			l.account(now, a).recv += n
+		}
 		return true
 	}
 	atomic.AddUint64(&l.ctr.handshakeBytes, uint64(n))

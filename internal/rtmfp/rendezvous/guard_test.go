@@ -252,3 +252,23 @@ func BenchmarkAdmitGarbage(b *testing.B) {
 		l.admit(t0, netip.AddrPortFrom(netip.AddrFrom4([4]byte{100, byte(i >> 16), byte(i >> 8), byte(i)}), 9), 20, kindSession, 0)
 	}
 }
+
+// TestRIKeyingPaidByIIKeying: an IIKeying with a valid cookie earns its
+// address the budget for the RIKeying, which leaves before the session is
+// recorded here, even when the IHello that earned the cookie is in an
+// older window.
+func TestRIKeyingPaidByIIKeying(t *testing.T) {
+	l, _ := newTestLimiter(Limits{AmplificationWindow: 2 * time.Second})
+	t0 := time.Unix(1000, 0)
+	x := netip.MustParseAddrPort("198.51.100.7:5000")
+	if !l.admit(t0, x, 420, kindIHello, 180) || !l.allowSend(t0, x, 180, true) {
+		t.Fatal("IHello not answered")
+	}
+	t1 := t0.Add(3 * time.Second) // a slow initiator: the window is over
+	if !l.admit(t1, x, 300, kindKeying, 0) {
+		t.Fatal("IIKeying refused")
+	}
+	if !l.allowSend(t1, x, 250, false) {
+		t.Fatal("RIKeying held back")
+	}
+}
