@@ -64,7 +64,7 @@ func TestCrossNodeIntroduction(t *testing.T) {
 	if c.Introductions != 1 || c.RemoteIntroductions != 1 || a.Introductions != 0 || w.b.srv.Stats().Introductions != 0 {
 		t.Fatalf("introductions: A %d, B %d, C %d (remote %d); want one, by C", a.Introductions, w.b.srv.Stats().Introductions, c.Introductions, c.RemoteIntroductions)
 	}
-	waitFor(t, 2*time.Second, "A forwarded the FIHello", func() bool { return w.a.srv.Stats().Forwarded == 1 })
+	waitFor(t, 10*time.Second, "A forwarded the FIHello", func() bool { return w.a.srv.Stats().Forwarded == 1 })
 	if st := w.c.cl.Stats(); st.LookupHits != 1 || st.IntrosOut != 1 {
 		t.Fatalf("C: %d lookups found, %d introductions sent", st.LookupHits, st.IntrosOut)
 	}

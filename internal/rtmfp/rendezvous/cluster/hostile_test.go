@@ -79,7 +79,7 @@ func TestIntroductionRateAcrossNodes(t *testing.T) {
 	elapsed := time.Since(t0).Seconds()
 	burst, rate := rendezvous.DefaultLimits.IntroductionBurst, rendezvous.DefaultLimits.IntroductionRate
 	out := w.b.cl.Stats().IntrosOut + w.c.cl.Stats().IntrosOut
-	waitFor(t, 2*time.Second, "A received them", func() bool { return w.a.cl.Stats().IntrosIn == out })
+	waitFor(t, 10*time.Second, "A received them", func() bool { return w.a.cl.Stats().IntrosIn == out })
 	fi := w.a.srv.Stats().Forwarded
 	if limit := uint64(burst + rate*elapsed + 1); fi > limit || fi < uint64(burst) {
 		t.Fatalf("A sent %d FIHellos for %d introductions from B and C in %.2f s, want %v..%d", fi, out, elapsed, burst, limit)
@@ -171,7 +171,7 @@ func TestMalformedClusterInput(t *testing.T) {
 		}
 	}
 	wantBadMsg := uint64(len(bad))
-	waitFor(t, 2*time.Second, "drops counted", func() bool {
+	waitFor(t, 10*time.Second, "drops counted", func() bool {
 		st := w.a.cl.Stats()
 		return st.Dropped[DropBadEntry] >= 5 && st.Dropped[DropBadMessage] == wantBadMsg && st.Dropped[DropNoTarget] == 1
 	})
