@@ -122,7 +122,8 @@ type Canceller struct {
 	davg1, davg2, dvar1, dvar2 float64
 	constrainAt                int // next partition to constrain
 
-	sup suppressor
+	sup  suppressor
+	dist distortion
 
 	// The microphone delayed by the resampling's latency, and the
 	// previous frames for the suppressor's windows.
@@ -215,6 +216,7 @@ func New(cfg Config) (*Canceller, error) {
 	c.micPrev, c.ePrev = make([]float32, L), make([]float32, L)
 	c.scratch = make([]float32, c.bins+b2)
 	c.sup = newSuppressor(c)
+	c.dist = newDistortion(c.ringLen, len(c.sup.beta), c.parts)
 	c.forget()
 	return c, nil
 }
@@ -317,6 +319,7 @@ func (c *Canceller) farEnd(far []int16) {
 	// power per bin of the suppressor's window.
 	c.ringHi[c.head] = 4 * hi
 	c.ringFrame[c.head] = p
+	c.dist.farFrame(c.head, x)
 }
 
 // ringLevel is the far frame power lag frames old (0 if out of reach).
@@ -677,6 +680,12 @@ func (c *Canceller) mainPower() {
 			peak = p
 		}
 	}
+	// The mean power gain of each partition, in the suppressor's units
+	// (a frame of mean square P has about P·L·n/2 of power over its bins).
+	u := float32(c.frame*c.n/2) / float32(fb)
+	for p, e := range energy {
+		c.dist.partGain[p] = e * u
+	}
 	// The reverberation: an exponential fitted to the partitions after
 	// the direct path (further on, the filter's misadjustment hides it),
 	// extended beyond the last one.
@@ -718,6 +727,7 @@ func (c *Canceller) Reset() {
 	clear(c.phi)
 	c.davg1, c.davg2, c.dvar1, c.dvar2 = 0, 0, 0, 0
 	c.sup.reset()
+	c.dist.reset()
 }
 
 // Close releases the Canceller. It holds no C memory any more; Close is

@@ -2,7 +2,7 @@
 // (acoustic echo cancellation) and reduces steady background noise, so a call
 // works on speakers without headphones. It is pure Go.
 //
-// A frame (10 ms at 48 kHz) goes through four stages:
+// A frame (10 ms at 48 kHz) goes through these stages:
 //
 //   - Rate: the microphone and the far-end reference are halved to 24 kHz
 //     (a 47-tap halfband filter, flat to 10 kHz) for the adaptive filter,
@@ -30,6 +30,16 @@
 //     and whenever its error grows louder than the microphone (the path
 //     moved), the prediction is the far end's power times the echo path's
 //     gain. A bin never comes out louder than the microphone's.
+//     While a near talker is clearly heard, the residual echo is taken as
+//     estimated, without the margin that keeps echo-only frames clean:
+//     the near talker masks it.
+//   - Distortion (nonlinear.go): a loudspeaker driven into clipping adds
+//     echo no linear filter models. The energy a speaker clipping at each
+//     of a ladder of levels would remove from the far end, through the
+//     echo path's power gain, is regressed against what the suppressor's
+//     prediction leaves unexplained; the level whose drive explains it
+//     (partial correlation, the echo estimate held fixed) is taken, and
+//     its echo per band is added to the residual echo estimate.
 //
 // A Canceller is used from one goroutine: the audio pipeline calls Process
 // once per frame with the microphone frame and the frame that was sent to the

@@ -50,6 +50,10 @@ type suppressor struct {
 	num, den, nse []float32 // per band sums
 	tsum          []float32
 	tail          []float32 // bins2: late reverberation beyond the filter
+	width         []int     // bins per band
+	linBands      int       // bands within the adaptive filter's band
+	nl            []float32 // per band: the distortion's echo per bin
+	resid         []float32 // per band: the residual less reverberation and noise
 
 	sY, sE    float64 // smoothed low-band powers of mic and error
 	converged bool    // the adaptive filter has worked since the start
@@ -58,6 +62,12 @@ type suppressor struct {
 	louder    int     // frames the error has been louder than the mic
 	nearFor   int     // frames the near-talker verdict still holds
 	nearLong  int     // frames it has held without a break
+	// sinceHeard counts the frames since a near talker was heard while
+	// the far end was silent.
+	sinceHeard int
+	// nearClearFor counts down the frames the suppressor still treats
+	// as double talk (see gains).
+	nearClearFor int
 
 	buf []float32
 	out []float32 // the output frame
@@ -67,6 +77,7 @@ type suppressor struct {
 const (
 	overEstimate = 8
 	decisionDD   = 0.98
+	decisionNear = 0.9  // in double talk
 	reverbDecay  = 0.63 // predictor decay per 10 ms: 60 dB in 300 ms
 	// betaFall bounds how fast a ratio falls (per frame) on a slope that
 	// does not follow the predictor closely (about 5 dB a second).
@@ -107,6 +118,16 @@ func newSuppressor(c *Canceller) suppressor {
 	s.reg = make([]regression, nb)
 	s.num, s.den, s.nse, s.tsum = make([]float32, nb), make([]float32, nb), make([]float32, nb), make([]float32, nb)
 	s.tail = make([]float32, c.bins2)
+	s.width, s.nl, s.resid = make([]int, nb), make([]float32, nb), make([]float32, nb)
+	for k, b := range s.band {
+		s.width[b]++
+		if k < c.lin {
+			s.linBands = int(b) + 1
+		}
+	}
+	for b := range s.width {
+		s.width[b] = max(s.width[b], 1)
+	}
 	s.reset()
 	return s
 }
@@ -331,6 +352,16 @@ func (s *suppressor) echoEstimate(c *Canceller) {
 	clear(s.den)
 	clear(s.nse)
 	clear(s.tsum)
+	// The echo of the loudspeaker's distortion, spread evenly over each
+	// band's bins.
+	nl := s.nl
+	clear(nl)
+	if s.linear {
+		c.dist.drives(c)
+		for b := range nl {
+			nl[b] = c.dist.band(b) / float32(s.width[b])
+		}
+	}
 	for k := range s.pred {
 		b := s.band[k]
 		var p, t float32
@@ -339,7 +370,7 @@ func (s *suppressor) echoEstimate(c *Canceller) {
 			p, t = inc[k]*scale, s.tail[k]*scale
 			s.den[b] += p
 			s.tsum[b] += t
-			p = s.beta[b]*p + t
+			p = s.beta[b]*p + t + nl[b]
 		case k < lin:
 			g := gains[k] * 2
 			if !s.converged {
@@ -370,17 +401,28 @@ func (s *suppressor) echoEstimate(c *Canceller) {
 	if !(c.farActive || c.farLevel > farActiveLevel) {
 		return
 	}
-	if s.nearActive() && s.nearLong < nearLongest {
+	if s.nearActive() && (s.nearLong < nearLongest || s.sinceHeard < nearLongest) {
 		// A near talker: what the error holds now says nothing about
-		// the echo. (Unless it never stops: then the echo grew.)
+		// the echo. (Unless the verdict never stops and was not borne
+		// out while the far end was silent: then the echo grew.)
 		return
+	}
+	if s.linear {
+		// The residual less the late reverberation and the noise, for
+		// the distortion's regressions; beta's below takes the
+		// distortion's echo off it too.
+		y := s.resid[:s.linBands]
+		for b := range y {
+			y[b] = s.num[b] - s.tsum[b] - s.nse[b]
+		}
+		c.dist.learn(y, s.den[:s.linBands])
 	}
 	for b := range s.beta {
 		x := float64(s.den[b])
 		if x <= float64(s.nse[b]) || x == 0 {
 			continue
 		}
-		y := float64(s.num[b] - s.tsum[b] - s.nse[b])
+		y := float64(s.num[b] - s.tsum[b] - s.nse[b] - nl[b]*float32(s.width[b]))
 		g := &s.reg[b]
 		g.n++
 		g.mx = regSmooth*g.mx + (1-regSmooth)*x
@@ -398,7 +440,7 @@ func (s *suppressor) echoEstimate(c *Canceller) {
 		// lower the ratio, and slowly: the filter keeps improving.
 		slope := float32(min(max(cxy/vx, minBeta), 10))
 		switch {
-		case cxy*cxy >= regCorr*vx*vy:
+		case cxy*cxy >= regCorr*vx*vy && (slope <= s.beta[b] || cxy*cxy >= regCorrUp*vx*vy):
 			s.beta[b] = slope
 		case slope < s.beta[b]:
 			s.beta[b] = max(slope, betaFall*s.beta[b])
@@ -407,20 +449,40 @@ func (s *suppressor) echoEstimate(c *Canceller) {
 }
 
 // judgeNear decides whether a near talker is in the error: its power in
-// the adaptive band well above the predicted residual echo and noise. The
+// the adaptive band well above the predicted residual echo and noise, and
+// under the microphone's (an error louder than the microphone is the
+// filter's doing: a near talker adds to both). The
 // verdict holds for nearHold frames, and the two-path scheme does not let
 // the main filter take the shadow's coefficients meanwhile (an adaptive
 // filter partly predicts a near talker from the far end's correlation
 // between frames, which makes a shadow adapting in double talk look
 // better than it is).
 func (s *suppressor) judgeNear(c *Canceller) {
-	var e, d float32
+	var e, d, y float32
 	for k := 1; k < c.lin; k++ {
 		e += s.ePow[k]
+		y += s.yPow[k]
 		d += overEstimate*s.pred[k] + s.noise[k]
 	}
+	if s.linear && e > nearClear*d && e < y {
+		s.nearClearFor = nearHold
+	} else if s.nearClearFor > 0 {
+		s.nearClearFor--
+	}
+	// A verdict while the far end has been silent around the echo's
+	// delay is borne out: the error then holds at most the reverberation,
+	// which the prediction includes, and no misadjustment can make it
+	// loud.
+	quiet := true
+	for j := c.main.delay - c.margin; j <= c.main.delay+1; j++ {
+		quiet = quiet && c.ringLevel(j) < farActiveLevel
+	}
+	s.sinceHeard++
 	switch {
-	case s.linear && e > nearOver*d:
+	case s.linear && e > nearOver*d && e < y:
+		if quiet {
+			s.sinceHeard = 0
+		}
 		s.nearFor = nearHold
 		s.nearLong++
 	case s.nearFor > 0:
@@ -435,10 +497,15 @@ func (s *suppressor) judgeNear(c *Canceller) {
 func (s *suppressor) nearActive() bool { return s.nearFor > 0 }
 
 const (
-	nearOver = 4  // error this far above the residual and noise: a near talker
-	nearHold = 20 // frames the verdict holds (200 ms)
+	nearOver = 4 // error this far above the residual and noise: a near talker
+	// nearClear is how far above them the error must be for the
+	// suppressor's double-talk rule: a filter still converging can leave
+	// an error a few times the residual it predicts for a while.
+	nearClear = 8
+	nearHold  = 20 // frames the verdict holds (200 ms)
 	// nearLongest is how long (frames) a near talker may be heard
-	// without a pause before the error is taken for echo after all.
+	// without a pause, and without being heard while the far end is
+	// silent, before the error is taken for echo after all.
 	nearLongest = 300
 )
 
@@ -452,6 +519,11 @@ const (
 	regSmooth = 0.985 // about 0.7 s of memory
 	regMin    = 30    // frames before the slope is used
 	regCorr   = 0.25  // squared correlation above which the slope is taken
+	// regCorrUp is the squared correlation above which a slope larger
+	// than the ratio is taken: a near talker the verdict missed, whose
+	// syllables follow the far end's by chance for a second, must not
+	// teach the suppressor to take him for echo.
+	regCorrUp = 0.5
 	// lowCut (Hz) is the top of the bins gains keep at the noise floor.
 	lowCut = 60
 	// minBeta is the smallest ratio: no band is taken to be cancelled by
@@ -464,9 +536,22 @@ const (
 // floors and never making a bin louder than the microphone.
 func (s *suppressor) gains(c *Canceller) bool {
 	var loud int
+	// While a near talker is clearly heard, bins whose error is under the
+	// microphone's (the filter took echo out there) take the residual
+	// echo as estimated and follow changes faster: what is left of the
+	// echo is masked by the near talker, who would lose whole syllables
+	// to the margin that keeps echo-only frames clean (the filter may
+	// still be far from converged when the near end starts talking, and
+	// then the near talker is only a few dB above the residual during
+	// the far end's loudest words).
 	var ov, nzOn float32 = overEstimate, 1
+	var alpha float32 = decisionDD
+	ovNear, alphaNear := ov, alpha
+	if s.nearClearFor > 0 {
+		ovNear, alphaNear = 1, decisionNear
+	}
 	if s.noEcho {
-		ov = 0
+		ov, ovNear = 0, 0
 	}
 	if s.noNoise {
 		nzOn = 0
@@ -474,12 +559,16 @@ func (s *suppressor) gains(c *Canceller) bool {
 	n := len(s.gain)
 	pred, noise, ePow, yPow, clean, gain := s.pred[:n], s.noise[:n], s.ePow[:n], s.yPow[:n], s.clean[:n], s.gain
 	for k := range gain {
-		r := ov * pred[k]
+		e := ePow[k]
+		o, a := ov, alpha
+		if e < yPow[k] {
+			o, a = ovNear, alphaNear
+		}
+		r := o * pred[k]
 		nz := nzOn * noise[k]
 		inv := 1 / (r + nz + 1e-3)
-		e := ePow[k]
 		post := e * inv
-		prior := decisionDD*clean[k]*inv + (1-decisionDD)*max(post-1, 0)
+		prior := a*clean[k]*inv + (1-a)*max(post-1, 0)
 		g := prior / (1 + prior)
 		g = max(g*g, (s.gn2*nz+s.ge2*r)*inv)
 		if e > yPow[k] {

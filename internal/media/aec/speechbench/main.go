@@ -93,7 +93,7 @@ func echoRows(tab *table, cs []contender, t talk) error {
 		lag := latency(alone, single)
 		tab.set("latency", c.name, fmt.Sprintf("%.1f ms", float64(lag)/rate*1000))
 
-		var erles, hots, early, resid, dts []string
+		var erles, hots, early, resid, dts, dtLeft []string
 		for _, r := range rooms {
 			s := t.farAlone(r, 0)
 			out, _, err := run(c, s.mic, s.far)
@@ -133,7 +133,15 @@ func echoRows(tab *table, cs []contender, t talk) error {
 			if err != nil {
 				return err
 			}
-			var lv []float64
+			// The same scene with the near talker inverted: half the sum
+			// of the two outputs is what the processor let through of the
+			// echo (Hagerman and Olofsson's phase inversion), the near
+			// talker's part cancelling.
+			inv, _, err := run(c, t.doubleTalkInverted(r).mic, d.far)
+			if err != nil {
+				return err
+			}
+			var lv, left []float64
 			for at := int(nearStart.Seconds()*rate) + win; at+win+lag <= len(d.mic); at += win {
 				if level(d.near, at, win) < activeDB || level(d.echo, at, win) < activeDB {
 					continue
@@ -141,17 +149,20 @@ func echoRows(tab *table, cs []contender, t talk) error {
 				gd := projection(out, d.near, lag, at, win)
 				gs := projection(single, d.near, lag, at, win)
 				lv = append(lv, 20*log10(max(gd, 1e-6)/gs))
+				left = append(left, level(d.echo, at, win)-halfSum(out, inv, lag, at, win))
 				if verbose {
-					fmt.Printf("%s double talk %v at %.1f s: near %.1f dB (near %.1f dBFS, echo %.1f dBFS)\n", c.name, r.delay, float64(at)/rate,
-						lv[len(lv)-1], level(d.near, at, win), level(d.echo, at, win))
+					fmt.Printf("%s double talk %v at %.1f s: near %.1f dB, echo down %.1f dB (near %.1f dBFS, echo %.1f dBFS)\n", c.name, r.delay, float64(at)/rate,
+						lv[len(lv)-1], left[len(left)-1], level(d.near, at, win), level(d.echo, at, win))
 				}
 			}
 			dts = append(dts, medWorst(lv, false))
+			dtLeft = append(dtLeft, medWorst(left, false))
 		}
 		tab.set("ERLE, far talker alone, 40 / 80 / 120 ms (median/worst)", c.name, strings.Join(erles, ", ")+" dB")
 		tab.set("ERLE in the first 2 s, per 500 ms from the first speech", c.name, strings.Join(early, " | ")+" dB")
 		tab.set("ERLE with the speaker 6 dB into clipping (median/worst)", c.name, strings.Join(hots, ", ")+" dB")
 		tab.set("near talker's level during double talk (median/worst)", c.name, strings.Join(dts, ", ")+" dB")
+		tab.set("ERLE during double talk, by phase inversion (median/worst)", c.name, strings.Join(dtLeft, ", ")+" dB")
 		tab.set("residual echo while the near end is silent (median/loudest)", c.name, strings.Join(resid, ", ")+" dBFS")
 
 		p := t.pathChange(rooms[1], moved)

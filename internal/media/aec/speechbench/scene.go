@@ -52,6 +52,15 @@ func (t talk) doubleTalk(r room) scene {
 	return t.mix(t.echoOf(r, 0), t.nearFrom(nearStart))
 }
 
+// doubleTalkInverted is doubleTalk with the near talker's sign flipped.
+func (t talk) doubleTalkInverted(r room) scene {
+	near := t.nearFrom(nearStart)
+	for i := range near {
+		near[i] = -near[i]
+	}
+	return t.mix(t.echoOf(r, 0), near)
+}
+
 // nearAlone is the near talker of doubleTalk with no far end: the single
 // talk it is compared with.
 func (t talk) nearAlone() scene {
@@ -157,6 +166,17 @@ func projection(out []int16, ref []float64, lag, from, n int) float64 {
 		rr += ref[i] * ref[i]
 	}
 	return dot / rr
+}
+
+// halfSum is the level (dBFS) of half the sum of two outputs (read lag
+// samples later) over the window.
+func halfSum(a, b []int16, lag, from, n int) float64 {
+	var s float64
+	for i := from + lag; i < from+lag+n; i++ {
+		d := (float64(a[i]) + float64(b[i])) / 2
+		s += d * d
+	}
+	return dbfs(s / float64(n))
 }
 
 // latency finds how many samples later than its input a processor's output
