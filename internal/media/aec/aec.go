@@ -107,6 +107,9 @@ type Canceller struct {
 	h2Stale          bool
 	h2At, h2Delay    int       // frame and main delay of the last refresh
 	accRe, accIm     []float32 // bins2
+	acc2Re, acc2Im   []float32 // bins2
+	psi              []float32 // bins2: see estimates
+	psiDelay         int       // the shadow's delay when psi was computed
 	gRe, gIm         []float32 // bins2
 	norm             []float32 // bins2
 	kP               []float32 // parts × bins2: the shadow's error variances
@@ -201,6 +204,7 @@ func New(cfg Config) (*Canceller, error) {
 	c.h2, c.gain2, c.hTail = make([]float32, c.parts*fb), make([]float32, b2), make([]float32, b2)
 	c.decay = reverbDecay
 	c.accRe, c.accIm = make([]float32, b2), make([]float32, b2)
+	c.acc2Re, c.acc2Im, c.psi = make([]float32, b2), make([]float32, b2), make([]float32, b2)
 	c.gRe, c.gIm, c.norm = make([]float32, b2), make([]float32, b2), make([]float32, b2)
 	c.kP, c.phi = make([]float32, c.parts*fb), make([]float32, b2)
 	c.buf = make([]float32, c.n2)
@@ -277,24 +281,35 @@ func (c *Canceller) Process(mic, far, out []int16) (speech bool) {
 	}
 	speech = c.sup.process(c, c.yIn, c.e)
 	for i, v := range c.sup.out {
-		out[i] = int16(max(-32768, min(32767, float32(math.Round(float64(v))))))
+		out[i] = toInt16(v)
 	}
 	copy(c.micPrev, c.yIn)
 	copy(c.ePrev, c.e)
 	return speech
 }
 
+// toInt16 rounds v to the nearest sample value (half away from zero),
+// saturating.
+func toInt16(v float32) int16 {
+	v = max(-32768, min(32767, v))
+	if v < 0 {
+		return int16(v - 0.5)
+	}
+	return int16(v + 0.5)
+}
+
 // farEnd takes the reference frame into the ring of far spectra.
 func (c *Canceller) farEnd(far []int16) {
 	L, n2, f2 := c.frame, c.n2, c.frame2
 	x := c.scratch[:L]
-	var p float32
+	var p, peak float32
 	if far == nil {
 		clear(x)
 	} else {
 		for i, v := range far {
 			x[i] = float32(v)
 			p += x[i] * x[i]
+			peak = max(peak, x[i], -x[i])
 		}
 	}
 	p /= float32(L)
@@ -319,7 +334,7 @@ func (c *Canceller) farEnd(far []int16) {
 	// power per bin of the suppressor's window.
 	c.ringHi[c.head] = 4 * hi
 	c.ringFrame[c.head] = p
-	c.dist.farFrame(c.head, x)
+	c.dist.farFrame(c.head, x, peak)
 }
 
 // ringLevel is the far frame power lag frames old (0 if out of reach).
@@ -379,8 +394,7 @@ func (c *Canceller) cancel(y []float32) {
 	}
 
 	// Echo estimates of both filters.
-	c.estimate(&c.main, c.hatMain, c.eMain)
-	c.estimate(&c.shadow, c.hatShad, c.eShadow)
+	c.estimates()
 
 	// Two-path: the shadow adapts; main takes its coefficients when the
 	// shadow's error is smaller by more than chance allows, and the
@@ -439,21 +453,68 @@ func (c *Canceller) cancel(y []float32) {
 	}
 }
 
-// estimate filters the far ring with w: hat is the echo estimate of this
-// frame at the filter's rate, e the microphone less it.
-func (c *Canceller) estimate(w *blockFilter, hat, e []float32) {
-	f2, n2, b2, fb := c.frame2, c.n2, c.bins2, c.fb
+// estimates filters the far ring with both filters: hatMain and hatShad
+// are this frame's echo estimates at the filter's rate, eMain and eShadow
+// the microphone less them. It also leaves in psi the residual echo the
+// shadow's variances predict, Σ_p kP_p·|X_p|² (see adapt). While the two
+// filters are aligned to one delay (nearly always), one pass over the far
+// spectra serves both.
+func (c *Canceller) estimates() {
+	b2, fb := c.bins2, c.fb
 	clear(c.accRe)
 	clear(c.accIm)
-	for p := range c.parts {
-		r := c.row(w.delay - c.margin + p)
-		if r < 0 {
+	clear(c.acc2Re)
+	clear(c.acc2Im)
+	psi := c.psi[:fb]
+	clear(psi)
+	c.psiDelay = c.shadow.delay
+	same := c.main.delay == c.shadow.delay
+	p0 := 0
+	if same {
+		// Partitions two at a time while both are in reach.
+		for ; p0+1 < c.parts; p0 += 2 {
+			r, r1 := c.row(c.shadow.delay-c.margin+p0), c.row(c.shadow.delay-c.margin+p0+1)
+			if r < 0 || r1 < 0 {
+				break
+			}
+			mr, mi := c.main.part(p0)
+			wr, wi := c.shadow.part(p0)
+			mr1, mi1 := c.main.part(p0 + 1)
+			wr1, wi1 := c.shadow.part(p0 + 1)
+			macc2x2(c.accRe[:fb], c.accIm[:fb], c.acc2Re[:fb], c.acc2Im[:fb], psi,
+				mr, mi, wr, wi, c.kP[p0*fb:(p0+1)*fb], c.ringRe[r*b2:r*b2+fb], c.ringIm[r*b2:r*b2+fb],
+				mr1, mi1, wr1, wi1, c.kP[(p0+1)*fb:(p0+2)*fb], c.ringRe[r1*b2:r1*b2+fb], c.ringIm[r1*b2:r1*b2+fb])
+		}
+	}
+	for p := p0; p < c.parts; p++ {
+		if r := c.row(c.shadow.delay - c.margin + p); r >= 0 {
+			wr, wi := c.shadow.part(p)
+			xr, xi := c.ringRe[r*b2:r*b2+fb], c.ringIm[r*b2:r*b2+fb]
+			v := c.kP[p*fb : (p+1)*fb]
+			if same {
+				mr, mi := c.main.part(p)
+				macc2(c.accRe[:fb], c.accIm[:fb], c.acc2Re[:fb], c.acc2Im[:fb], psi, mr, mi, wr, wi, v, xr, xi)
+			} else {
+				macc1(c.acc2Re[:fb], c.acc2Im[:fb], psi, wr, wi, v, xr, xi)
+			}
+		}
+		if same {
 			continue
 		}
-		wr, wi := w.part(p)
-		macc(c.accRe[:fb], c.accIm[:fb], wr, wi, c.ringRe[r*b2:r*b2+fb], c.ringIm[r*b2:r*b2+fb])
+		if r := c.row(c.main.delay - c.margin + p); r >= 0 {
+			wr, wi := c.main.part(p)
+			macc(c.accRe[:fb], c.accIm[:fb], wr, wi, c.ringRe[r*b2:r*b2+fb], c.ringIm[r*b2:r*b2+fb])
+		}
 	}
-	c.f2.Inverse(c.accRe, c.accIm, c.buf)
+	c.toTime(c.accRe, c.accIm, c.hatMain, c.eMain)
+	c.toTime(c.acc2Re, c.acc2Im, c.hatShad, c.eShadow)
+}
+
+// toTime brings an echo estimate's spectrum back to the time domain: hat
+// is its last frame (overlap-save), e the microphone less it.
+func (c *Canceller) toTime(re, im, hat, e []float32) {
+	f2, n2 := c.frame2, c.n2
+	c.f2.Inverse(re, im, c.buf)
 	inv := 1 / float32(n2)
 	for i := range f2 {
 		hat[i] = c.buf[n2-f2+i] * inv
@@ -564,15 +625,18 @@ func (c *Canceller) adapt(e []float32) {
 	clear(c.buf[:n2-f2])
 	copy(c.buf[n2-f2:], e)
 	c.f2.Forward(c.buf, c.accRe, c.accIm)
-	// The residual echo the variances predict, Σ_p kP_p·|X_p|².
-	psi := c.norm[:fb]
-	clear(psi)
-	for p := range c.parts {
-		if r := c.row(c.shadow.delay - c.margin + p); r >= 0 {
-			v := c.kP[p*fb : (p+1)*fb]
-			x := c.ringPow[r*b2 : r*b2+fb]
-			for k := range psi {
-				psi[k] += v[k] * x[k]
+	// The residual echo the variances predict, Σ_p kP_p·|X_p|²
+	// (estimates computed it, unless the shadow was restored from main
+	// at another delay since), becomes the inverse denominator below.
+	psi := c.psi[:fb]
+	if c.psiDelay != c.shadow.delay {
+		clear(psi)
+		for p := range c.parts {
+			if r := c.row(c.shadow.delay - c.margin + p); r >= 0 {
+				v, x := c.kP[p*fb:(p+1)*fb], c.ringPow[r*b2:r*b2+fb]
+				for k := range psi {
+					psi[k] += v[k] * x[k]
+				}
 			}
 		}
 	}

@@ -81,3 +81,53 @@ func macc(accRe, accIm, aRe, aIm, bRe, bIm []float32) {
 		accIm[k] += ar*bi + ai*br
 	}
 }
+
+// macc2 adds a·x to accA and b·x to accB (complex, bin by bin: two
+// filters on one far spectrum) and v·|x|² to pw.
+func macc2(accARe, accAIm, accBRe, accBIm, pw, aRe, aIm, bRe, bIm, v, xRe, xIm []float32) {
+	n := len(accARe)
+	accAIm, accBRe, accBIm, pw = accAIm[:n], accBRe[:n], accBIm[:n], pw[:n]
+	aRe, aIm, bRe, bIm, v, xRe, xIm = aRe[:n], aIm[:n], bRe[:n], bIm[:n], v[:n], xRe[:n], xIm[:n]
+	for k := range accARe {
+		xr, xi := xRe[k], xIm[k]
+		ar, ai, br, bi := aRe[k], aIm[k], bRe[k], bIm[k]
+		accARe[k] += ar*xr - ai*xi
+		accAIm[k] += ar*xi + ai*xr
+		accBRe[k] += br*xr - bi*xi
+		accBIm[k] += br*xi + bi*xr
+		pw[k] += v[k] * (xr*xr + xi*xi)
+	}
+}
+
+// macc1 adds b·x to acc (complex, bin by bin) and v·|x|² to pw.
+func macc1(accRe, accIm, pw, bRe, bIm, v, xRe, xIm []float32) {
+	n := len(accRe)
+	accIm, pw, bRe, bIm, v, xRe, xIm = accIm[:n], pw[:n], bRe[:n], bIm[:n], v[:n], xRe[:n], xIm[:n]
+	for k := range accRe {
+		xr, xi := xRe[k], xIm[k]
+		br, bi := bRe[k], bIm[k]
+		accRe[k] += br*xr - bi*xi
+		accIm[k] += br*xi + bi*xr
+		pw[k] += v[k] * (xr*xr + xi*xi)
+	}
+}
+
+// macc2x2 is macc2 for two partitions at once (filters a and b on far
+// spectrum x, filters c and d on far spectrum y): the accumulators are
+// loaded and stored once for both.
+func macc2x2(accARe, accAIm, accBRe, accBIm, pw, aRe, aIm, bRe, bIm, v, xRe, xIm, cRe, cIm, dRe, dIm, u, yRe, yIm []float32) {
+	n := len(accARe)
+	accAIm, accBRe, accBIm, pw = accAIm[:n], accBRe[:n], accBIm[:n], pw[:n]
+	aRe, aIm, bRe, bIm, v, xRe, xIm = aRe[:n], aIm[:n], bRe[:n], bIm[:n], v[:n], xRe[:n], xIm[:n]
+	cRe, cIm, dRe, dIm, u, yRe, yIm = cRe[:n], cIm[:n], dRe[:n], dIm[:n], u[:n], yRe[:n], yIm[:n]
+	for k := range accARe {
+		xr, xi, yr, yi := xRe[k], xIm[k], yRe[k], yIm[k]
+		ar, ai, br, bi := aRe[k], aIm[k], bRe[k], bIm[k]
+		cr, ci, dr, di := cRe[k], cIm[k], dRe[k], dIm[k]
+		accARe[k] += ar*xr - ai*xi + cr*yr - ci*yi
+		accAIm[k] += ar*xi + ai*xr + cr*yi + ci*yr
+		accBRe[k] += br*xr - bi*xi + dr*yr - di*yi
+		accBIm[k] += br*xi + bi*xr + dr*yi + di*yr
+		pw[k] += v[k]*(xr*xr+xi*xi) + u[k]*(yr*yr+yi*yi)
+	}
+}

@@ -84,13 +84,17 @@ func (d *distortion) reset() {
 	clear(d.slope)
 }
 
-// farFrame stores the clipped-away energy of the far frame x at ring row r.
-func (d *distortion) farFrame(r int, x []float32) {
+// farFrame stores the clipped-away energy of the far frame x, whose
+// largest magnitude is peak, at ring row r.
+func (d *distortion) farFrame(r int, x []float32, peak float32) {
 	row := d.ring[r*distLevels : (r+1)*distLevels]
 	clear(row)
 	lo := d.theta[0]
+	if peak <= lo {
+		return
+	}
 	for _, v := range x {
-		a := float32(math.Abs(float64(v)))
+		a := max(v, -v)
 		if a <= lo {
 			continue
 		}

@@ -29,16 +29,18 @@ func distScene(t *testing.T, clip float64, share []float64, n int) (*distortion,
 		row := f % ringLen
 		amp := 30000 * math.Pow(10, -30*r.Float64()/20) // peaks 0 to 30 dB down
 		var removed, power float64
+		var peak float32
 		for i := range x {
 			v := amp * math.Sin(2*math.Pi*float64(i)/48+r.Float64()*0.1) * (0.5 + 0.5*r.Float64())
 			x[i] = float32(v)
+			peak = max(peak, float32(math.Abs(v)))
 			power += v * v / frame
 			if a := math.Abs(v); clip > 0 && a > clip {
 				removed += (a - clip) * (a - clip) / frame
 			}
 		}
 		clipped[row] = removed
-		d.farFrame(row, x)
+		d.farFrame(row, x, peak)
 		// The filter spans this frame (partition 0) and the one before.
 		c.head = row
 		d.drives(c)

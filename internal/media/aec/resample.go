@@ -76,16 +76,29 @@ func (d *decimator) run(in []float32, out []float32) (removed float32) {
 	c := (m/2 + 1) / 2
 	n := len(out)
 	centre := ev[c : c+n]
-	for j := range out {
-		out[j] = d.h.center * centre[j]
-	}
 	// Tap k pairs x[centre-2k-1] = od[j+c-k-1] and x[centre+2k+1] = od[j+c+k].
-	for k, t := range d.h.odd {
-		a, b := od[c-k-1:c-k-1+n], od[c+k:c+k+n]
-		b = b[:len(a)]
-		o := out[:len(a)]
-		for j := range a {
-			o[j] += t * (a[j] + b[j])
+	if t := d.h.odd; len(t) == 12 && c == 12 {
+		// The 47 taps in registers: output j reads od[j:j+24].
+		t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11 := t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8], t[9], t[10], t[11]
+		ctr := d.h.center
+		for j := range out {
+			w := od[j : j+24 : j+24]
+			out[j] = ctr*centre[j] +
+				t0*(w[11]+w[12]) + t1*(w[10]+w[13]) + t2*(w[9]+w[14]) + t3*(w[8]+w[15]) +
+				t4*(w[7]+w[16]) + t5*(w[6]+w[17]) + t6*(w[5]+w[18]) + t7*(w[4]+w[19]) +
+				t8*(w[3]+w[20]) + t9*(w[2]+w[21]) + t10*(w[1]+w[22]) + t11*(w[0]+w[23])
+		}
+	} else {
+		for j := range out {
+			out[j] = d.h.center * centre[j]
+		}
+		for k, t := range d.h.odd {
+			a, b := od[c-k-1:c-k-1+n], od[c+k:c+k+n]
+			b = b[:len(a)]
+			o := out[:len(a)]
+			for j := range a {
+				o[j] += t * (a[j] + b[j])
+			}
 		}
 	}
 	for j, v := range out {

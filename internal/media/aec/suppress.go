@@ -29,8 +29,13 @@ type suppressor struct {
 	noNoise  bool
 
 	yRe, yIm, eRe, eIm []float32 // windowed spectra of mic and error
-	yPow, ePow         []float32
-	analyzed           bool // yRe/yIm hold this frame's microphone
+	// Powers and gains are kept per effective bin: the bins under wide,
+	// then groups of group bins (see newSuppressor); size is how many
+	// bins each holds.
+	wide, group int
+	size        []float32
+	yPow, ePow  []float32
+	analyzed    bool // yRe/yIm hold this frame's microphone
 
 	noise []float32 // noise power estimate
 	floor []float32 // its tracked floor
@@ -76,6 +81,7 @@ type suppressor struct {
 
 const (
 	overEstimate = 8
+	wideBins     = 16 // bins per group above the filter's band (750 Hz at 48 kHz)
 	decisionDD   = 0.98
 	decisionNear = 0.9  // in double talk
 	reverbDecay  = 0.63 // predictor decay per 10 ms: 60 dB in 300 ms
@@ -90,28 +96,40 @@ var bandEdges = []float64{250, 500, 750, 1000, 1500, 2000, 2500, 3000, 3500, 400
 	10000, 12000, 14000, 16000, 20000}
 
 func newSuppressor(c *Canceller) suppressor {
-	b := c.bins
+	// Above the filter's rate's band (12 kHz at 48 kHz) bins go in groups
+	// of wideBins: speech has little there, and the echo predictor is flat.
+	hi, g := c.bins, 1
+	if c.down == 2 {
+		hi, g = c.bins2, wideBins
+	}
+	b := hi + (c.bins-hi+g-1)/g // effective bins: narrow ones, then groups
 	s := suppressor{
 		gn2:    float32(math.Pow(10, float64(c.cfg.NoiseSuppress)/10)),
 		ge2:    float32(math.Pow(10, float64(c.cfg.EchoSuppress)/10)),
 		noEcho: c.cfg.NoEcho, noNoise: c.cfg.NoNoise,
-		yRe: make([]float32, b), yIm: make([]float32, b), eRe: make([]float32, b), eIm: make([]float32, b),
+		wide: hi, group: g,
+		yRe: make([]float32, c.bins), yIm: make([]float32, c.bins), eRe: make([]float32, c.bins), eIm: make([]float32, c.bins),
 		yPow: make([]float32, b), ePow: make([]float32, b),
 		noise: make([]float32, b), floor: make([]float32, b), fresh: true,
 		pred: make([]float32, b), gain: make([]float32, b), clean: make([]float32, b),
-		band: make([]uint8, b),
-		buf:  make([]float32, c.n), out: make([]float32, c.frame), ola: make([]float32, c.frame),
+		band: make([]uint8, b), size: make([]float32, b),
+		buf: make([]float32, c.n), out: make([]float32, c.frame), ola: make([]float32, c.frame),
 	}
 	s.floorCap = float32(c.frame) * 32768 * 32768 * 1e-6
 	s.low = int(lowCut/(float64(c.cfg.SampleRate)/float64(c.n))) + 1
 	s.lowGain = float32(math.Sqrt(float64(s.gn2)))
 	binHz := float64(c.cfg.SampleRate) / float64(c.n)
 	for k := range s.band {
+		first, n := k, 1 // the first actual bin and how many
+		if k >= hi {
+			first = hi + (k-hi)*g
+			n = min(g, c.bins-first)
+		}
 		j := 0
-		for j < len(bandEdges) && float64(k)*binHz >= bandEdges[j] {
+		for j < len(bandEdges) && float64(first)*binHz >= bandEdges[j] {
 			j++
 		}
-		s.band[k] = uint8(j)
+		s.band[k], s.size[k] = uint8(j), float32(n)
 	}
 	nb := len(bandEdges) + 1
 	s.beta = make([]float32, nb)
@@ -152,8 +170,17 @@ func (s *suppressor) window(c *Canceller, prev, cur, re, im, pow []float32) {
 	}
 	clear(s.buf[2*L:])
 	c.f.Forward(s.buf, re, im)
-	for k := range pow {
+	hi, g := s.wide, s.group
+	for k := range hi {
 		pow[k] = re[k]*re[k] + im[k]*im[k]
+	}
+	for k := hi; k < len(pow); k++ {
+		first := hi + (k-hi)*g
+		var p float32
+		for j := first; j < min(first+g, len(re)); j++ {
+			p += re[j]*re[j] + im[j]*im[j]
+		}
+		pow[k] = p
 	}
 }
 
@@ -186,9 +213,15 @@ func (s *suppressor) process(c *Canceller, y, e []float32) bool {
 	s.judgeNear(c)
 	// Synthesis.
 	n, L := c.n, c.frame
-	for k := range s.eRe {
+	hi, g := s.wide, s.group
+	for k := range hi {
 		s.eRe[k] *= s.gain[k]
 		s.eIm[k] *= s.gain[k]
+	}
+	for k := hi; k < len(s.eRe); k++ {
+		gk := s.gain[hi+(k-hi)/g]
+		s.eRe[k] *= gk
+		s.eIm[k] *= gk
 	}
 	c.f.Inverse(s.eRe, s.eIm, s.buf)
 	inv := 1 / float32(n)
@@ -212,7 +245,7 @@ func (s *suppressor) trackNoise() {
 		// Start from the first frame, but no higher than white noise at
 		// -60 dBFS: the first frame may hold speech (or a click).
 		for k, p := range s.ePow {
-			s.floor[k] = min(p, s.floorCap)
+			s.floor[k] = min(p, s.floorCap*s.size[k])
 		}
 		s.fresh = false
 	}
@@ -382,7 +415,7 @@ func (s *suppressor) echoEstimate(c *Canceller) {
 			s.den[b] += p
 			p *= s.beta[b]
 		default:
-			p = hi * farHi
+			p = hi * farHi * s.size[k]
 			s.den[b] += p
 			p *= s.beta[b]
 		}

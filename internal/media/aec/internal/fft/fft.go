@@ -17,14 +17,37 @@ type Real struct {
 	n, m int // m = n/2, the length of the inner complex transform
 
 	rev []int32 // bit reversal of 0..m-1
-	// Twiddles of the complex transform, pass by pass (see complexFFT):
-	// the pass joining stages 2h and 4h holds for each j < h the
-	// interleaved values exp(-2πi j/2h), exp(-2πi j/4h) and
-	// exp(-2πi (j+h)/4h), at offset twAt(h).
-	tw, twInv []float32
-	postRe    []float32 // exp(-2πi k/n), k <= m: the real-signal split
-	postIm    []float32
-	zr, zi    []float32 // scratch, m each
+	// passes holds the twiddles of the complex transform's radix-4
+	// passes (see complexFFT), forward and inverse.
+	passes, passesInv []pass
+	postRe            []float32 // exp(-2πi k/n), k <= m: the real-signal split
+	postIm            []float32
+	zr, zi            []float32 // scratch, m each
+}
+
+// pass is one radix-4 pass of the complex transform: it joins blocks of h
+// into blocks of 4h, twiddling by w^j, w^2j and w^3j (w = exp(∓2πi/4h))
+// for j < h.
+type pass struct {
+	h                      int
+	c1, s1, c2, s2, c3, s3 []float32
+}
+
+func newPass(h int, sign float64) pass {
+	p := pass{h: h}
+	for r, t := range []*[]float32{&p.c1, &p.c2, &p.c3} {
+		*t = make([]float32, h)
+		for j := range h {
+			(*t)[j] = float32(math.Cos(2 * math.Pi * float64((r+1)*j) / float64(4*h)))
+		}
+	}
+	for r, t := range []*[]float32{&p.s1, &p.s2, &p.s3} {
+		*t = make([]float32, h)
+		for j := range h {
+			(*t)[j] = float32(sign * math.Sin(2*math.Pi*float64((r+1)*j)/float64(4*h)))
+		}
+	}
+	return p
 }
 
 // NewReal prepares transforms of length n.
@@ -34,8 +57,7 @@ func NewReal(n int) (*Real, error) {
 	}
 	m := n / 2
 	f := &Real{n: n, m: m,
-		rev: make([]int32, m),
-		tw:  make([]float32, 0, 6*m), twInv: make([]float32, 0, 6*m),
+		rev:    make([]int32, m),
 		postRe: make([]float32, m+1), postIm: make([]float32, m+1),
 		zr: make([]float32, m), zi: make([]float32, m),
 	}
@@ -46,13 +68,8 @@ func NewReal(n int) (*Real, error) {
 		}
 	}
 	for h := f.firstH(); 4*h <= m; h *= 4 {
-		for j := range h {
-			for _, a := range [3]float64{float64(j) / float64(2*h), float64(j) / float64(4*h), float64(j+h) / float64(4*h)} {
-				s, c := math.Sincos(-2 * math.Pi * a)
-				f.tw = append(f.tw, float32(c), float32(s))
-				f.twInv = append(f.twInv, float32(c), float32(-s))
-			}
-		}
+		f.passes = append(f.passes, newPass(h, -1))
+		f.passesInv = append(f.passesInv, newPass(h, 1))
 	}
 	for k := range f.postRe {
 		s, c := math.Sincos(-2 * math.Pi * float64(k) / float64(n))
@@ -70,15 +87,6 @@ func (f *Real) firstH() int {
 	return 4
 }
 
-// twAt is the offset in tw of the pass that starts with stage 2h.
-func (f *Real) twAt(h int) int {
-	off := 0
-	for g := f.firstH(); g < h; g *= 4 {
-		off += 6 * g
-	}
-	return off
-}
-
 // Len is the signal length n.
 func (f *Real) Len() int { return f.n }
 
@@ -92,24 +100,30 @@ func (f *Real) Forward(x, re, im []float32) {
 	x = x[:2*m]
 	re, im = re[:m+1], im[:m+1]
 	zr, zi := f.zr[:m], f.zi[:m]
-	for i, r := range f.rev[:m] {
+	rev := f.rev[:m]
+	for i := range m {
+		r := rev[i] & int32(m-1)
 		zr[r], zi[r] = x[2*i], x[2*i+1]
 	}
 	f.complexFFT(zr, zi, false)
 	// Split the transform of the even/odd packing into the real signal's
-	// spectrum: with Z[k] = E[k] + i·O[k], X[k] = E[k] + w^k·O[k].
+	// spectrum: with Z[k] = E[k] + i·O[k], X[k] = E[k] + w^k·O[k], and
+	// X[m-k] from the same two values (E and O of m-k are the conjugates
+	// of those of k, and w^(m-k) = -conj(w^k)).
 	re[0], im[0] = zr[0]+zi[0], 0
 	re[m], im[m] = zr[0]-zi[0], 0
-	for k := 1; k < m; k++ {
+	postRe, postIm := f.postRe[:m/2+1], f.postIm[:m/2+1]
+	for k := 1; k <= m/2; k++ {
+		q := m - k
 		ar, ai := zr[k], zi[k]
-		br, bi := zr[m-k], -zi[m-k] // conj(Z[m-k])
+		br, bi := zr[q], -zi[q] // conj(Z[m-k])
 		er, ei := (ar+br)*0.5, (ai+bi)*0.5
 		// O = (Z[k] - conj(Z[m-k])) / 2i
-		dr, di := (ar-br)*0.5, (ai-bi)*0.5
-		or, oi := di, -dr
-		wr, wi := f.postRe[k], f.postIm[k]
-		re[k] = er + wr*or - wi*oi
-		im[k] = ei + wr*oi + wi*or
+		or, oi := (ai-bi)*0.5, -(ar-br)*0.5
+		wr, wi := postRe[k], postIm[k]
+		tr, ti := wr*or-wi*oi, wr*oi+wi*or
+		re[k], im[k] = er+tr, ei+ti
+		re[q], im[q] = er-tr, ti-ei
 	}
 }
 
@@ -121,95 +135,101 @@ func (f *Real) Inverse(re, im, x []float32) {
 	x = x[:2*m]
 	re, im = re[:m+1], im[:m+1]
 	zr, zi := f.zr[:m], f.zi[:m]
+	rev := f.rev[:m]
+	postRe, postIm := f.postRe[:m/2+1], f.postIm[:m/2+1]
 	// Rebuild Z[k] = E[k] + i·O[k] from X: E = (X[k] + conj(X[m-k]))/2,
-	// O = (X[k] - conj(X[m-k]))·conj(w^k)/2, then transform back with
-	// conjugated twiddles; the factor 2 makes the result n·x.
-	for k := 0; k < m; k++ {
+	// O = (X[k] - conj(X[m-k]))·conj(w^k)/2 (doubled: the result is then
+	// n·x), Z[m-k] from the same values; transform back with conjugated
+	// twiddles, in bit-reversed order.
+	{
+		er, dr := re[0]+re[m], re[0]-re[m]
+		zr[0], zi[0] = er, dr
+	}
+	for k := 1; k <= m/2; k++ {
+		q := m - k
 		ar, ai := re[k], im[k]
-		br, bi := re[m-k], -im[m-k]
-		if k == 0 {
-			ai, bi = 0, 0
-		}
+		br, bi := re[q], -im[q]
 		er, ei := ar+br, ai+bi
 		dr, di := ar-br, ai-bi
-		wr, wi := f.postRe[k], -f.postIm[k]
+		wr, wi := postRe[k], -postIm[k]
 		or, oi := dr*wr-di*wi, dr*wi+di*wr
-		// Z = E + i·O
-		r := f.rev[k]
+		r, rq := rev[k]&int32(m-1), rev[q]&int32(m-1)
 		zr[r], zi[r] = er-oi, ei+or
+		// k's E and O conjugated, and -conj(w^k) for w^(m-k)
+		zr[rq], zi[rq] = er+oi, or-ei
 	}
 	f.complexFFT(zr, zi, true)
-	for i := 0; i < m; i++ {
+	for i := range m {
 		x[2*i], x[2*i+1] = zr[i], zi[i]
 	}
 }
 
 // complexFFT transforms z (bit-reversed order in, natural order out) in
 // place, decimation in time; inverse uses conjugated twiddles and does not
-// scale. Stages go two at a time (radix 2², four points per step with
+// scale. Stages go two at a time (radix 4: four points per step with
 // three twiddles), which halves the passes over memory; the first pass
 // needs no multiplication.
 func (f *Real) complexFFT(zr, zi []float32, inverse bool) {
 	m := len(zr)
 	zi = zi[:m]
-	h := 1
 	if bits.TrailingZeros(uint(m))%2 == 1 {
 		// An odd number of stages: one plain radix-2 stage first.
 		for i := 0; i+1 < m; i += 2 {
 			ar, ai, br, bi := zr[i], zi[i], zr[i+1], zi[i+1]
 			zr[i], zi[i], zr[i+1], zi[i+1] = ar+br, ai+bi, ar-br, ai-bi
 		}
-		h = 2
 	} else {
-		// Stages of sizes 2 and 4: twiddles 1 and ∓i.
+		// Stages of sizes 2 and 4: twiddles 1 and ∓i (the inverse puts
+		// b1 ∓ i·b3 in the other places).
+		o1, o3 := 1, 3
+		if inverse {
+			o1, o3 = 3, 1
+		}
 		for i := 0; i+3 < m; i += 4 {
 			b0r, b0i := zr[i]+zr[i+1], zi[i]+zi[i+1]
 			b1r, b1i := zr[i]-zr[i+1], zi[i]-zi[i+1]
 			b2r, b2i := zr[i+2]+zr[i+3], zi[i+2]+zi[i+3]
 			b3r, b3i := zr[i+2]-zr[i+3], zi[i+2]-zi[i+3]
-			u3r, u3i := b3i, -b3r // b3·(-i)
-			if inverse {
-				u3r, u3i = -b3i, b3r // b3·i
-			}
 			zr[i], zi[i] = b0r+b2r, b0i+b2i
 			zr[i+2], zi[i+2] = b0r-b2r, b0i-b2i
-			zr[i+1], zi[i+1] = b1r+u3r, b1i+u3i
-			zr[i+3], zi[i+3] = b1r-u3r, b1i-u3i
+			zr[i+o1], zi[i+o1] = b1r+b3i, b1i-b3r // b1 - i·b3
+			zr[i+o3], zi[i+o3] = b1r-b3i, b1i+b3r // b1 + i·b3
 		}
-		h = 4
 	}
-	twAll := f.tw
+	passes := f.passes
 	if inverse {
-		twAll = f.twInv
+		passes = f.passesInv
 	}
-	for ; 4*h <= m; h *= 4 {
-		tw := twAll[f.twAt(h):]
-		tw = tw[:6*h]
+	for _, p := range passes {
+		h := p.h
+		c1, s1, c2, s2, c3, s3 := p.c1[:h], p.s1[:h], p.c2[:h], p.s2[:h], p.c3[:h], p.s3[:h]
 		for start := 0; start < m; start += 4 * h {
+			// Quarter q holds the DFT of the subsequence (q0, q2, q1, q3:
+			// bit reversal) of every fourth sample: a radix-4 step
+			// twiddles q2, q1 and q3 by w^j, w^2j and w^3j.
 			r0, i0 := zr[start:start+h], zi[start:start+h]
 			r1, i1 := zr[start+h:start+2*h], zi[start+h:start+2*h]
 			r2, i2 := zr[start+2*h:start+3*h], zi[start+2*h:start+3*h]
 			r3, i3 := zr[start+3*h:start+4*h], zi[start+3*h:start+4*h]
-			i0, r1, i1, r2, i2, r3, i3 = i0[:len(r0)], r1[:len(r0)], i1[:len(r0)], r2[:len(r0)], i2[:len(r0)], r3[:len(r0)], i3[:len(r0)]
-			for j := range r0 {
-				w := tw[6*j : 6*j+6 : 6*j+6]
-				// Stage of size 2h: twiddle w2 on the odd halves.
-				c, s := w[0], w[1]
-				t1r, t1i := r1[j]*c-i1[j]*s, r1[j]*s+i1[j]*c
-				t3r, t3i := r3[j]*c-i3[j]*s, r3[j]*s+i3[j]*c
-				b0r, b0i := r0[j]+t1r, i0[j]+t1i
-				b1r, b1i := r0[j]-t1r, i0[j]-t1i
-				b2r, b2i := r2[j]+t3r, i2[j]+t3i
-				b3r, b3i := r2[j]-t3r, i2[j]-t3i
-				// Stage of size 4h: w4 on b2, w4·(∓i) on b3.
-				c, s = w[2], w[3]
-				u2r, u2i := b2r*c-b2i*s, b2r*s+b2i*c
-				c, s = w[4], w[5]
-				u3r, u3i := b3r*c-b3i*s, b3r*s+b3i*c
-				r0[j], i0[j] = b0r+u2r, b0i+u2i
-				r2[j], i2[j] = b0r-u2r, b0i-u2i
-				r1[j], i1[j] = b1r+u3r, b1i+u3i
-				r3[j], i3[j] = b1r-u3r, b1i-u3i
+			// The inverse puts b1 ∓ i·b3 in the other quarters.
+			o1r, o1i, o3r, o3i := r1, i1, r3, i3
+			if inverse {
+				o1r, o1i, o3r, o3i = r3, i3, r1, i1
+			}
+			i0, r1, i1, r2, i2, r3, i3 = i0[:h], r1[:h], i1[:h], r2[:h], i2[:h], r3[:h], i3[:h]
+			r0, o1r, o1i, o3r, o3i = r0[:h], o1r[:h], o1i[:h], o3r[:h], o3i[:h]
+			for j := range h {
+				a1r, a1i := r2[j]*c1[j]-i2[j]*s1[j], r2[j]*s1[j]+i2[j]*c1[j]
+				a2r, a2i := r1[j]*c2[j]-i1[j]*s2[j], r1[j]*s2[j]+i1[j]*c2[j]
+				a3r, a3i := r3[j]*c3[j]-i3[j]*s3[j], r3[j]*s3[j]+i3[j]*c3[j]
+				b0r, b0i := r0[j]+a2r, i0[j]+a2i
+				b1r, b1i := r0[j]-a2r, i0[j]-a2i
+				b2r, b2i := a1r+a3r, a1i+a3i
+				b3r, b3i := a1r-a3r, a1i-a3i
+				r0[j], i0[j] = b0r+b2r, b0i+b2i
+				r2[j], i2[j] = b0r-b2r, b0i-b2i
+				o1r[j], o1i[j] = b1r+b3i, b1i-b3r // b1 - i·b3
+				o3r[j], o3i[j] = b1r-b3i, b1i+b3r // b1 + i·b3
 			}
 		}
 	}
