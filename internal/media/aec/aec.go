@@ -73,17 +73,20 @@ type Canceller struct {
 	hb     halfband
 
 	// Far end.
-	farDec     decimator
-	far2       []float32 // frame2: the reference at the filter's rate
-	farBuf     []float32 // n2: the last n2 reference samples at that rate
-	ringLen    int
-	head       int       // ring row of the newest far spectrum
-	ringRe     []float32 // ringLen × bins2: far spectra for the filter
-	ringIm     []float32
-	ringPow    []float32 // ringLen × bins2: their power
-	ringHi     []float32 // ringLen: far power above the filter's band, per suppressor bin
-	ringFrame  []float32 // ringLen: far frame power (mean square)
-	farLevel   float32   // smoothed far frame power, for activity
+	farDec    decimator
+	far2      []float32 // frame2: the reference at the filter's rate
+	farBuf    []float32 // n2: the last n2 reference samples at that rate
+	ringLen   int
+	head      int       // ring row of the newest far spectrum
+	ringRe    []float32 // ringLen × bins2: far spectra for the filter
+	ringIm    []float32
+	ringPow   []float32 // ringLen × bins2: their power
+	ringHi    []float32 // ringLen: far power above the filter's band, per suppressor bin
+	ringFrame []float32 // ringLen: far frame power (mean square)
+	// ringQuiet marks the far spectra of a silent far end (this frame
+	// and the two before it under quietLevel): the filters skip them.
+	ringQuiet  []bool
+	farLevel   float32 // smoothed far frame power, for activity
 	farActive  bool
 	delayKnown bool // the estimator has made up its mind
 	de         *delayEstimator
@@ -108,7 +111,7 @@ type Canceller struct {
 	h2At, h2Delay    int       // frame and main delay of the last refresh
 	accRe, accIm     []float32 // bins2
 	acc2Re, acc2Im   []float32 // bins2
-	psi              []float32 // bins2: see estimates
+	psi, inc         []float32 // bins2: see estimates
 	psiDelay         int       // the shadow's delay when psi was computed
 	gRe, gIm         []float32 // bins2
 	norm             []float32 // bins2
@@ -198,13 +201,14 @@ func New(cfg Config) (*Canceller, error) {
 	c.farBuf = make([]float32, c.n2)
 	c.ringRe, c.ringIm = make([]float32, c.ringLen*b2), make([]float32, c.ringLen*b2)
 	c.ringPow, c.ringHi, c.ringFrame = make([]float32, c.ringLen*b2), make([]float32, c.ringLen), make([]float32, c.ringLen)
+	c.ringQuiet = make([]bool, c.ringLen)
 	c.de = newDelayEstimator(binHz, b2, c.maxLag)
 	fb := c.fb
 	c.main, c.shadow = newBlockFilter(c.parts, fb), newBlockFilter(c.parts, fb)
 	c.h2, c.gain2, c.hTail = make([]float32, c.parts*fb), make([]float32, b2), make([]float32, b2)
 	c.decay = reverbDecay
 	c.accRe, c.accIm = make([]float32, b2), make([]float32, b2)
-	c.acc2Re, c.acc2Im, c.psi = make([]float32, b2), make([]float32, b2), make([]float32, b2)
+	c.acc2Re, c.acc2Im, c.psi, c.inc = make([]float32, b2), make([]float32, b2), make([]float32, b2), make([]float32, b2)
 	c.gRe, c.gIm, c.norm = make([]float32, b2), make([]float32, b2), make([]float32, b2)
 	c.kP, c.phi = make([]float32, c.parts*fb), make([]float32, b2)
 	c.buf = make([]float32, c.n2)
@@ -291,8 +295,12 @@ func (c *Canceller) Process(mic, far, out []int16) (speech bool) {
 // toInt16 rounds v to the nearest sample value (half away from zero),
 // saturating.
 func toInt16(v float32) int16 {
-	v = max(-32768, min(32767, v))
-	if v < 0 {
+	switch {
+	case v >= 32767:
+		return 32767
+	case v <= -32768:
+		return -32768
+	case v < 0:
 		return int16(v - 0.5)
 	}
 	return int16(v + 0.5)
@@ -309,7 +317,11 @@ func (c *Canceller) farEnd(far []int16) {
 		for i, v := range far {
 			x[i] = float32(v)
 			p += x[i] * x[i]
-			peak = max(peak, x[i], -x[i])
+			if a := x[i]; a > peak {
+				peak = a
+			} else if -a > peak {
+				peak = -a
+			}
 		}
 	}
 	p /= float32(L)
@@ -334,6 +346,8 @@ func (c *Canceller) farEnd(far []int16) {
 	// power per bin of the suppressor's window.
 	c.ringHi[c.head] = 4 * hi
 	c.ringFrame[c.head] = p
+	// The spectrum spans this frame and a little of the two before.
+	c.ringQuiet[c.head] = max(p, c.ringLevel(1), c.ringLevel(2)) < quietLevel
 	c.dist.farFrame(c.head, x, peak)
 }
 
@@ -348,6 +362,12 @@ func (c *Canceller) ringLevel(lag int) float32 {
 // farActiveLevel is the mean square of a frame above which the far end
 // counts as playing (-60 dBFS).
 const farActiveLevel = 32768 * 32768 * 1e-6
+
+// quietLevel is the mean square of a frame under which the far end is
+// silent for the filters (-80 dBFS): its echo would be 15 dB under the
+// quietest microphone's noise, and skipping its spectrum saves their
+// work in the pauses of speech.
+const quietLevel = 32768 * 32768 * 1e-8
 
 // row returns the ring row of the far spectrum lag frames old, or -1.
 func (c *Canceller) row(lag int) int {
@@ -456,44 +476,59 @@ func (c *Canceller) cancel(y []float32) {
 // estimates filters the far ring with both filters: hatMain and hatShad
 // are this frame's echo estimates at the filter's rate, eMain and eShadow
 // the microphone less them. It also leaves in psi the residual echo the
-// shadow's variances predict, Σ_p kP_p·|X_p|² (see adapt). While the two
-// filters are aligned to one delay (nearly always), one pass over the far
-// spectra serves both.
+// shadow's variances predict, Σ_p kP_p·|X_p|² (see adapt), and in inc the
+// echo's power as main predicts it, Σ_p |W_p|²·|X_p|² (see the
+// suppressor's echoEstimate). While the two filters are aligned to one
+// delay (nearly always), one pass over the far spectra serves both, two
+// partitions at a time.
 func (c *Canceller) estimates() {
 	b2, fb := c.bins2, c.fb
 	clear(c.accRe)
 	clear(c.accIm)
 	clear(c.acc2Re)
 	clear(c.acc2Im)
-	psi := c.psi[:fb]
+	psi, inc := c.psi[:fb], c.inc[:fb]
 	clear(psi)
+	clear(inc)
 	c.psiDelay = c.shadow.delay
 	same := c.main.delay == c.shadow.delay
 	p0 := 0
 	if same {
-		// Partitions two at a time while both are in reach.
 		for ; p0+1 < c.parts; p0 += 2 {
 			r, r1 := c.row(c.shadow.delay-c.margin+p0), c.row(c.shadow.delay-c.margin+p0+1)
 			if r < 0 || r1 < 0 {
 				break
 			}
-			mr, mi := c.main.part(p0)
-			wr, wi := c.shadow.part(p0)
-			mr1, mi1 := c.main.part(p0 + 1)
-			wr1, wi1 := c.shadow.part(p0 + 1)
-			macc2x2(c.accRe[:fb], c.accIm[:fb], c.acc2Re[:fb], c.acc2Im[:fb], psi,
-				mr, mi, wr, wi, c.kP[p0*fb:(p0+1)*fb], c.ringRe[r*b2:r*b2+fb], c.ringIm[r*b2:r*b2+fb],
-				mr1, mi1, wr1, wi1, c.kP[(p0+1)*fb:(p0+2)*fb], c.ringRe[r1*b2:r1*b2+fb], c.ringIm[r1*b2:r1*b2+fb])
+			switch q, q1 := c.ringQuiet[r], c.ringQuiet[r1]; {
+			case q && q1:
+			case q || q1:
+				p := p0
+				if q {
+					p, r = p0+1, r1
+				}
+				mr, mi := c.main.part(p)
+				wr, wi := c.shadow.part(p)
+				macc2(c.accRe[:fb], c.accIm[:fb], c.acc2Re[:fb], c.acc2Im[:fb], inc, psi,
+					mr, mi, wr, wi, c.kP[p*fb:(p+1)*fb], c.ringRe[r*b2:r*b2+fb], c.ringIm[r*b2:r*b2+fb])
+			default:
+				mr, mi := c.main.part(p0)
+				wr, wi := c.shadow.part(p0)
+				mr1, mi1 := c.main.part(p0 + 1)
+				wr1, wi1 := c.shadow.part(p0 + 1)
+				macc2x2(c.accRe[:fb], c.accIm[:fb], c.acc2Re[:fb], c.acc2Im[:fb], inc, psi,
+					mr, mi, wr, wi, c.kP[p0*fb:(p0+1)*fb], c.ringRe[r*b2:r*b2+fb], c.ringIm[r*b2:r*b2+fb],
+					mr1, mi1, wr1, wi1, c.kP[(p0+1)*fb:(p0+2)*fb], c.ringRe[r1*b2:r1*b2+fb], c.ringIm[r1*b2:r1*b2+fb])
+			}
 		}
 	}
 	for p := p0; p < c.parts; p++ {
-		if r := c.row(c.shadow.delay - c.margin + p); r >= 0 {
+		if r := c.row(c.shadow.delay - c.margin + p); r >= 0 && !c.ringQuiet[r] {
 			wr, wi := c.shadow.part(p)
 			xr, xi := c.ringRe[r*b2:r*b2+fb], c.ringIm[r*b2:r*b2+fb]
 			v := c.kP[p*fb : (p+1)*fb]
 			if same {
 				mr, mi := c.main.part(p)
-				macc2(c.accRe[:fb], c.accIm[:fb], c.acc2Re[:fb], c.acc2Im[:fb], psi, mr, mi, wr, wi, v, xr, xi)
+				macc2(c.accRe[:fb], c.accIm[:fb], c.acc2Re[:fb], c.acc2Im[:fb], inc, psi, mr, mi, wr, wi, v, xr, xi)
 			} else {
 				macc1(c.acc2Re[:fb], c.acc2Im[:fb], psi, wr, wi, v, xr, xi)
 			}
@@ -501,9 +536,9 @@ func (c *Canceller) estimates() {
 		if same {
 			continue
 		}
-		if r := c.row(c.main.delay - c.margin + p); r >= 0 {
+		if r := c.row(c.main.delay - c.margin + p); r >= 0 && !c.ringQuiet[r] {
 			wr, wi := c.main.part(p)
-			macc(c.accRe[:fb], c.accIm[:fb], wr, wi, c.ringRe[r*b2:r*b2+fb], c.ringIm[r*b2:r*b2+fb])
+			maccPow(c.accRe[:fb], c.accIm[:fb], inc, wr, wi, c.ringRe[r*b2:r*b2+fb], c.ringIm[r*b2:r*b2+fb])
 		}
 	}
 	c.toTime(c.accRe, c.accIm, c.hatMain, c.eMain)
@@ -652,7 +687,9 @@ func (c *Canceller) adapt(e []float32) {
 	}
 	for p := range c.parts {
 		r := c.row(c.shadow.delay - c.margin + p)
-		if r < 0 {
+		if r < 0 || c.ringQuiet[r] {
+			// No far end there: nothing to learn (the variances would
+			// only creep towards |W|² by 1-kalmanA² a frame).
 			continue
 		}
 		wr, wi := c.shadow.part(p)

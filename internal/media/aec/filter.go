@@ -83,10 +83,10 @@ func macc(accRe, accIm, aRe, aIm, bRe, bIm []float32) {
 }
 
 // macc2 adds a·x to accA and b·x to accB (complex, bin by bin: two
-// filters on one far spectrum) and v·|x|² to pw.
-func macc2(accARe, accAIm, accBRe, accBIm, pw, aRe, aIm, bRe, bIm, v, xRe, xIm []float32) {
+// filters on one far spectrum), |a|²·|x|² to pa and v·|x|² to pw.
+func macc2(accARe, accAIm, accBRe, accBIm, pa, pw, aRe, aIm, bRe, bIm, v, xRe, xIm []float32) {
 	n := len(accARe)
-	accAIm, accBRe, accBIm, pw = accAIm[:n], accBRe[:n], accBIm[:n], pw[:n]
+	accAIm, accBRe, accBIm, pa, pw = accAIm[:n], accBRe[:n], accBIm[:n], pa[:n], pw[:n]
 	aRe, aIm, bRe, bIm, v, xRe, xIm = aRe[:n], aIm[:n], bRe[:n], bIm[:n], v[:n], xRe[:n], xIm[:n]
 	for k := range accARe {
 		xr, xi := xRe[k], xIm[k]
@@ -95,7 +95,9 @@ func macc2(accARe, accAIm, accBRe, accBIm, pw, aRe, aIm, bRe, bIm, v, xRe, xIm [
 		accAIm[k] += ar*xi + ai*xr
 		accBRe[k] += br*xr - bi*xi
 		accBIm[k] += br*xi + bi*xr
-		pw[k] += v[k] * (xr*xr + xi*xi)
+		x2 := xr*xr + xi*xi
+		pa[k] += (ar*ar + ai*ai) * x2
+		pw[k] += v[k] * x2
 	}
 }
 
@@ -112,12 +114,25 @@ func macc1(accRe, accIm, pw, bRe, bIm, v, xRe, xIm []float32) {
 	}
 }
 
+// maccPow adds a·x to acc (complex, bin by bin) and |a|²·|x|² to pa.
+func maccPow(accRe, accIm, pa, aRe, aIm, xRe, xIm []float32) {
+	n := len(accRe)
+	accIm, pa, aRe, aIm, xRe, xIm = accIm[:n], pa[:n], aRe[:n], aIm[:n], xRe[:n], xIm[:n]
+	for k := range accRe {
+		xr, xi := xRe[k], xIm[k]
+		ar, ai := aRe[k], aIm[k]
+		accRe[k] += ar*xr - ai*xi
+		accIm[k] += ar*xi + ai*xr
+		pa[k] += (ar*ar + ai*ai) * (xr*xr + xi*xi)
+	}
+}
+
 // macc2x2 is macc2 for two partitions at once (filters a and b on far
 // spectrum x, filters c and d on far spectrum y): the accumulators are
 // loaded and stored once for both.
-func macc2x2(accARe, accAIm, accBRe, accBIm, pw, aRe, aIm, bRe, bIm, v, xRe, xIm, cRe, cIm, dRe, dIm, u, yRe, yIm []float32) {
+func macc2x2(accARe, accAIm, accBRe, accBIm, pa, pw, aRe, aIm, bRe, bIm, v, xRe, xIm, cRe, cIm, dRe, dIm, u, yRe, yIm []float32) {
 	n := len(accARe)
-	accAIm, accBRe, accBIm, pw = accAIm[:n], accBRe[:n], accBIm[:n], pw[:n]
+	accAIm, accBRe, accBIm, pa, pw = accAIm[:n], accBRe[:n], accBIm[:n], pa[:n], pw[:n]
 	aRe, aIm, bRe, bIm, v, xRe, xIm = aRe[:n], aIm[:n], bRe[:n], bIm[:n], v[:n], xRe[:n], xIm[:n]
 	cRe, cIm, dRe, dIm, u, yRe, yIm = cRe[:n], cIm[:n], dRe[:n], dIm[:n], u[:n], yRe[:n], yIm[:n]
 	for k := range accARe {
@@ -128,6 +143,8 @@ func macc2x2(accARe, accAIm, accBRe, accBIm, pw, aRe, aIm, bRe, bIm, v, xRe, xIm
 		accAIm[k] += ar*xi + ai*xr + cr*yi + ci*yr
 		accBRe[k] += br*xr - bi*xi + dr*yr - di*yi
 		accBIm[k] += br*xi + bi*xr + dr*yi + di*yr
-		pw[k] += v[k]*(xr*xr+xi*xi) + u[k]*(yr*yr+yi*yi)
+		x2, y2 := xr*xr+xi*xi, yr*yr+yi*yi
+		pa[k] += (ar*ar+ai*ai)*x2 + (cr*cr+ci*ci)*y2
+		pw[k] += v[k]*x2 + u[k]*y2
 	}
 }

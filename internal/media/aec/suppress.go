@@ -325,24 +325,10 @@ func (s *suppressor) echoEstimate(c *Canceller) {
 	hi *= 2
 
 	// The echo's power as the main filter predicts it, bin by bin,
-	// ignoring the phases: Σ_p |W_p|²·|X_p|². What the filter leaves is
-	// shaped like this rather than like its coherent estimate.
-	inc := c.scratch[:b2]
-	clear(inc)
-	if s.linear {
-		fb := c.fb
-		for p := range c.parts {
-			if r := c.row(c.main.delay - c.margin + p); r >= 0 {
-				h := c.h2[p*fb : (p+1)*fb]
-				x := c.ringPow[r*b2 : r*b2+fb]
-				acc := inc[:fb]
-				for k := range acc {
-					acc[k] += h[k] * x[k]
-				}
-			}
-		}
-	}
-
+	// ignoring the phases: Σ_p |W_p|²·|X_p|² (the filters' pass computed
+	// it). What the filter leaves is shaped like this rather than like
+	// its coherent estimate.
+	inc := c.inc
 	// The late reverberation beyond the filter's last partition: the
 	// echo that partition predicts, decaying as the filter's tail does,
 	// frame after frame (a first-order recursion on the far power that
