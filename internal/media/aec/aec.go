@@ -496,10 +496,7 @@ func (c *Canceller) estimates() {
 	if same {
 		for ; p0+1 < c.parts; p0 += 2 {
 			r, r1 := c.row(c.shadow.delay-c.margin+p0), c.row(c.shadow.delay-c.margin+p0+1)
-			if r < 0 || r1 < 0 {
-				break
-			}
-			switch q, q1 := c.ringQuiet[r], c.ringQuiet[r1]; {
+			switch q, q1 := r < 0 || c.ringQuiet[r], r1 < 0 || c.ringQuiet[r1]; {
 			case q && q1:
 			case q || q1:
 				p := p0

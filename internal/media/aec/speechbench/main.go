@@ -215,24 +215,38 @@ func pathChange(s scene, out []int16, ref scene, refOut []int16, lag int) string
 		median(before), lowest, louder, float64(settled)/rate)
 }
 
-// cpuRows times every contender on the far-alone 80 ms scene, interleaved.
+// cpuRows times every contender on the far-alone 80 ms scene and on a far
+// end that never pauses (noise through the same room), interleaved.
 func cpuRows(tab *table, cs []contender, t talk, runs int) error {
-	s := t.farAlone(rooms[1], 0)
-	per := make([][]time.Duration, len(cs))
+	scenes := []struct {
+		row string
+		s   scene
+	}{
+		{"CPU per 10 ms frame, speech (median, min–max of runs)", t.farAlone(rooms[1], 0)},
+		{"CPU per 10 ms frame, a far end that never pauses", t.noPause(rooms[1])},
+	}
+	per := make([][][]time.Duration, len(scenes))
+	for si := range scenes {
+		per[si] = make([][]time.Duration, len(cs))
+	}
 	for range runs {
-		for i, c := range cs {
-			_, cpu, err := run(c, s.mic, s.far)
-			if err != nil {
-				return err
+		for si, sc := range scenes {
+			for i, c := range cs {
+				_, cpu, err := run(c, sc.s.mic, sc.s.far)
+				if err != nil {
+					return err
+				}
+				per[si][i] = append(per[si][i], cpu)
 			}
-			per[i] = append(per[i], cpu)
 		}
 	}
 	load, _ := os.ReadFile("/proc/loadavg")
-	for i, c := range cs {
-		slices.Sort(per[i])
-		tab.set("CPU per 10 ms frame (median, min–max of runs)", c.name, fmt.Sprintf("%.0f µs, %.0f–%.0f (%d runs)",
-			us(per[i][len(per[i])/2]), us(per[i][0]), us(per[i][len(per[i])-1]), runs))
+	for si, sc := range scenes {
+		for i, c := range cs {
+			d := per[si][i]
+			slices.Sort(d)
+			tab.set(sc.row, c.name, fmt.Sprintf("%.0f µs, %.0f–%.0f (%d runs)", us(d[len(d)/2]), us(d[0]), us(d[len(d)-1]), runs))
+		}
 	}
 	tab.note = fmt.Sprintf("CPU: thread CPU time over 2000 frames per run; load average %s", strings.Join(strings.Fields(string(load))[:3], " "))
 	return nil

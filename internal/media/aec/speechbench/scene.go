@@ -52,6 +52,19 @@ func (t talk) doubleTalk(r room) scene {
 	return t.mix(t.echoOf(r, 0), t.nearFrom(nearStart))
 }
 
+// noPause is a far end that never pauses: white noise at the far
+// talker's level (-20 dBFS) through room r, for timing.
+func (t talk) noPause(r room) scene {
+	x := noise(t.n, 5)
+	g := math.Pow(10, (farTalker.rms-noiseDB)/20)
+	for i := range x {
+		x[i] *= g
+	}
+	u := talk{far: x, n: t.n}
+	s := u.farAlone(r, 0)
+	return s
+}
+
 // doubleTalkInverted is doubleTalk with the near talker's sign flipped.
 func (t talk) doubleTalkInverted(r room) scene {
 	near := t.nearFrom(nearStart)
