@@ -71,17 +71,6 @@ func (f *blockFilter) shift(n int) {
 	}
 }
 
-// macc adds a·b (complex, bin by bin) to acc.
-func macc(accRe, accIm, aRe, aIm, bRe, bIm []float32) {
-	n := len(accRe)
-	accIm, aRe, aIm, bRe, bIm = accIm[:n], aRe[:n], aIm[:n], bRe[:n], bIm[:n]
-	for k := range accRe {
-		ar, ai, br, bi := aRe[k], aIm[k], bRe[k], bIm[k]
-		accRe[k] += ar*br - ai*bi
-		accIm[k] += ar*bi + ai*br
-	}
-}
-
 // macc2 adds a·x to accA and b·x to accB (complex, bin by bin: two
 // filters on one far spectrum), |a|²·|x|² to pa and v·|x|² to pw.
 func macc2(accARe, accAIm, accBRe, accBIm, pa, pw, aRe, aIm, bRe, bIm, v, xRe, xIm []float32) {
