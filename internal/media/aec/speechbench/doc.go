@@ -29,9 +29,17 @@
 // compiled in only with the build tag webrtcapm, so the app's build and
 // `make test` never need it; without the tag the table has camchat alone.
 //
+// In double talk the near talker's level is its projection in the output
+// against the same talker processed alone, and what came through of the
+// echo is measured by phase inversion (Hagerman and Olofsson): the scene
+// is processed again with the near talker inverted, and half the sum of
+// the two outputs is the echo's part, the near talker's cancelling.
+//
 // CPU figures are this thread's CPU time (getrusage RUSAGE_THREAD) per
-// 10 ms frame over whole scenes, repeated and interleaved between the two
-// processors; the machine's load average is printed with them.
+// 10 ms frame over whole scenes (the far talker alone in the 80 ms room,
+// and noise at the same level that never pauses), repeated and
+// interleaved between the two processors; the machine's load average is
+// printed with them.
 //
 // espeak-ng and sox must be installed (`scripts/deps.sh bench` does it).
 package main
