@@ -60,6 +60,11 @@ func TestCrossNodeIntroduction(t *testing.T) {
 	if s.FarAddr() != p.addr || ps.FarAddr() != q.addr {
 		t.Fatalf("session %v ↔ %v, want the peers' sockets %v ↔ %v", s.FarAddr(), ps.FarAddr(), q.addr, p.addr)
 	}
+	// C counts the introduction once the directory's forward to A has
+	// returned, which can be after P's answer reached Q: wait for it.
+	waitFor(t, 10*time.Second, "C counted the introduction", func() bool {
+		return w.c.srv.Stats().Introductions > 0 && w.c.cl.Stats().IntrosOut > 0
+	})
 	a, c := w.a.srv.Stats(), w.c.srv.Stats()
 	if c.Introductions != 1 || c.RemoteIntroductions != 1 || a.Introductions != 0 || w.b.srv.Stats().Introductions != 0 {
 		t.Fatalf("introductions: A %d, B %d, C %d (remote %d); want one, by C", a.Introductions, w.b.srv.Stats().Introductions, c.Introductions, c.RemoteIntroductions)
