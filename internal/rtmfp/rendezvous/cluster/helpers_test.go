@@ -3,7 +3,8 @@ package cluster
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
+	"io"
+
 	"net"
 	"net/netip"
 	"sync"
@@ -15,45 +16,15 @@ import (
 	"camchat/internal/rtmfp"
 	"camchat/internal/rtmfp/flashcrypto"
 	"camchat/internal/rtmfp/rendezvous"
+	"camchat/internal/rtmfp/rtmfptest"
 	"camchat/internal/rtmfp/tc"
 )
 
-// seededRand is a deterministic io.Reader for identities and endpoints.
-type seededRand struct {
-	mu sync.Mutex
-	r  *rand.ChaCha8
-}
-
-func newRand(seed byte) *seededRand {
-	var s [32]byte
-	s[0] = seed
-	return &seededRand{r: rand.NewChaCha8(s)}
-}
-
-func (r *seededRand) Read(b []byte) (int, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.r.Read(b)
-}
-
-var (
-	idOnce sync.Once
-	ids    []*flashcrypto.Identity
-)
-
 // peerIdentity returns one of a few cached group-2 static identities.
-func peerIdentity(i int) *flashcrypto.Identity {
-	idOnce.Do(func() {
-		for k := 0; k < 6; k++ {
-			id, err := flashcrypto.NewStaticIdentity(newRand(byte(100+k)), []flashcrypto.Group{flashcrypto.Group2}, flashcrypto.CertOptions{})
-			if err != nil {
-				panic(err)
-			}
-			ids = append(ids, id)
-		}
-	})
-	return ids[i]
-}
+func peerIdentity(i int) *flashcrypto.Identity { return rtmfptest.Identity(i) }
+
+// newRand is a deterministic io.Reader for identities and endpoints.
+func newRand(seed byte) io.Reader { return rtmfptest.Rand(seed) }
 
 // natsServer is an in-process NATS server with JetStream that a test can
 // stop and start again on the same port.
