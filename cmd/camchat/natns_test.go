@@ -21,32 +21,7 @@ import (
 // startIn runs `camchat headless` on host h.
 func startIn(t *testing.T, h *nattest.Host, name string, args ...string) *participant {
 	t.Helper()
-	p := &participant{t: t, name: name, stats: map[string]statsLine{}, ready: make(chan struct{}), exited: make(chan struct{}),
-		audioDelays: map[string][]float64{}, videoDelays: map[string][]float64{}}
-	p.cmd = h.Command(os.Args[0], append([]string{"headless", "-name", name}, args...)...)
-	p.cmd.Env = append(os.Environ(), childEnv+"=1")
-	p.cmd.Stderr = &lockedWriter{mu: &p.mu, w: &p.stderr}
-	out, err := p.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p.stdin, err = p.cmd.StdinPipe(); err != nil {
-		t.Fatal(err)
-	}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p.startedAt = time.Now()
-	go p.read(out)
-	t.Cleanup(p.kill)
-	select {
-	case <-p.ready:
-	case <-p.exited:
-		t.Fatalf("%s exited at start: %v\n%s", name, p.err, p.stderrText())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("%s printed no peer ID in 30 s", name)
-	}
-	return p
+	return runParticipant(t, name, h.Command(os.Args[0], append([]string{"headless", "-name", name}, args...)...))
 }
 
 // startRendezvousIn runs `camchat rendezvous -turn` on host h and returns

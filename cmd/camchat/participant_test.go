@@ -47,9 +47,15 @@ type participant struct {
 // startParticipant runs `camchat headless` with args.
 func startParticipant(t testing.TB, name string, args ...string) *participant {
 	t.Helper()
-	p := &participant{t: t, name: name, stats: map[string]statsLine{}, ready: make(chan struct{}), exited: make(chan struct{}),
+	return runParticipant(t, name, exec.Command(os.Args[0], append([]string{"headless", "-name", name}, args...)...))
+}
+
+// runParticipant starts cmd, a `camchat headless` command line, and waits
+// for its peer ID.
+func runParticipant(t testing.TB, name string, cmd *exec.Cmd) *participant {
+	t.Helper()
+	p := &participant{t: t, name: name, cmd: cmd, stats: map[string]statsLine{}, ready: make(chan struct{}), exited: make(chan struct{}),
 		audioDelays: map[string][]float64{}, videoDelays: map[string][]float64{}}
-	p.cmd = exec.Command(os.Args[0], append([]string{"headless", "-name", name}, args...)...)
 	p.cmd.Env = append(os.Environ(), childEnv+"=1")
 	p.cmd.Stderr = &lockedWriter{mu: &p.mu, w: &p.stderr}
 	out, err := p.cmd.StdoutPipe()
