@@ -121,32 +121,7 @@ func roomPath(x []float64, delay time.Duration, gain float64, seed uint64) []flo
 	for k := 1; k < tail; k++ {
 		h[d+k] *= gain / math.Sqrt(e)
 	}
-	const n = 1 << 16
-	f, _ := fft.NewReal(n)
-	buf := make([]float32, n)
-	hr, hi := make([]float32, f.Bins()), make([]float32, f.Bins())
-	for i, v := range h {
-		buf[i] = float32(v)
-	}
-	f.Forward(buf, hr, hi)
-	xr, xi := make([]float32, f.Bins()), make([]float32, f.Bins())
-	y := make([]float64, len(x)+n)
-	block := n - len(h) + 1
-	for at := 0; at < len(x); at += block {
-		clear(buf)
-		for i := 0; i < block && at+i < len(x); i++ {
-			buf[i] = float32(x[at+i])
-		}
-		f.Forward(buf, xr, xi)
-		for k := range xr {
-			xr[k], xi[k] = xr[k]*hr[k]-xi[k]*hi[k], xr[k]*hi[k]+xi[k]*hr[k]
-		}
-		f.Inverse(xr, xi, buf)
-		for i, v := range buf {
-			y[at+i] += float64(v) / n
-		}
-	}
-	return y[:len(x)]
+	return fft.Convolve(x, h)
 }
 
 func toPCM(x []float64) []int16 {

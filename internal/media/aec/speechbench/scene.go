@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"camchat/internal/media/aec/internal/fft"
 )
 
 // scene is what one processor run gets: the far reference, the microphone,
@@ -38,7 +40,7 @@ type talk struct {
 
 // echoOf is the far talker through the loudspeaker (drive dB hot) and r.
 func (t talk) echoOf(r room, drive float64) []float64 {
-	return convolve(loudspeaker(t.far, drive), r.impulse())
+	return fft.Convolve(loudspeaker(t.far, drive), r.impulse())
 }
 
 // farAlone: only the far end talks.

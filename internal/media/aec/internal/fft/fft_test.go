@@ -124,3 +124,30 @@ func BenchmarkForwardCPU(b *testing.B) {
 	}
 	b.ReportMetric(float64(threadCPU()-c0)/float64(b.N), "cpu-ns/op")
 }
+
+// TestConvolveMatchesDirect: overlap-add over several blocks equals the
+// direct sum.
+func TestConvolveMatchesDirect(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	x := make([]float64, 150_000)
+	for i := range x {
+		x[i] = r.Float64()*2 - 1
+	}
+	h := make([]float64, 3000)
+	for i := range h {
+		h[i] = r.NormFloat64() * math.Exp(-float64(i)/500)
+	}
+	y := Convolve(x, h)
+	if len(y) != len(x) {
+		t.Fatalf("%d samples out of %d", len(y), len(x))
+	}
+	for _, i := range []int{0, 1, 2999, 65535 - 2999, 65536 - 2999, 65536, 100_000, len(x) - 1} {
+		var want float64
+		for k := 0; k < len(h) && k <= i; k++ {
+			want += h[k] * x[i-k]
+		}
+		if math.Abs(y[i]-want) > 1e-3 {
+			t.Errorf("sample %d: %.6f, want %.6f", i, y[i], want)
+		}
+	}
+}
