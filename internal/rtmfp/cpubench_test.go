@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -19,7 +20,10 @@ import (
 	"camchat/internal/rtmfp/rtmfptest"
 )
 
-const envCPUReceiver = "RTMFP_BENCH_RECEIVER"
+const (
+	envCPUReceiver        = "RTMFP_BENCH_RECEIVER"
+	envCPUReceiverProfile = "RTMFP_BENCH_RECEIVER_PROFILE" // CPU profile of the receiving process
+)
 
 // processCPU is this process's user and system CPU time.
 func processCPU() time.Duration {
@@ -31,7 +35,9 @@ func processCPU() time.Duration {
 // BenchmarkCPUPerByte sends 200 MiB in 16 KiB messages over loopback UDP
 // with HMAC and session sequence numbers, the receiver in another process
 // (TestCPUReceiverProcess), and reports each side's CPU time per 100 MB:
-// the figure to set beside rtmfp-cpp's. Run with -benchtime 1x.
+// the figure to set beside rtmfp-cpp's. Run with -benchtime 1x;
+// -cpuprofile profiles the sender, RTMFP_BENCH_RECEIVER_PROFILE=file the
+// receiver.
 func BenchmarkCPUPerByte(b *testing.B) {
 	const msgSize, total = 16 << 10, 200 << 20
 	for range b.N {
@@ -137,6 +143,15 @@ func TestCPUReceiverProcess(t *testing.T) {
 	rf, err := s.AcceptFlow(ctx)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if p := os.Getenv(envCPUReceiverProfile); p != "" {
+		f, err := os.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		_ = pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
 	}
 	cpu0 := processCPU()
 	got := 0

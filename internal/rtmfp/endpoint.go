@@ -13,21 +13,15 @@ import (
 	"camchat/internal/rtmfp/wire"
 )
 
-// readerQueue bounds the datagrams between the reader goroutine and the
-// loop; beyond it datagrams are dropped and counted (DropQueueFull).
-const readerQueue = 512
+// readBatch is how many datagrams the reader takes in one system call
+// where it can (batch_linux.go) before it flushes what they made due.
+const readBatch = 32
 
 // addrPortConn is the allocation-free UDP interface of *net.UDPConn and
 // rtmfptest.Conn.
 type addrPortConn interface {
 	ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error)
 	WriteToUDPAddrPort(b []byte, addr netip.AddrPort) (int, error)
-}
-
-type datagram struct {
-	from netip.AddrPort
-	buf  *[]byte
-	n    int
 }
 
 // txDatagram is a packet the engine built, waiting to be written after the
@@ -64,11 +58,9 @@ type Endpoint struct {
 	e     *engine
 	local netip.AddrPort
 
-	in      chan datagram
 	wakeCh  chan struct{}
 	quit    chan struct{}
 	wg      sync.WaitGroup
-	pool    sync.Pool
 	closeMu sync.Once
 
 	acceptQ chan *Session
@@ -80,6 +72,13 @@ type Endpoint struct {
 	// tx holds the packets of the loop's last flush until it writes them
 	// with the engine unlocked. Owned by the loop goroutine.
 	tx []txDatagram
+	// txMu is held by the loop and the reader from before a flush until
+	// its packets are written (before the engine mutex), so that packets
+	// leave in the order they were built. Application calls never take it.
+	txMu sync.Mutex
+	// armed is the deadline the loop waits for (zero: none); guarded by
+	// the engine mutex.
+	armed time.Time
 
 	// The key worker: the loop hands it one public-key job at a time
 	// (pkIn) and takes the result back (pkOut), so no Diffie-Hellman
@@ -97,7 +96,6 @@ func NewEndpoint(conn net.PacketConn, cfg Config) (*Endpoint, error) {
 	ep := &Endpoint{
 		conn:    conn,
 		e:       e,
-		in:      make(chan datagram, readerQueue),
 		wakeCh:  make(chan struct{}, 1),
 		quit:    make(chan struct{}),
 		acceptQ: make(chan *Session, e.cfg.AcceptQueue),
@@ -110,7 +108,6 @@ func NewEndpoint(conn net.PacketConn, cfg Config) (*Endpoint, error) {
 	}
 	e.localLoopback = ep.local.Addr().Unmap().IsLoopback()
 	e.localLinkLocal = ep.local.Addr().Unmap().IsLinkLocalUnicast()
-	ep.pool.New = func() any { b := make([]byte, MaxDatagram+1); return &b }
 	e.wake = ep.wake
 	e.flushLimit = flushPackets
 	ep.wg.Add(3)
@@ -127,25 +124,42 @@ func (ep *Endpoint) wake() {
 	}
 }
 
-// reader reads datagrams and hands them to the loop.
+// reader reads datagrams and handles each at once, as rtmfp-cpp's run loop
+// does (PosixPlatformAdapter::onInterfaceReadable): it locks the engine,
+// receives, flushes what the datagram made due (acknowledgements, data the
+// acknowledgement let go) and writes it with the engine unlocked. Handing
+// datagrams to the loop over a channel cost a goroutine switch and a
+// wake-up per datagram. The loop is woken only for what is its own: a
+// public-key job, sessions to hand to Accept, OnUnmatchedIHello hooks,
+// more to send than one flush takes, or a deadline earlier than the one
+// it waits for.
 func (ep *Endpoint) reader() {
 	defer ep.wg.Done()
+	e := ep.e
+	br := newBatchReader(ep.conn, readBatch)
+	var buf []byte
+	if br == nil {
+		buf = make([]byte, MaxDatagram+1)
+	}
+	var tx []txDatagram
+	queue := func(to netip.AddrPort, b []byte) { tx = appendTx(tx, to, b) }
 	for {
-		bp := ep.pool.Get().(*[]byte)
 		var n int
 		var from netip.AddrPort
 		var err error
-		if ep.apc != nil {
-			n, from, err = ep.apc.ReadFromUDPAddrPort(*bp)
-		} else {
+		switch {
+		case br != nil:
+			n, err = br.read()
+		case ep.apc != nil:
+			n, from, err = ep.apc.ReadFromUDPAddrPort(buf)
+		default:
 			var a net.Addr
-			n, a, err = ep.conn.ReadFrom(*bp)
+			n, a, err = ep.conn.ReadFrom(buf)
 			if ua, ok := a.(*net.UDPAddr); ok {
 				from = ua.AddrPort()
 			}
 		}
 		if err != nil {
-			ep.pool.Put(bp)
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
 				continue
@@ -157,13 +171,33 @@ func (ep *Endpoint) reader() {
 			}
 			return
 		}
-		select {
-		case ep.in <- datagram{from: netip.AddrPortFrom(from.Addr().Unmap(), from.Port()), buf: bp, n: n}:
-		default:
-			ep.pool.Put(bp)
-			ep.e.mu.Lock()
-			ep.e.drop(DropQueueFull)
-			ep.e.mu.Unlock()
+		ep.txMu.Lock()
+		e.mu.Lock()
+		if e.closed {
+			e.mu.Unlock()
+			ep.txMu.Unlock()
+			continue // the socket's next read fails
+		}
+		now := e.cfg.Now()
+		if br != nil {
+			for i := range n {
+				b, from := br.datagram(i)
+				e.receive(now, netip.AddrPortFrom(from.Addr().Unmap(), from.Port()), b)
+			}
+		} else {
+			e.receive(now, netip.AddrPortFrom(from.Addr().Unmap(), from.Port()), buf[:n])
+		}
+		more := e.flush(now, queue)
+		wake := more || len(e.pkQ) > 0 || len(e.accepted) > 0 || len(e.unmatched) > 0
+		if !wake {
+			d := e.nextDeadline(now)
+			wake = !d.IsZero() && (ep.armed.IsZero() || d.Before(ep.armed))
+		}
+		e.mu.Unlock()
+		tx = writeAll(ep, tx)
+		ep.txMu.Unlock()
+		if wake {
+			ep.wake()
 		}
 	}
 }
@@ -239,6 +273,7 @@ func (ep *Endpoint) loop() {
 	var accepted []*Session
 	keying := false // a job is with the key worker
 	for {
+		ep.txMu.Lock()
 		e.mu.Lock()
 		now := e.cfg.Now()
 		e.timeout(now)
@@ -258,19 +293,21 @@ func (ep *Endpoint) loop() {
 				s.abort(now, ErrSessionAborted, true) // nobody accepts sessions
 			}
 		}
+		if more {
+			d = now
+		}
+		ep.armed = d
 		e.mu.Unlock()
 		if job != nil {
 			ep.pkIn <- job // the worker is idle: never blocks
 		}
 		ep.tx = writeAll(ep, ep.tx)
+		ep.txMu.Unlock()
 		for i, h := range hooks {
 			if e.cfg.OnUnmatchedIHello != nil {
 				e.cfg.OnUnmatchedIHello(h)
 			}
 			hooks[i] = UnmatchedIHello{}
-		}
-		if more {
-			d = now
 		}
 		var wait time.Duration
 		if d.IsZero() {
@@ -288,24 +325,6 @@ func (ep *Endpoint) loop() {
 		select {
 		case <-ep.quit:
 			return
-		case dg := <-ep.in:
-			e.mu.Lock()
-			now := e.cfg.Now()
-			e.receive(now, dg.from, (*dg.buf)[:dg.n])
-			ep.pool.Put(dg.buf)
-			// Take whatever else is already queued before sending, so acks
-			// for a burst go out together.
-			for i := 0; i < 64; i++ {
-				select {
-				case dg := <-ep.in:
-					e.receive(now, dg.from, (*dg.buf)[:dg.n])
-					ep.pool.Put(dg.buf)
-					continue
-				default:
-				}
-				break
-			}
-			e.mu.Unlock()
 		case j := <-ep.pkOut:
 			keying = false
 			e.mu.Lock()

@@ -1,0 +1,122 @@
+package rtmfp
+
+import (
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// batchReader reads up to len(bufs) datagrams a system call with
+// recvmmsg(2) on a UDP socket: as many as are queued, waiting only when
+// none is. Nothing is allocated per datagram.
+type batchReader struct {
+	rc    syscall.RawConn
+	hdrs  []unix.Mmsghdr
+	iovs  []unix.Iovec
+	names []unix.RawSockaddrInet6 // large enough for either family
+	bufs  [][]byte
+	zones map[uint32]string // interface names by index, for link-local sources
+}
+
+// newBatchReader returns a batch reader for conn, or nil if conn is not a
+// UDP socket.
+func newBatchReader(conn net.PacketConn, n int) *batchReader {
+	uc, ok := conn.(*net.UDPConn)
+	if !ok {
+		return nil
+	}
+	rc, err := uc.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	r := &batchReader{
+		rc:    rc,
+		hdrs:  make([]unix.Mmsghdr, n),
+		iovs:  make([]unix.Iovec, n),
+		names: make([]unix.RawSockaddrInet6, n),
+		bufs:  make([][]byte, n),
+	}
+	for i := range r.bufs {
+		r.bufs[i] = make([]byte, MaxDatagram+1)
+	}
+	return r
+}
+
+// read waits for datagrams and returns how many it read.
+func (r *batchReader) read() (int, error) {
+	for i := range r.hdrs {
+		r.iovs[i].Base = &r.bufs[i][0]
+		r.iovs[i].SetLen(len(r.bufs[i]))
+		h := &r.hdrs[i].Hdr
+		h.Name = (*byte)(unsafe.Pointer(&r.names[i]))
+		h.Namelen = unix.SizeofSockaddrInet6
+		h.Iov = &r.iovs[i]
+		h.SetIovlen(1)
+		h.Control, h.Controllen, h.Flags = nil, 0, 0
+		r.hdrs[i].Len = 0
+	}
+	var n int
+	var errno syscall.Errno
+	err := r.rc.Read(func(fd uintptr) bool {
+		for {
+			r1, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hdrs[0])), uintptr(len(r.hdrs)), 0, 0, 0)
+			switch e {
+			case unix.EINTR:
+				continue
+			case unix.EAGAIN:
+				return false // wait until readable
+			}
+			n, errno = int(r1), e
+			return true
+		}
+	})
+	if err != nil {
+		return 0, err
+	}
+	if errno != 0 {
+		return 0, os.NewSyscallError("recvmmsg", errno)
+	}
+	return n, nil
+}
+
+// datagram returns the i-th datagram of the last read and its source.
+func (r *batchReader) datagram(i int) ([]byte, netip.AddrPort) {
+	b := r.bufs[i][:r.hdrs[i].Len]
+	sa := &r.names[i]
+	switch sa.Family {
+	case unix.AF_INET:
+		sa4 := (*unix.RawSockaddrInet4)(unsafe.Pointer(sa))
+		p := (*[2]byte)(unsafe.Pointer(&sa4.Port))
+		return b, netip.AddrPortFrom(netip.AddrFrom4(sa4.Addr), uint16(p[0])<<8|uint16(p[1]))
+	case unix.AF_INET6:
+		p := (*[2]byte)(unsafe.Pointer(&sa.Port))
+		a := netip.AddrFrom16(sa.Addr)
+		if sa.Scope_id != 0 {
+			a = a.WithZone(r.zone(sa.Scope_id))
+		}
+		return b, netip.AddrPortFrom(a, uint16(p[0])<<8|uint16(p[1]))
+	}
+	return b, netip.AddrPort{}
+}
+
+// zone returns the name of interface index i, as the net package names
+// the zone of a link-local source.
+func (r *batchReader) zone(i uint32) string {
+	if z, ok := r.zones[i]; ok {
+		return z
+	}
+	z := strconv.FormatUint(uint64(i), 10)
+	if ifi, err := net.InterfaceByIndex(int(i)); err == nil {
+		z = ifi.Name
+	}
+	if r.zones == nil {
+		r.zones = make(map[uint32]string)
+	}
+	r.zones[i] = z
+	return z
+}
