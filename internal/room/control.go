@@ -154,7 +154,10 @@ func (r *Room) control(now time.Time, members []*member) {
 		if s.st.BaseRTT > 0 {
 			queue = s.st.SRTT - s.st.BaseRTT
 		}
-		waiting := time.Duration(float64(s.st.SendQueue*8) / max(mc.rate+audioAllowance, 1) * float64(time.Second))
+		// What waits drains at the transport's pacing rate when it
+		// paces (it holds a keyframe's burst at the sender so that
+		// audio overtakes it), otherwise at about the path's rate.
+		waiting := time.Duration(float64(s.st.SendQueue*8) / max(mc.rate+audioAllowance, s.st.PacingRate*8, 1) * float64(time.Second))
 		overuse := queue > queueDelayLimit || waiting > sendQueueLimit || skipped > mc.prevSkipped || mc.loss > heavyLoss
 		switch {
 		case overuse && now.Sub(mc.lastCut) >= holdAfterCut:

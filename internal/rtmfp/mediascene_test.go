@@ -26,8 +26,15 @@ type mediaSceneConfig struct {
 	queue time.Duration
 	delay time.Duration // one way, each direction
 	loss  float64       // on a's uplink
-	span  time.Duration // measured, after a warm-up of 5 s
-	mod   func(*Config)
+	// wander is a smoothly drifting extra delay in [0, wander] on each
+	// of the four links (both uplinks and downlinks); ackLoss is random
+	// loss on b's uplink.
+	wander  time.Duration
+	ackLoss float64
+	span    time.Duration // measured, after a warm-up of 5 s
+	seed    uint64        // the network's seed; 0 is 7
+	video   float64       // the video source's bytes per second; 0 is sceneVideoRate
+	mod     func(*Config)
 }
 
 type mediaSceneResult struct {
@@ -41,8 +48,10 @@ type mediaSceneResult struct {
 	audioAbandoned, audioReceiptOK       int     // a's audio receipts
 	videoAbandoned, videoReceiptOK       int
 	stats                                SessionStats
-	wireRate                             float64 // bit/s a sent, with 28 bytes of IP and UDP headers a datagram
-	videoGoodput                         float64 // bit/s of complete video frames
+	wireRate                             float64         // bit/s a sent, with 28 bytes of IP and UDP headers a datagram
+	videoGoodput                         float64         // bit/s of complete video frames
+	queueDelay                           []time.Duration // a's uplink: each datagram's wait in the bottleneck's queue
+	pacing                               []float64       // a's pacing rate in bit/s of user data, every 100 ms
 }
 
 func (r *mediaSceneResult) pct(p float64) time.Duration { return rtmfptest.Percentile(r.audio, p) }
@@ -58,12 +67,20 @@ const (
 func mediaScene(t *testing.T, c mediaSceneConfig) mediaSceneResult {
 	var res mediaSceneResult
 	synctest.Test(t, func(t *testing.T) {
-		n := rtmfptest.NewNetwork(rtmfptest.Config{Seed: 7})
+		seed := c.seed
+		if seed == 0 {
+			seed = 7
+		}
+		n := rtmfptest.NewNetwork(rtmfptest.Config{Seed: seed})
 		defer n.Close()
 		a := newPeer(t, n, "a", "10.0.0.1", 0, c.mod)
 		b := newPeer(t, n, "b", "10.0.0.2", 1, c.mod)
-		a.host.Uplink().SetConditions(rtmfptest.LinkConditions{Delay: c.delay, Rate: c.rate, QueueDelay: c.queue, HeaderBytes: 28, Loss: c.loss})
-		b.host.Uplink().SetConditions(rtmfptest.LinkConditions{Delay: c.delay})
+		a.host.Uplink().SetConditions(rtmfptest.LinkConditions{Delay: c.delay, Rate: c.rate, QueueDelay: c.queue, HeaderBytes: 28, Loss: c.loss, Wander: c.wander})
+		b.host.Uplink().SetConditions(rtmfptest.LinkConditions{Delay: c.delay, Loss: c.ackLoss, Wander: c.wander})
+		if c.wander > 0 {
+			a.host.Downlink().SetConditions(rtmfptest.LinkConditions{Wander: c.wander})
+			b.host.Downlink().SetConditions(rtmfptest.LinkConditions{Wander: c.wander})
+		}
 		sa, sb := connectPair(t, a, b)
 		audio, err := sa.OpenFlow([]byte("audio"), flow.PriorityImmediate)
 		if err != nil {
@@ -154,7 +171,11 @@ func mediaScene(t *testing.T, c mediaSceneConfig) mediaSceneResult {
 		}()
 		go func() {
 			defer senders.Done()
-			frame := sceneVideoRate * 2 / (2*sceneFPS - 1 + sceneKeyframeMult)
+			rate := float64(sceneVideoRate)
+			if c.video > 0 {
+				rate = c.video
+			}
+			frame := int(rate) * 2 / (2*sceneFPS - 1 + sceneKeyframeMult)
 			tick := time.NewTicker(time.Second / sceneFPS)
 			defer tick.Stop()
 			var key *Receipt
@@ -197,7 +218,10 @@ func mediaScene(t *testing.T, c mediaSceneConfig) mediaSceneResult {
 		a.host.Uplink().ResetStats()
 		as0, vs0 := audio.Stats(), video.Stats()
 		st0 := sa.Stats()
-		time.Sleep(c.span)
+		for range c.span / (100 * time.Millisecond) {
+			time.Sleep(100 * time.Millisecond)
+			res.pacing = append(res.pacing, sa.Stats().PacingRate*8)
+		}
 		st1 := sa.Stats()
 		res.wireRate = float64(st1.BytesSent-st0.BytesSent+28*(st1.PacketsSent-st0.PacketsSent)) * 8 / c.span.Seconds()
 		mu.Lock()
@@ -218,6 +242,7 @@ func mediaScene(t *testing.T, c mediaSceneConfig) mediaSceneResult {
 			res.videoReceiptOK += b2i(rc.Delivered())
 		}
 		mu.Unlock()
+		res.queueDelay = a.host.Uplink().QueueDelays()
 		ls := a.host.Uplink().Stats()
 		res.linkDrops = ls.Dropped[rtmfptest.DropQueueFull]
 		res.linkLoss = ls.Dropped[rtmfptest.DropLoss]
@@ -240,8 +265,9 @@ func b2i(b bool) int {
 
 func logMediaScene(t *testing.T, name string, r mediaSceneResult) {
 	t.Helper()
-	t.Logf("%s: audio %d/%d delivered, one way p50 %v p95 %v p99 %v max %v, %d later than 300 ms; video %d/%d frames, %.0f kbit/s; goodput %.0f kbit/s; sent %.0f kbit/s; link drops %d (random %d); retransmitted %d, declared lost %d; receipts audio %d delivered %d abandoned, video %d delivered %d abandoned; srtt %v base %v cwnd %d, loss cuts %d, delay cuts %d",
+	t.Logf("%s: audio %d/%d delivered, one way p50 %v p95 %v p99 %v max %v, %d later than 300 ms; bottleneck queue p50 %v p99 %v; video %d/%d frames, %.0f kbit/s; goodput %.0f kbit/s; sent %.0f kbit/s; link drops %d (random %d); retransmitted %d, declared lost %d; receipts audio %d delivered %d abandoned, video %d delivered %d abandoned; srtt %v base %v cwnd %d, loss cuts %d, delay cuts %d",
 		name, r.audioDelivered, r.audioSent, r.pct(50), r.pct(95), r.pct(99), r.pct(100), r.audioLate,
+		rtmfptest.Percentile(r.queueDelay, 50), rtmfptest.Percentile(r.queueDelay, 99),
 		r.videoDelivered, r.videoSent, r.videoGoodput/1000, r.goodput/1000, r.wireRate/1000, r.linkDrops, r.linkLoss, r.retransmitted, r.lost,
 		r.audioReceiptOK, r.audioAbandoned, r.videoReceiptOK, r.videoAbandoned, r.stats.SRTT, r.stats.BaseRTT, r.stats.CWND, r.stats.LossCuts, r.stats.DelayCuts)
 }

@@ -112,7 +112,7 @@ func (e *engine) otherSessionTC(now time.Time) bool {
 
 // sealOnce seals a one-off session packet (close acknowledgement on abort).
 func (s *Session) sealOnce(now time.Time, chunks []byte) []byte {
-	plain := s.appendHeader(nil, now, false)
+	plain := s.appendHeader(nil, now, false, true)
 	plain = append(plain, chunks...)
 	out := make([]byte, wire.SessionIDLength, wire.SessionIDLength+s.cipher.SealedLen(len(plain)))
 	out = s.cipher.Seal(out, plain)
@@ -122,13 +122,14 @@ func (s *Session) sealOnce(now time.Time, chunks []byte) []byte {
 
 // appendHeader appends a packet header: the timestamp only when it changed,
 // the echo only when fresh and changed (RFC 7016 §3.5.2.2; rtmfp-cpp
-// getTimestampIfNew, getTimestampEcho).
-func (s *Session) appendHeader(b []byte, now time.Time, tc bool) []byte {
+// getTimestampIfNew, getTimestampEcho). sample says whether the packet may
+// carry a new timestamp (sampleTimestamp).
+func (s *Session) appendHeader(b []byte, now time.Time, tc, sample bool) []byte {
 	h := wire.PacketHeader{Mode: s.mode(), TimeCritical: tc, TimeCriticalReverse: s.e.tcrFor(s, now)}
 	ts := s.e.timestamp(now)
-	if !s.haveTSSent || ts != s.tsSent {
+	if sample && (!s.haveTSSent || ts != s.tsSent) {
 		h.HasTimestamp, h.Timestamp = true, wire.Timestamp(ts)
-		s.haveTSSent, s.tsSent = true, ts
+		s.haveTSSent, s.tsSent, s.tsSentAt = true, ts, now
 	}
 	if s.haveTSRecv {
 		held := now.Sub(s.tsRecvAt)
@@ -195,7 +196,7 @@ func (s *Session) startPacket() []byte {
 // it returns the datagram's size.
 func (s *Session) sendPacket(now time.Time, b []byte, tc bool, to netip.AddrPort, send func(netip.AddrPort, []byte)) int {
 	var hb [wire.MaxHeaderLength]byte
-	h := s.appendHeader(hb[:0], now, tc)
+	h := s.appendHeader(hb[:0], now, tc, s.sampleTimestamp(now, len(b)-wire.MaxHeaderLength))
 	start := wire.MaxHeaderLength - len(h)
 	copy(b[start:], h)
 	plain := b[start:]
@@ -210,6 +211,21 @@ func (s *Session) sendPacket(now time.Time, b []byte, tc bool, to netip.AddrPort
 	s.e.stats.PacketsSent++
 	s.e.stats.BytesSent += uint64(len(out))
 	return len(out)
+}
+
+// sampleTimestamp reports whether a packet of size bytes (before its header)
+// may carry a new timestamp. The far end echoes the last timestamp it
+// received, so the packet that carries it is the one whose round trip is
+// measured (RFC 7016 §3.5.2.2). In real-time mode only small packets carry
+// it (or any packet when none did for realtimeSampleGap): a full-size
+// packet's round trip includes its own serialization (31 ms at 300
+// kbit/s against 8 ms for an audio packet), which the rate control read
+// as a queue on slow links; audio packets measure what audio meets.
+func (s *Session) sampleTimestamp(now time.Time, size int) bool {
+	if _, on := s.cc.PacingRate(); !on || size <= realtimeSampleSize {
+		return true
+	}
+	return now.Sub(s.tsSentAt) >= realtimeSampleGap
 }
 
 // traceSent reports a data packet (sendDataPacket).

@@ -25,6 +25,11 @@ const (
 	MaxPacket = 1200
 	// maxControl bounds the control chunks queued between flushes.
 	maxControl = 4096
+	// realtimeSampleSize and realtimeSampleGap: in real-time mode a new
+	// timestamp goes only in packets of at most this many bytes, or in
+	// any packet when none carried one for the gap (sampleTimestamp).
+	realtimeSampleSize = 400
+	realtimeSampleGap  = 100 * time.Millisecond
 	// fiHelloRate and fiHelloBurst bound the FIHellos per second a session
 	// gets answered (RFC 7016 §3.5.1.4): each answer goes to an address the
 	// far end names, so an authenticated but hostile far end must not turn
@@ -96,6 +101,7 @@ type Session struct {
 	tsRecvAt     time.Time
 	haveTSRecv   bool
 	tsSent       cc.Timestamp
+	tsSentAt     time.Time // when a packet last carried a timestamp
 	haveTSSent   bool
 	echoSent     cc.Timestamp
 	haveEchoSent bool

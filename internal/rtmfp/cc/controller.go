@@ -240,6 +240,7 @@ func (c *Controller) OnTimestampEcho(now time.Time, current, echo Timestamp) (ti
 func (c *Controller) ResetBaseRTT() {
 	c.base.Reset()
 	c.rt.floor.Reset()
+	c.rt.resetMinima()
 }
 
 // OnTCR records that a packet from this peer carried the TCR flag: the
@@ -449,6 +450,7 @@ func (c *Controller) OnTimeout(now time.Time, outstanding bool) {
 	c.recoveryRemaining = 0
 	c.base.Reset()
 	c.rt.floor.Reset()
+	c.rt.resetMinima()
 	if c.rt.on {
 		c.rt.rate = max(c.rt.rate/2, RealtimeMinRate)
 		// Half the rate, growing again at the steady pace: doubling

@@ -2,6 +2,7 @@ package cc
 
 import (
 	"math"
+	"slices"
 	"time"
 )
 
@@ -27,13 +28,21 @@ import (
 //
 //   - queue = (least RTT sample of the last two buckets of max(100 ms,
 //     srtt)) − floor, the floor being the least of such bucket minima
-//     over about three minutes (compared like with like, jitter cancels).
-//     The least sample is that of a packet that found the queue empty
-//     except for what it measures: a small audio packet's sample is not
-//     inflated by the serialization of a full-size video packet.
-//   - Above the threshold (RealtimeQueueHigh, or a quarter of the floor
-//     on long paths): rate = delivery rate × max(RealtimeCut, 1 −
-//     queue/150 ms), bounded to [0.5, 0.9] × rate, at most once per
+//     over about three minutes (compared like with like). The samples
+//     are small packets' (the session puts new timestamps only in
+//     packets of at most 400 bytes while in this mode): a full-size
+//     packet's round trip includes its own serialization.
+//   - usual = median of the last 64 bucket minima − floor: the delay the
+//     path shows above its least with no queue of ours. On a path whose
+//     delay varies by itself (jitter, as on Wi-Fi) most bucket minima
+//     sit above the floor, which is the rare moment all of the path's
+//     variation was low; read as a queue, it cut a call on a 600 kbit/s
+//     path with 10 ms of wander a link to a few frames a second.
+//   - The threshold: the largest of RealtimeQueueHigh, a quarter of the
+//     floor (long paths) and 1.5 × usual, the last at most
+//     RealtimeQueueMax.
+//   - Above the threshold: rate = delivery rate × max(RealtimeCut, 1 −
+//     (queue − usual)/150 ms), bounded to [0.5, 0.9] × rate, at most once per
 //     smoothed RTT and after a bucket of samples taken since the last
 //     cut. When four cuts in a row found the queue no smaller and the
 //     rate fell under half the recent peak, the present delay is taken
@@ -42,12 +51,16 @@ import (
 //   - Otherwise, while the sender uses at least half of its rate and loss
 //     is under RealtimeLossLimit: the rate grows by the larger of
 //     RealtimeGrowth per second and RealtimeAdditive (doubling every
-//     smoothed RTT in startup, until the first cut).
+//     smoothed RTT in startup, until the first cut); by only
+//     RealtimeProbeGrowth per second from 0.9 to 1.1 times the delivery
+//     rate of the last cut that found the path saturated, where the
+//     queue appears: it then grows slowly and is caught small.
 //   - Loss: random loss is not congestion (a 3 % lossy Wi-Fi link must
 //     not hold a call at a few KB/s, as the loss-based window did), and
 //     drop-tail congestion shows as queueing first. Only a loss fraction
-//     above RealtimeLossLimit (over about half a second) cuts the rate, by
-//     half the fraction, as for a policer that drops without queueing.
+//     above RealtimeLossLimit (over periods of at least 250 ms and 16
+//     full-size packets) cuts the rate, by half the fraction, as for a
+//     policer that drops without queueing.
 //   - Pacing: each packet's bytes are a debt paid at the rate; a packet
 //     leaves when the debt is paid (no credit accumulates, so a pause is
 //     no burst), except that the highest priority sending (urgent, see
@@ -90,6 +103,21 @@ const (
 	// queue no smaller make the controller take the present delay as
 	// the path's own.
 	realtimeStuckCuts = 4
+	// RealtimeQueueMax bounds the threshold that a path's own delay
+	// variation raises.
+	RealtimeQueueMax = 60 * time.Millisecond
+	// RealtimeProbeGrowth is the rate's growth per second near the rate
+	// the path delivered when a delay cut last found it saturated.
+	RealtimeProbeGrowth = 0.1
+	// realtimeMinima is how many recent bucket minima the path's usual
+	// delay (their median) is taken from: about 7 s of 110 ms buckets.
+	realtimeMinima = 64
+	// realtimeLossBytes: a loss period also spans at least this much
+	// data (16 full-size packets), up to realtimeLossPeriodMax, so that
+	// one packet lost of the few a slow session sends in 250 ms does
+	// not read as a policer's loss.
+	realtimeLossBytes     = 16 * MSS
+	realtimeLossPeriodMax = 2 * time.Second
 )
 
 type rateSample struct {
@@ -119,6 +147,16 @@ type realtime struct {
 	// jitter a bucket's minimum sits above the least single sample even
 	// with no queue at all; compared with bucket minima, jitter cancels.
 	floor BaseRTT
+	// minima is a ring of recent bucket minima; usual is their median
+	// less the floor: the delay the path shows with no queue of ours
+	// above its least (jitter, as on Wi-Fi, lifts most bucket minima).
+	minima       [realtimeMinima]time.Duration
+	mHead, mN    int
+	usual        time.Duration
+	usualSorting [realtimeMinima]time.Duration
+	// capRef is the delivery rate at the last delay cut that found the
+	// path saturated: about the path's rate.
+	capRef float64
 	// cutQueue is the queue measured at the last delay cut; stuck
 	// counts the cuts in a row that found it no smaller.
 	cutQueue time.Duration
@@ -201,8 +239,10 @@ func (r *realtime) nextSend(now time.Time, urgent bool) time.Time {
 func (r *realtime) onRTT(now time.Time, rtt, srtt time.Duration) {
 	bucket := max(realtimeMinBucket, srtt)
 	if !r.minAt.IsZero() && now.Sub(r.minAt) >= bucket {
-		// A bucket closed: its minimum feeds the floor.
+		// A bucket closed: its minimum feeds the floor and the
+		// path's usual delay.
 		r.floor.Sample(now, r.minCur)
+		r.addMinimum(r.minCur)
 	}
 	if r.minAt.IsZero() || now.Sub(r.minAt) >= 2*bucket {
 		if r.minAt.IsZero() {
@@ -216,6 +256,23 @@ func (r *realtime) onRTT(now time.Time, rtt, srtt time.Duration) {
 		return
 	}
 	r.minCur = min(r.minCur, rtt)
+}
+
+// addMinimum records a closed bucket's minimum and updates usual.
+func (r *realtime) addMinimum(m time.Duration) {
+	r.minima[r.mHead] = m
+	r.mHead = (r.mHead + 1) % realtimeMinima
+	r.mN = min(r.mN+1, realtimeMinima)
+	s := r.usualSorting[:r.mN]
+	copy(s, r.minima[:r.mN])
+	slices.Sort(s)
+	base, _ := r.floor.Value()
+	r.usual = max(s[r.mN/2]-base, 0)
+}
+
+// resetMinima forgets the path's usual delay with its floor.
+func (r *realtime) resetMinima() {
+	r.mHead, r.mN, r.usual, r.capRef = 0, 0, 0, 0
 }
 
 // recentMinRTT is the least RTT of the last one or two buckets.
@@ -263,7 +320,7 @@ func (r *realtime) onLoss(now time.Time, acked, lost ByteCount) {
 		r.lossAt = now
 		return
 	}
-	if now.Sub(r.lossAt) < realtimeLossPeriod {
+	if d := now.Sub(r.lossAt); d < realtimeLossPeriod || (d < realtimeLossPeriodMax && r.ackBytes+r.lossBytes < realtimeLossBytes) {
 		return
 	}
 	if tot := r.ackBytes + r.lossBytes; tot > 0 {
@@ -329,7 +386,11 @@ func (c *Controller) onAckRealtime(now time.Time, a AckInfo) {
 		}
 		r.stuck = 0
 	case known && queue > r.queueHigh() && mayCut:
-		next := delivered * max(RealtimeCut, 1-queue.Seconds()/realtimeDrainTime.Seconds())
+		// What stands above the path's usual delay is ours to drain.
+		next := delivered * max(RealtimeCut, 1-(queue-r.usual).Seconds()/realtimeDrainTime.Seconds())
+		if delivered >= 0.8*r.rate {
+			r.capRef = delivered
+		}
 		r.rate = min(max(next, 0.5*r.rate), 0.9*r.rate)
 		if !r.lastCut.IsZero() && queue >= r.cutQueue-TimestampTick {
 			r.stuck++
@@ -341,9 +402,12 @@ func (c *Controller) onAckRealtime(now time.Time, a AckInfo) {
 		r.minAt = time.Time{}
 		c.stats.delayCuts++
 	case known && srtt > 0 && queue <= r.queueHigh() && r.lossFrac <= RealtimeLossLimit && delivered >= 0.5*r.rate:
-		if r.startup {
+		switch {
+		case r.startup:
 			r.rate *= math.Exp2(dt.Seconds() / srtt.Seconds())
-		} else {
+		case r.rate >= 0.9*r.capRef && r.rate <= 1.1*r.capRef:
+			r.rate += RealtimeProbeGrowth * r.rate * dt.Seconds()
+		default:
 			// Multiplicative far from the path's rate, additive near
 			// a small one: sessions sharing a bottleneck cut in
 			// proportion to their rates and grow by the same amount,
@@ -362,7 +426,7 @@ func (c *Controller) onAckRealtime(now time.Time, a AckInfo) {
 // smaller part of what the call hears.
 func (r *realtime) queueHigh() time.Duration {
 	base, _ := r.floor.Value()
-	return max(RealtimeQueueHigh, base/4)
+	return max(RealtimeQueueHigh, base/4, min(r.usual*3/2, RealtimeQueueMax))
 }
 
 // setRealtimeWindow sets the window that bounds the data in flight in

@@ -28,8 +28,12 @@ const (
 //     dropped (DropQueueFull) if the queue is over QueueBytes or its wait
 //     would exceed QueueDelay. It leaves after waiting for the packets ahead
 //     of it and for its own serialization time, size*8/Rate.
-//  4. Propagation: Delay plus a uniform random jitter in [0, Jitter). With
-//     KeepOrder the jitter never lets it overtake an earlier datagram.
+//  4. Propagation: Delay, plus a uniform random jitter in [0, Jitter) (with
+//     KeepOrder the jitter never lets it overtake an earlier datagram),
+//     plus a wander in [0, Wander] that drifts smoothly with the time the
+//     datagram leaves the queue, as a Wi-Fi path's delay does (piecewise
+//     linear between targets drawn every 2·Wander; its slope is at most
+//     1/2, so it never reorders).
 //  5. Reorder: with probability Reorder it is held back an extra
 //     ReorderDelay so that later datagrams overtake it.
 //  6. Duplicate: with probability Duplicate a second copy leaves at the
@@ -40,6 +44,7 @@ type LinkConditions struct {
 	Delay     time.Duration // one-way propagation delay
 	Jitter    time.Duration // extra delay, uniform in [0, Jitter)
 	KeepOrder bool          // jitter never reorders (FIFO); Reorder still applies
+	Wander    time.Duration // extra delay drifting smoothly in [0, Wander]
 
 	Loss         float64       // probability in [0, 1] that a datagram is lost
 	Reorder      float64       // probability in [0, 1] that a datagram is held back
@@ -82,6 +87,7 @@ type Link struct {
 	backlogBytes int
 
 	lastArrival time.Time // latest scheduled exit, for KeepOrder
+	walk        jitterWalk
 
 	stats       Counters
 	queueDelays []time.Duration
@@ -266,6 +272,11 @@ func (l *Link) transmit(now time.Time, p packet, h hop) {
 	at := depart.Add(c.Delay)
 	if c.Jitter > 0 {
 		at = at.Add(time.Duration(l.rng.Int64N(int64(c.Jitter))))
+	}
+	if c.Wander > 0 {
+		// The walk's offset is in [−Wander/2, +Wander/2].
+		amp := c.Wander / 2
+		at = at.Add(amp + l.walk.offset(depart, amp, l.rng))
 	}
 	if c.KeepOrder && at.Before(l.lastArrival) {
 		at = l.lastArrival

@@ -141,6 +141,39 @@ func TestJitterKeepOrder(t *testing.T) {
 	})
 }
 
+// TestWander: the wander stays in [Delay, Delay+Wander], spans it,
+// drifts (consecutive datagrams 1 ms apart differ by at most half a
+// millisecond) and never reorders.
+func TestWander(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const count = 4000
+		c := LinkConditions{Delay: 20 * time.Millisecond, Wander: 20 * time.Millisecond}
+		delays, order, n := oneWayDelays(t, Config{Seed: 7}, c, count, time.Millisecond)
+		defer n.Close()
+		if len(order) != count || inversions(order) != 0 {
+			t.Fatalf("got %d datagrams with %d inversions; want %d in order", len(order), inversions(order), count)
+		}
+		lo, hi, step := time.Hour, time.Duration(0), time.Duration(0)
+		for i := range count {
+			d := delays[i][0]
+			if d < c.Delay || d > c.Delay+c.Wander {
+				t.Fatalf("datagram %d delay %v outside [20ms, 40ms]", i, d)
+			}
+			lo, hi = min(lo, d), max(hi, d)
+			if i > 0 {
+				step = max(step, (d - delays[i-1][0]).Abs())
+			}
+		}
+		t.Logf("wander: min %v max %v, largest step between datagrams 1 ms apart %v", lo, hi, step)
+		if lo > 22*time.Millisecond || hi < 38*time.Millisecond {
+			t.Errorf("wander range [%v, %v] does not span [20ms, 40ms]", lo, hi)
+		}
+		if step > 500*time.Microsecond+time.Microsecond {
+			t.Errorf("delay jumped %v between datagrams 1 ms apart: not a drift", step)
+		}
+	})
+}
+
 func lostIndices(t *testing.T, seed uint64, loss float64, count int) []int {
 	var lost []int
 	synctest.Test(t, func(t *testing.T) {
