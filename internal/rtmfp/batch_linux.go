@@ -120,3 +120,98 @@ func (r *batchReader) zone(i uint32) string {
 	r.zones[i] = z
 	return z
 }
+
+// batchWriter writes up to len(hdrs) datagrams a system call with
+// sendmmsg(2).
+type batchWriter struct {
+	rc    syscall.RawConn
+	hdrs  []unix.Mmsghdr
+	iovs  []unix.Iovec
+	names []unix.RawSockaddrInet6
+}
+
+// newBatchWriter returns a batch writer for conn, or nil if conn is not a
+// UDP socket.
+func newBatchWriter(conn net.PacketConn, n int) *batchWriter {
+	uc, ok := conn.(*net.UDPConn)
+	if !ok {
+		return nil
+	}
+	rc, err := uc.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	return &batchWriter{
+		rc:    rc,
+		hdrs:  make([]unix.Mmsghdr, n),
+		iovs:  make([]unix.Iovec, n),
+		names: make([]unix.RawSockaddrInet6, n),
+	}
+}
+
+// write writes the datagrams of tx in order, as many a system call as fit.
+// A datagram the kernel refuses (no route, an ICMP error pending) is
+// skipped, as a lone write's error is ignored.
+func (w *batchWriter) write(tx []txDatagram, v4 bool) {
+	for len(tx) > 0 {
+		n := min(len(tx), len(w.hdrs))
+		for i := range n {
+			d := &tx[i]
+			w.iovs[i].Base = unsafe.SliceData(d.b)
+			w.iovs[i].SetLen(len(d.b))
+			h := &w.hdrs[i].Hdr
+			h.Name = (*byte)(unsafe.Pointer(&w.names[i]))
+			h.Namelen = putSockaddr(&w.names[i], d.to, v4)
+			h.Iov = &w.iovs[i]
+			h.SetIovlen(1)
+			h.Control, h.Controllen, h.Flags = nil, 0, 0
+		}
+		var sent int
+		var errno syscall.Errno
+		err := w.rc.Write(func(fd uintptr) bool {
+			for {
+				r1, _, e := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&w.hdrs[0])), uintptr(n), 0, 0, 0)
+				switch e {
+				case unix.EINTR:
+					continue
+				case unix.EAGAIN:
+					return false // wait until writable
+				}
+				sent, errno = int(r1), e
+				return true
+			}
+		})
+		if err != nil {
+			return // the socket is closed
+		}
+		if errno != 0 || sent <= 0 {
+			sent = 1 // the first datagram failed: skip it
+		}
+		tx = tx[sent:]
+	}
+}
+
+// putSockaddr writes to into sa as the socket's family wants it (an IPv4
+// socket takes sockaddr_in, an IPv6 one sockaddr_in6 with IPv4-mapped
+// addresses) and returns its length.
+func putSockaddr(sa *unix.RawSockaddrInet6, to netip.AddrPort, v4 bool) uint32 {
+	port := to.Port()
+	if v4 {
+		sa4 := (*unix.RawSockaddrInet4)(unsafe.Pointer(sa))
+		*sa4 = unix.RawSockaddrInet4{Family: unix.AF_INET, Addr: to.Addr().Unmap().As4()}
+		p := (*[2]byte)(unsafe.Pointer(&sa4.Port))
+		p[0], p[1] = byte(port>>8), byte(port)
+		return unix.SizeofSockaddrInet4
+	}
+	*sa = unix.RawSockaddrInet6{Family: unix.AF_INET6, Addr: to.Addr().As16()}
+	if z := to.Addr().Zone(); z != "" {
+		if ifi, err := net.InterfaceByName(z); err == nil {
+			sa.Scope_id = uint32(ifi.Index)
+		} else if i, err := strconv.ParseUint(z, 10, 32); err == nil {
+			sa.Scope_id = uint32(i)
+		}
+	}
+	p := (*[2]byte)(unsafe.Pointer(&sa.Port))
+	p[0], p[1] = byte(port>>8), byte(port)
+	return unix.SizeofSockaddrInet6
+}

@@ -16,3 +16,9 @@ func newBatchReader(net.PacketConn, int) *batchReader { return nil }
 func (*batchReader) read() (int, error) { return 0, nil }
 
 func (*batchReader) datagram(int) ([]byte, netip.AddrPort) { return nil, netip.AddrPort{} }
+
+type batchWriter struct{}
+
+func newBatchWriter(net.PacketConn, int) *batchWriter { return nil }
+
+func (*batchWriter) write([]txDatagram, bool) {}

@@ -17,6 +17,9 @@ import (
 // where it can (batch_linux.go) before it flushes what they made due.
 const readBatch = 32
 
+// writeBatch is how many packets of a flush go in one sendmmsg(2).
+const writeBatch = 32
+
 // addrPortConn is the allocation-free UDP interface of *net.UDPConn and
 // rtmfptest.Conn.
 type addrPortConn interface {
@@ -76,6 +79,10 @@ type Endpoint struct {
 	// its packets are written (before the engine mutex), so that packets
 	// leave in the order they were built. Application calls never take it.
 	txMu sync.Mutex
+	// bw writes a flush's packets with sendmmsg(2) where it can; v4
+	// says the socket is IPv4 (it takes sockaddr_in).
+	bw *batchWriter
+	v4 bool
 	// armed is the deadline the loop waits for (zero: none); guarded by
 	// the engine mutex.
 	armed time.Time
@@ -103,9 +110,11 @@ func NewEndpoint(conn net.PacketConn, cfg Config) (*Endpoint, error) {
 		pkOut:   make(chan *pkJob, 1),
 	}
 	ep.apc, _ = conn.(addrPortConn)
+	ep.bw = newBatchWriter(conn, writeBatch)
 	if a, ok := conn.LocalAddr().(*net.UDPAddr); ok {
 		ep.local = a.AddrPort()
 	}
+	ep.v4 = ep.local.Addr().Is4()
 	e.localLoopback = ep.local.Addr().Unmap().IsLoopback()
 	e.localLinkLocal = ep.local.Addr().Unmap().IsLinkLocalUnicast()
 	e.wake = ep.wake
@@ -234,8 +243,12 @@ func appendTx(tx []txDatagram, to netip.AddrPort, b []byte) []txDatagram {
 // writeAll writes the queued packets in order and returns the emptied
 // queue, keeping at most txKeep buffers.
 func writeAll(ep *Endpoint, tx []txDatagram) []txDatagram {
-	for i := range tx {
-		ep.send(tx[i].to, tx[i].b)
+	if ep.bw != nil && len(tx) > 1 {
+		ep.bw.write(tx, ep.v4)
+	} else {
+		for i := range tx {
+			ep.send(tx[i].to, tx[i].b)
+		}
 	}
 	if len(tx) > txKeep {
 		clear(tx[txKeep:])

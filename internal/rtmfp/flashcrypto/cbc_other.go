@@ -1,0 +1,7 @@
+//go:build !amd64
+
+package flashcrypto
+
+const haveDecrypt8 = false
+
+func decrypt8(xk *byte, dst, src *byte) { panic("flashcrypto: no decrypt8") }

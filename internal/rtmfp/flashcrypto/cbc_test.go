@@ -1,0 +1,75 @@
+package flashcrypto
+
+import (
+	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestCBCDec8 checks the eight-block decrypter against crypto/cipher's CBC
+// for random keys and every length up to 40 blocks.
+func TestCBCDec8(t *testing.T) {
+	if !haveDecrypt8 {
+		t.Skip("no AES-NI")
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for trial := range 20 {
+		key := make([]byte, 16)
+		for i := range key {
+			key[i] = byte(r.Uint32())
+		}
+		blk, err := aes.NewCipher(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := newCBCDec8(key, blk)
+		for nb := 1; nb <= 40; nb++ {
+			ct := make([]byte, nb*blockSize)
+			for i := range ct {
+				ct[i] = byte(r.Uint32())
+			}
+			want := make([]byte, len(ct))
+			cipher.NewCBCDecrypter(blk, zeroIV[:]).CryptBlocks(want, ct)
+			got := make([]byte, len(ct))
+			d.decrypt(got, ct)
+			if !bytes.Equal(got, want) {
+				t.Fatalf("trial %d, %d blocks: decryption differs", trial, nb)
+			}
+		}
+	}
+}
+
+// TestExpandKey128 checks the key schedule against FIPS 197 Appendix A.1.
+func TestExpandKey128(t *testing.T) {
+	key := []byte{0x2b, 0x7e, 0x15, 0x16, 0x28, 0xae, 0xd2, 0xa6, 0xab, 0xf7, 0x15, 0x88, 0x09, 0xcf, 0x4f, 0x3c}
+	w := expandKey128(key)
+	last := []byte{0xd0, 0x14, 0xf9, 0xa8, 0xc9, 0xee, 0x25, 0x89, 0xe1, 0x3f, 0x0c, 0xc8, 0xb6, 0x63, 0x0c, 0xa6}
+	if !bytes.Equal(w[160:], last) {
+		t.Fatalf("round key 10 %x, want %x", w[160:], last)
+	}
+}
+
+func BenchmarkCBCDecrypt(b *testing.B) {
+	key := make([]byte, 16)
+	blk, _ := aes.NewCipher(key)
+	ct := make([]byte, 1200)
+	out := make([]byte, len(ct))
+	b.Run("crypto-cipher", func(b *testing.B) {
+		b.SetBytes(int64(len(ct)))
+		m := cipher.NewCBCDecrypter(blk, zeroIV[:])
+		for range b.N {
+			m.(interface{ SetIV([]byte) }).SetIV(zeroIV[:])
+			m.CryptBlocks(out, ct)
+		}
+	})
+	if d := newCBCDec8(key, blk); d != nil {
+		b.Run("decrypt8", func(b *testing.B) {
+			b.SetBytes(int64(len(ct)))
+			for range b.N {
+				d.decrypt(out, ct)
+			}
+		})
+	}
+}
