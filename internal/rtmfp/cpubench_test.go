@@ -163,5 +163,7 @@ func TestCPUReceiverProcess(t *testing.T) {
 		got += len(m)
 	}
 	fmt.Printf("CPU %v\n", processCPU()-cpu0)
+	st := s.Stats()
+	fmt.Fprintf(os.Stderr, "receiver: %d packets in, %d out\n", st.PacketsReceived, st.PacketsSent)
 	<-s.Done()
 }

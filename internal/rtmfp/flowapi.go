@@ -242,11 +242,20 @@ func (rf *RecvFlow) ReadMessage(ctx context.Context) (data []byte, arrived time.
 		err := rf.s.err
 		ended := rf.s.doneClosed
 		if ok {
+			trimWas := rf.s.trimAt
 			if rf.s.state == stateOpen {
 				rf.s.trimAt = e.cfg.Now().Add(flowTrimDelay)
 			}
 			e.touch(rf.s)
-			e.wake() // the window may have opened
+			// The loop must run if the window reopened (an immediate
+			// acknowledgement is due) or if the session had no trim
+			// deadline; a trim deadline only moved later needs no
+			// wake-up (the loop then wakes early and looks again), nor
+			// does anything else a Read changes. In a bulk transfer
+			// this saves a wake-up per message.
+			if _, imm := rf.r.AckDue(); imm || trimWas.IsZero() {
+				e.wake()
+			}
 		}
 		e.mu.Unlock()
 		switch {

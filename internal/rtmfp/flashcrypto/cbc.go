@@ -7,7 +7,7 @@ import (
 	"unsafe"
 )
 
-// CBC decryption eight blocks at a time. Go's AES-CBC decrypter runs one
+// CBC decryption eight blocks at a time, and encryption in one loop. Go's AES-CBC decrypter runs one
 // block after the other, each waiting for the latency of ten AESDEC
 // instructions, although CBC decryption of different blocks is
 // independent (P_i = D(C_i) xor C_{i-1}); OpenSSL's aesni_cbc_decrypt,
@@ -19,6 +19,29 @@ import (
 type cbcDec8 struct {
 	block cipher.Block // for the blocks that do not fill a group of eight
 	dk    [11 * blockSize]byte
+}
+
+// cbcEnc holds the encryption round keys of an AES-128 key. Encryption is
+// sequential, but one assembly loop with the keys in registers spares
+// the calls per block of Go's encrypter.
+type cbcEnc struct {
+	ek [11 * blockSize]byte
+}
+
+// newCBCEnc returns the encrypter of a 16-byte key, or nil when the CPU
+// cannot run it.
+func newCBCEnc(key []byte) *cbcEnc {
+	if !haveDecrypt8 || len(key) != 16 {
+		return nil
+	}
+	return &cbcEnc{ek: expandKey128(key)}
+}
+
+// encrypt encrypts buf (whole blocks) in place with a zero IV.
+func (c *cbcEnc) encrypt(buf []byte) {
+	if len(buf) > 0 {
+		encryptCBC(&c.ek[0], &buf[0], len(buf)/blockSize)
+	}
 }
 
 // newCBCDec8 returns the eight-block decrypter of a 16-byte key, or nil

@@ -124,3 +124,45 @@ TEXT ·decrypt8(SB), NOSPLIT, $0-24
 	MOVUPS X6, 96(DI)
 	MOVUPS X7, 112(DI)
 	RET
+
+// func encryptCBC(xk *byte, buf *byte, n int)
+// AES-128 CBC encryption (AES-NI) of the n blocks at buf in place, with a
+// zero IV; xk holds the 11 encryption round keys, kept in X2-X12.
+TEXT ·encryptCBC(SB), NOSPLIT, $0-24
+	MOVQ xk+0(FP), AX
+	MOVQ buf+8(FP), DI
+	MOVQ n+16(FP), CX
+	MOVUPS 0(AX), X2
+	MOVUPS 16(AX), X3
+	MOVUPS 32(AX), X4
+	MOVUPS 48(AX), X5
+	MOVUPS 64(AX), X6
+	MOVUPS 80(AX), X7
+	MOVUPS 96(AX), X8
+	MOVUPS 112(AX), X9
+	MOVUPS 128(AX), X10
+	MOVUPS 144(AX), X11
+	MOVUPS 160(AX), X12
+	PXOR X0, X0
+	TESTQ CX, CX
+	JZ done
+loop:
+	MOVUPS 0(DI), X1
+	PXOR X1, X0
+	PXOR X2, X0
+	AESENC X3, X0
+	AESENC X4, X0
+	AESENC X5, X0
+	AESENC X6, X0
+	AESENC X7, X0
+	AESENC X8, X0
+	AESENC X9, X0
+	AESENC X10, X0
+	AESENC X11, X0
+	AESENCLAST X12, X0
+	MOVUPS X0, 0(DI)
+	ADDQ $16, DI
+	DECQ CX
+	JNZ loop
+done:
+	RET

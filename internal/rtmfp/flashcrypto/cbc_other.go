@@ -5,3 +5,5 @@ package flashcrypto
 const haveDecrypt8 = false
 
 func decrypt8(xk *byte, dst, src *byte) { panic("flashcrypto: no decrypt8") }
+
+func encryptCBC(xk *byte, buf *byte, n int) { panic("flashcrypto: no encryptCBC") }

@@ -62,6 +62,7 @@ type PacketCipher struct {
 	// the BlockModes (they hold the chaining value) between goroutines.
 	encBlock, decBlock cipher.Block
 	dec8               *cbcDec8 // eight blocks at a time, where the CPU can (cbc.go)
+	encAsm             *cbcEnc  // one assembly loop, where the CPU can
 
 	// Owned by Seal.
 	txMAC hash.Hash
@@ -134,6 +135,7 @@ func newCipher(encKey, decKey []byte) (*PacketCipher, error) {
 	// The standard library's CBC modes can be rewound to a new IV, which
 	// lets every packet start from the zero IV without allocating.
 	c.dec8 = newCBCDec8(decKey, db)
+	c.encAsm = newCBCEnc(encKey)
 	var ok1, ok2 bool
 	c.encIV, ok1 = c.enc.(ivSetter)
 	c.decIV, ok2 = c.dec.(ivSetter)
@@ -194,7 +196,9 @@ func (c *PacketCipher) Seal(dst, plain []byte) []byte {
 		body[p] = byte(sum >> 8)
 		body[p+1] = byte(sum)
 	}
-	if c.stateless {
+	if c.encAsm != nil {
+		c.encAsm.encrypt(body)
+	} else if c.stateless {
 		cbcEncrypt(c.encBlock, body)
 	} else {
 		c.encIV.SetIV(zeroIV[:])
