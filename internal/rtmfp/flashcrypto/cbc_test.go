@@ -103,3 +103,13 @@ func BenchmarkCBCEncrypt(b *testing.B) {
 		})
 	}
 }
+
+func BenchmarkCBCKeySetup(b *testing.B) {
+	key := make([]byte, 16)
+	blk, _ := aes.NewCipher(key)
+	b.ReportAllocs()
+	for range b.N {
+		newCBCDec8(key, blk)
+		newCBCEnc(key)
+	}
+}
