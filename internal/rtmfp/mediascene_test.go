@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -314,4 +315,70 @@ func TestMediaSceneBottleneck(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestMediaSceneWander: the scene on a path whose delay wanders as a
+// Wi-Fi path's does, with no queue behind it: each of the four links adds
+// a smoothly drifting 0–20 ms (the RTT varies by up to 80 ms around 100
+// ms), 600 kbit/s, 3 % random loss each way. Real-time mode must read that
+// variation as the path's and not as a queue: with video enough to fill
+// the link, the paced rate stays near the capacity audio leaves and the
+// bottleneck's queue stays short; with video at 350 kbit/s, the paced rate
+// never falls under what the application sends, so no frame waits at the
+// sender. Cutting on the wander as on a queue (and from the delivery rate
+// of a sender that sends less than its pacing allows) held the pacing
+// under what the application sent; in a call on such a path the video
+// then backed off to a few frames a second.
+func TestMediaSceneWander(t *testing.T) {
+	const rate = 600 * rtmfptest.Kbps
+	wander := mediaSceneConfig{rate: rate, queue: 250 * time.Millisecond, delay: 50 * time.Millisecond,
+		loss: 0.03, ackLoss: 0.03, wander: 20 * time.Millisecond, span: 30 * time.Second}
+	audioRate := float64(sceneAudioSize+wireOverhead) * 8 / sceneAudioInterval.Seconds()
+	left := float64(rate) - audioRate
+
+	full := mediaScene(t, wander)
+	logMediaScene(t, "600 kbit/s, 100–180 ms RTT, 3 % loss, video 1 Mbit/s", full)
+	p50 := percentileF(full.pacing, 50)
+	t.Logf("pacing p10 %.0f p50 %.0f kbit/s; capacity after audio %.0f kbit/s", percentileF(full.pacing, 10)/1000, p50/1000, left/1000)
+	if p50 < 0.8*left || full.wireRate < 0.8*float64(rate) {
+		t.Errorf("video 1 Mbit/s: pacing p50 %.0f kbit/s, sent %.0f kbit/s; want at least 80 %% of the %.0f kbit/s audio leaves and of the link",
+			p50/1000, full.wireRate/1000, left/1000)
+	}
+	if q := rtmfptest.Percentile(full.queueDelay, 99); q > 100*time.Millisecond {
+		t.Errorf("video 1 Mbit/s: bottleneck queue p99 %v, want at most 100 ms", q)
+	}
+	// One way: 50 ms, 20 ms of wander on average, and what queues.
+	if p := full.pct(50); p > 120*time.Millisecond || full.audioDelivered < full.audioSent*99/100 {
+		t.Errorf("video 1 Mbit/s: audio %d/%d delivered, one way p50 %v; want 99 %% and at most 120 ms", full.audioDelivered, full.audioSent, p)
+	}
+
+	app := wander
+	app.video = 350_000 / 8
+	r := mediaScene(t, app)
+	logMediaScene(t, "600 kbit/s, 100–180 ms RTT, 3 % loss, video 350 kbit/s", r)
+	p10 := percentileF(r.pacing, 10)
+	need := 350_000 + audioRate
+	t.Logf("pacing p10 %.0f kbit/s; the application sends %.0f kbit/s", p10/1000, need/1000)
+	if p10 < need {
+		t.Errorf("video 350 kbit/s: pacing p10 %.0f kbit/s, under the %.0f kbit/s the application sends", p10/1000, need/1000)
+	}
+	if r.videoDelivered < r.videoSent*99/100 {
+		t.Errorf("video 350 kbit/s: %d of %d frames delivered, want 99 %%", r.videoDelivered, r.videoSent)
+	}
+	if q := rtmfptest.Percentile(r.queueDelay, 99); q > 100*time.Millisecond {
+		t.Errorf("video 350 kbit/s: bottleneck queue p99 %v, want at most 100 ms", q)
+	}
+}
+
+// wireOverhead is what a packet of the scene's audio adds on the wire
+// about: IP and UDP, the RTMFP header and chunk, the encryption's padding.
+const wireOverhead = 28 + 40
+
+func percentileF(v []float64, p float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[min(len(s)-1, int(p/100*float64(len(s))))]
 }

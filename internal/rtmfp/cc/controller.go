@@ -260,6 +260,7 @@ func (c *Controller) OnPacketSent(now time.Time, bytes ByteCount, timeCritical b
 		if c.rt.on {
 			c.rt.refill(now)
 			c.rt.tokens -= float64(bytes)
+			c.rt.sentRate = c.rt.sent.add(now, bytes, c.rtt.SRTT())
 			return
 		}
 		c.pacer.OnSent(now, bytes, c.rtt.SRTT(), c.cwnd)

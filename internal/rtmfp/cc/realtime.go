@@ -163,11 +163,9 @@ type realtime struct {
 	stuck    int
 	peak     float64 // the highest delivery rate, decaying by half in 10 s
 
-	// Delivery rate: cumulative acknowledged bytes, sampled.
-	acked   ByteCount
-	samples [realtimeRateSamples]rateSample
-	sHead   int // next slot
-	sN      int
+	// Delivery rate (acknowledged bytes) and sending rate.
+	acked, sent rateMeter
+	sentRate    float64
 
 	// Loss over realtimeLossPeriod periods, smoothed.
 	lossBytes, ackBytes ByteCount
@@ -283,23 +281,31 @@ func (r *realtime) recentMinRTT() (time.Duration, bool) {
 	return min(r.minCur, r.minPrev), true
 }
 
-// deliveryRate records acked bytes and returns the user data bytes per
-// second acknowledged over the last max(2·srtt, 200 ms) (0 until that
-// span has samples).
-func (r *realtime) deliveryRate(now time.Time, acked ByteCount, srtt time.Duration) float64 {
-	r.acked += acked
+// rateMeter measures a byte rate over a recent span from a ring of
+// cumulative samples.
+type rateMeter struct {
+	total   ByteCount
+	samples [realtimeRateSamples]rateSample
+	head    int // next slot
+	n       int
+}
+
+// add records bytes and returns the bytes per second over the last
+// max(2·srtt, 200 ms) (0 until that span has samples).
+func (m *rateMeter) add(now time.Time, bytes ByteCount, srtt time.Duration) float64 {
+	m.total += bytes
 	span := max(2*srtt, 200*time.Millisecond)
 	// One sample per span/8 at most, so the ring covers the span.
-	last := r.samples[(r.sHead+realtimeRateSamples-1)%realtimeRateSamples]
-	if r.sN == 0 || now.Sub(last.at) >= span/8 {
-		r.samples[r.sHead] = rateSample{at: now, total: r.acked}
-		r.sHead = (r.sHead + 1) % realtimeRateSamples
-		r.sN = min(r.sN+1, realtimeRateSamples)
+	last := m.samples[(m.head+realtimeRateSamples-1)%realtimeRateSamples]
+	if m.n == 0 || now.Sub(last.at) >= span/8 {
+		m.samples[m.head] = rateSample{at: now, total: m.total}
+		m.head = (m.head + 1) % realtimeRateSamples
+		m.n = min(m.n+1, realtimeRateSamples)
 	}
 	// The oldest sample within the span, or the oldest there is.
 	var from rateSample
-	for i := r.sN; i >= 1; i-- {
-		s := r.samples[(r.sHead+realtimeRateSamples-i)%realtimeRateSamples]
+	for i := m.n; i >= 1; i-- {
+		s := m.samples[(m.head+realtimeRateSamples-i)%realtimeRateSamples]
 		if now.Sub(s.at) <= span {
 			from = s
 			break
@@ -308,7 +314,7 @@ func (r *realtime) deliveryRate(now time.Time, acked ByteCount, srtt time.Durati
 	if from.at.IsZero() || now.Sub(from.at) < span/4 {
 		return 0
 	}
-	return float64(r.acked-from.total) / now.Sub(from.at).Seconds()
+	return float64(m.total-from.total) / now.Sub(from.at).Seconds()
 }
 
 // onLoss accumulates acknowledged and lost bytes and updates the smoothed
@@ -344,7 +350,7 @@ func (c *Controller) onAckRealtime(now time.Time, a AckInfo) {
 	if srtt > 0 {
 		dt = min(dt, srtt)
 	}
-	delivered := r.deliveryRate(now, a.Acked, srtt)
+	delivered := r.acked.add(now, a.Acked, srtt)
 	r.peak = max(delivered, r.peak*math.Exp2(-dt.Seconds()/10))
 	r.onLoss(now, a.Acked, a.Lost)
 	if a.Lost > 0 {
@@ -391,7 +397,16 @@ func (c *Controller) onAckRealtime(now time.Time, a AckInfo) {
 		if delivered >= 0.8*r.rate {
 			r.capRef = delivered
 		}
-		r.rate = min(max(next, 0.5*r.rate), 0.9*r.rate)
+		least := 0.5 * r.rate
+		if r.sentRate < 0.8*r.rate {
+			// The application sends less than the pacing lets go:
+			// its delivery rate is its own, not the path's, and
+			// noisy (video comes in frames). Cut the pacing, not
+			// below what the application sends at once: a queue
+			// at the sender is delay the call hears.
+			least = RealtimeCut * r.rate
+		}
+		r.rate = min(max(next, least), 0.9*r.rate)
 		if !r.lastCut.IsZero() && queue >= r.cutQueue-TimestampTick {
 			r.stuck++
 		} else {

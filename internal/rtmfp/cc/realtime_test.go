@@ -1,6 +1,7 @@
 package cc
 
 import (
+	"math/rand/v2"
 	"testing"
 	"time"
 )
@@ -110,5 +111,120 @@ func TestRealtimeRateRules(t *testing.T) {
 	r3, _ := c3.PacingRate()
 	if c3.Losses() == 0 || r3 >= 50_000 {
 		t.Errorf("30 %% loss: loss cuts %d, rate %.0f", c3.Losses(), r3)
+	}
+}
+
+// feed drives c for span in 10 ms steps: it sends at the pacing rate,
+// or sent bytes per second when that is less (an application sending
+// less), the path delivers at most deliver bytes per second, and RTT
+// samples are rtt(now).
+func feed(c *Controller, now time.Time, span time.Duration, sent, deliver float64, rtt func(now time.Time) time.Duration) time.Time {
+	step := 10 * time.Millisecond
+	for i := 0; i < int(span/step); i++ {
+		now = now.Add(step)
+		r, _ := c.PacingRate()
+		s := min(r, sent)
+		c.OnPacketSent(now, ByteCount(s*step.Seconds()), true)
+		c.OnRTTSample(now, rtt(now))
+		c.OnAck(now, AckInfo{PreAckOutstanding: 4 * MSS, Outstanding: 4 * MSS, Acked: ByteCount(min(s, deliver) * step.Seconds())})
+	}
+	return now
+}
+
+// wanderRTT is an RTT of 60 ms plus four delays (the four links of a
+// round trip) that each drift linearly between targets in [0, 20 ms)
+// drawn every 40 ms from a seeded generator, with no queue of ours: the
+// RTT wanders over 80 ms, and most bucket minima stand well above the
+// least of them.
+var wanderRTT = func() func(now time.Time) time.Duration {
+	r := rand.New(rand.NewPCG(1, 2))
+	const seg = 40 * time.Millisecond
+	var v [4][1000]time.Duration
+	for l := range v {
+		for k := range v[l] {
+			v[l][k] = time.Duration(r.Int64N(int64(20 * time.Millisecond)))
+		}
+	}
+	return func(now time.Time) time.Duration {
+		d := 60 * time.Millisecond
+		k, f := int(now.Sub(t0)/seg), float64(now.Sub(t0)%seg)/float64(seg)
+		for l := range v {
+			a, b := v[l][k%1000], v[l][(k+1)%1000]
+			d += a + time.Duration(f*float64(b-a))
+		}
+		return d
+	}
+}()
+
+// TestRealtimeJitterNotQueue: on a path of 100 kB/s whose RTT wanders by
+// up to 80 ms, the bucket minima's median raises the threshold above the
+// wander and cuts become rare; a standing queue above RealtimeQueueMax is
+// still cut.
+func TestRealtimeJitterNotQueue(t *testing.T) {
+	c, now := realtimeController(t, 50_000)
+	var cuts []uint64
+	for range 10 {
+		now = feed(c, now, time.Second, 1e9, 100_000, wanderRTT)
+		cuts = append(cuts, c.DelayCuts())
+	}
+	high := c.rt.queueHigh()
+	rate, _ := c.PacingRate()
+	t.Logf("after 10 s of wander: rate %.0f B/s, threshold %v, delay cuts by each second %v", rate, high, cuts)
+	if high <= RealtimeQueueHigh+TimestampTick {
+		t.Errorf("threshold %v: the wander was not learned", high)
+	}
+	if late := cuts[len(cuts)-1] - cuts[4]; late > 2 {
+		t.Errorf("%d delay cuts in the last 5 s: the wander reads as a queue", late)
+	}
+	before := c.DelayCuts()
+	standing := func(time.Time) time.Duration { return 60*time.Millisecond + RealtimeQueueMax + 20*time.Millisecond }
+	feed(c, now, time.Second, 1e9, 100_000, standing)
+	if after, _ := c.PacingRate(); c.DelayCuts() == before || after >= rate {
+		t.Errorf("a standing queue of %v: delay cuts %d → %d, rate %.0f → %.0f", RealtimeQueueMax+20*time.Millisecond, before, c.DelayCuts(), rate, after)
+	}
+}
+
+// TestRealtimeLossSlowSession: one full-size packet lost among the few a
+// 10 kB/s session sends in 250 ms is not a policer's loss.
+func TestRealtimeLossSlowSession(t *testing.T) {
+	c, now := realtimeController(t, 10_000)
+	step := 10 * time.Millisecond
+	for i := 0; i < 300; i++ {
+		now = now.Add(step)
+		c.OnPacketSent(now, 100, true)
+		c.OnRTTSample(now, 20*time.Millisecond)
+		var lost ByteCount
+		if i%100 == 50 { // one packet a second: 1161 of 10 kB
+			lost = MSS
+		}
+		c.OnAck(now, AckInfo{PreAckOutstanding: 4 * MSS, Outstanding: 4 * MSS, Acked: 100, Lost: lost, AnyLoss: lost > 0, AnyNAKs: lost > 0})
+	}
+	if c.Losses() != 0 {
+		t.Errorf("%d loss cuts for 1 packet lost a second at 10 kB/s", c.Losses())
+	}
+}
+
+// TestRealtimeAppLimitedCut: when a queue appears, a session whose
+// application sends half its pacing rate has the pacing rate cut by
+// RealtimeCut, not brought below what the application sends; a session
+// that sends what the pacing lets go is cut below the delivery rate
+// within a second.
+func TestRealtimeAppLimitedCut(t *testing.T) {
+	queue := func(time.Time) time.Duration { return 60 * time.Millisecond }
+	flat := func(time.Time) time.Duration { return 20 * time.Millisecond }
+	c, now := realtimeController(t, 100_000)
+	now = feed(c, now, 300*time.Millisecond, 50_000, 1e9, flat)
+	before, _ := c.PacingRate()
+	for c.DelayCuts() == 0 {
+		now = feed(c, now, 10*time.Millisecond, 50_000, 1e9, queue)
+	}
+	if after, _ := c.PacingRate(); after < RealtimeCut*before-1 || after < 50_000 {
+		t.Errorf("application-limited at 50 kB/s: rate %.0f → %.0f, want a cut of the pacing rate by %.0f %%", before, after, 100*(1-RealtimeCut))
+	}
+	c2, now2 := realtimeController(t, 100_000)
+	now2 = feed(c2, now2, 300*time.Millisecond, 1e9, 1e9, flat)
+	feed(c2, now2, time.Second, 1e9, 60_000, queue)
+	if r, _ := c2.PacingRate(); r > 60_000 {
+		t.Errorf("saturated, the path delivering 60 kB/s with a queue for 1 s: rate %.0f, want below the delivery rate", r)
 	}
 }
