@@ -24,7 +24,7 @@ const (
 	DropBadMode                          // packet mode forbidden or wrong for the session
 	DropMalformed                        // header or chunk malformed
 	DropRateLimited                      // answer suppressed by a rate limit
-	DropQueueFull                        // reader-to-loop queue or DH queue full
+	DropQueueFull                        // DH queue full
 	DropBadCookie                        // IIKeying with an invalid or expired cookie
 	DropHandshake                        // handshake chunk that matches nothing, or keying failed
 	DropEarlyOverflow                    // undecryptable early packet beyond the 18 kept
