@@ -155,8 +155,9 @@ func TestCPUReceiverProcess(t *testing.T) {
 	}
 	cpu0 := processCPU()
 	got := 0
+	buf := make([]byte, 0, 64<<10)
 	for got < total {
-		m, err := rf.Read(ctx)
+		m, err := rf.ReadAppend(ctx, buf[:0])
 		if err != nil {
 			t.Fatal(err)
 		}

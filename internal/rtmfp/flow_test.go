@@ -109,3 +109,46 @@ func TestFlowRejectedByReceiver(t *testing.T) {
 		}
 	})
 }
+
+// TestFlowReadAppend reads messages into one reused buffer: each is
+// appended to what the caller passes, and the end of the flow leaves the
+// buffer as it was.
+func TestFlowReadAppend(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := rtmfptest.NewNetwork(rtmfptest.Config{Seed: 3, DefaultLink: rtmfptest.LinkConditions{Delay: 10 * time.Millisecond}})
+		defer n.Close()
+		a := newPeer(t, n, "a", "10.0.0.1", 0, nil)
+		b := newPeer(t, n, "b", "10.0.0.2", 1, nil)
+		sa, sb := connectPair(t, a, b)
+		ctx := context.Background()
+		fa, err := sa.OpenFlow([]byte("bulk"), flow.PriorityBulk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs := [][]byte{bytes.Repeat([]byte{1}, 3000), []byte("two"), bytes.Repeat([]byte{3}, 20000)}
+		for _, m := range msgs {
+			if _, err := fa.Write(m, WriteOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		fa.Close()
+		rb, err := sb.AcceptFlow(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 0, 32<<10)
+		for i, want := range msgs {
+			got, err := rb.ReadAppend(ctx, append(buf[:0], "pre"...))
+			if err != nil || string(got[:3]) != "pre" || !bytes.Equal(got[3:], want) {
+				t.Fatalf("message %d: %d bytes, %v", i, len(got), err)
+			}
+			if &got[0] != &buf[:1][0] {
+				t.Fatalf("message %d: not read into the buffer given", i)
+			}
+		}
+		got, err := rb.ReadAppend(ctx, append(buf[:0], "end"...))
+		if err != io.EOF || string(got) != "end" {
+			t.Fatalf("after FIN: %q, %v", got, err)
+		}
+	})
+}

