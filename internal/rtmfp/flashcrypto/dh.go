@@ -27,6 +27,7 @@ var PreferredGroups = []Group{Group16, Group14, Group2}
 type groupParams struct {
 	p            *big.Int
 	mod          *bigmod.Modulus // p, for constant-time exponentiation
+	mont         *montCtx        // p, for mont.go's exponentiation where it runs; else nil
 	pMinus       *big.Int        // p − 2^24, the largest acceptable public key
 	size         int             // bytes in p
 	exponentBits int             // private exponent size (RFC 3526 §8 strengths)
@@ -81,6 +82,7 @@ func newGroupParams(exponentBits int, hexPrime string) *groupParams {
 	return &groupParams{
 		p:            p,
 		mod:          mod,
+		mont:         newMontCtx(p),
 		pMinus:       new(big.Int).Sub(p, twoTo24th),
 		size:         (p.BitLen() + 7) / 8,
 		exponentBits: exponentBits,
@@ -119,7 +121,8 @@ func ChooseGroup(ours, theirs []Group) (Group, error) {
 //
 // Every exponentiation with the private exponent is constant time
 // (filippo.io/bigmod, the Montgomery arithmetic of Go's own crypto/rsa and
-// crypto/ecdh): math/big's Exp leaks the exponent through timing and
+// crypto/ecdh, or for groups 2 and 14 on amd64 with BMI2 and ADX mont.go's
+// multiplication with two carry chains under the same fixed window): math/big's Exp leaks the exponent through timing and
 // cache use, and a static key lives for years and answers anyone who
 // starts a handshake. The exponent is processed over a fixed number of
 // bytes (the group's exponent size), so its value does not change the
@@ -135,11 +138,19 @@ type PrivateKey struct {
 // big-endian bytes without leading zeros (as OpenSSL BN_bn2bin gives it,
 // which the key derivation depends on). base must be below p.
 func modExp(gp *groupParams, base, e []byte) ([]byte, error) {
-	b, err := bigmod.NewNat().SetBytes(base, gp.mod)
-	if err != nil {
-		return nil, ErrBadPublicKey
+	var out []byte
+	if gp.mont != nil {
+		if len(base) > gp.size || new(big.Int).SetBytes(base).Cmp(gp.p) >= 0 {
+			return nil, ErrBadPublicKey // a public value: variable time is fine
+		}
+		out = gp.mont.exp(base, e)
+	} else {
+		b, err := bigmod.NewNat().SetBytes(base, gp.mod)
+		if err != nil {
+			return nil, ErrBadPublicKey
+		}
+		out = bigmod.NewNat().Exp(b, e, gp.mod).Bytes(gp.mod)
 	}
-	out := bigmod.NewNat().Exp(b, e, gp.mod).Bytes(gp.mod)
 	i := 0
 	for i < len(out)-1 && out[i] == 0 {
 		i++

@@ -1,0 +1,67 @@
+package flashcrypto
+
+import (
+	"bytes"
+	"math/big"
+	"math/rand/v2"
+	"testing"
+
+	"filippo.io/bigmod"
+)
+
+// TestMontExp checks the Montgomery exponentiation against math/big for
+// random bases and exponents (and the edge values 1, 2, p−1) in groups 2
+// and 14.
+func TestMontExp(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, g := range []Group{Group2, Group14} {
+		gp := groups[g]
+		c := newMontCtx(gp.p)
+		if c == nil {
+			t.Skip("no MULX/ADX")
+		}
+		rnd := func(n int) []byte {
+			b := make([]byte, n)
+			for i := range b {
+				b[i] = byte(r.Uint32())
+			}
+			return b
+		}
+		pm1 := new(big.Int).Sub(gp.p, big.NewInt(1)).Bytes()
+		bases := [][]byte{{1}, {2}, pm1}
+		for range 30 {
+			v := new(big.Int).SetBytes(rnd(gp.size))
+			bases = append(bases, v.Mod(v, gp.p).Bytes())
+		}
+		for i, base := range bases {
+			for _, e := range [][]byte{rnd(gp.exponentBits / 8), {0}, {1}, bytes.Repeat([]byte{0xff}, gp.exponentBits/8)} {
+				want := new(big.Int).Exp(new(big.Int).SetBytes(base), new(big.Int).SetBytes(e), gp.p)
+				got := c.exp(base, e)
+				if new(big.Int).SetBytes(got).Cmp(want) != 0 {
+					t.Fatalf("%v, base %d, exponent %x: wrong result", g, i, e)
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkModExp(b *testing.B) {
+	for _, g := range []Group{Group2, Group14} {
+		gp := groups[g]
+		e := bytes.Repeat([]byte{0xa5}, gp.exponentBits/8)
+		base := new(big.Int).Sub(gp.p, big.NewInt(12345)).Bytes()
+		b.Run(g.String()+"/bigmod", func(b *testing.B) {
+			for range b.N {
+				bb, _ := bigmod.NewNat().SetBytes(base, gp.mod)
+				bigmod.NewNat().Exp(bb, e, gp.mod)
+			}
+		})
+		if c := newMontCtx(gp.p); c != nil {
+			b.Run(g.String()+"/mont", func(b *testing.B) {
+				for range b.N {
+					c.exp(base, e)
+				}
+			})
+		}
+	}
+}
