@@ -151,11 +151,16 @@ func modExp(gp *groupParams, base, e []byte) ([]byte, error) {
 		}
 		out = bigmod.NewNat().Exp(b, e, gp.mod).Bytes(gp.mod)
 	}
+	return trimZeros(out), nil
+}
+
+// trimZeros returns b without its leading zero bytes (keeping one byte).
+func trimZeros(b []byte) []byte {
 	i := 0
-	for i < len(out)-1 && out[i] == 0 {
+	for i < len(b)-1 && b[i] == 0 {
 		i++
 	}
-	return out[i:], nil
+	return b[i:]
 }
 
 // GenerateKey draws a private exponent of the group's size (224, 320 or
@@ -183,9 +188,14 @@ func newPrivateKey(g Group, x *big.Int) (*PrivateKey, error) {
 		return nil, ErrBadIdentity
 	}
 	xb := x.FillBytes(make([]byte, max(gp.exponentBits/8, (x.BitLen()+7)/8)))
-	pub, err := modExp(gp, []byte{2}, xb)
-	if err != nil {
-		return nil, err
+	var pub []byte
+	if gp.mont != nil {
+		pub = trimZeros(gp.mont.exp2(xb))
+	} else {
+		var err error
+		if pub, err = modExp(gp, []byte{2}, xb); err != nil {
+			return nil, err
+		}
 	}
 	return &PrivateKey{group: g, x: x, xb: xb, pub: pub}, nil
 }

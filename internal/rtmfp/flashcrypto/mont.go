@@ -3,6 +3,7 @@ package flashcrypto
 import (
 	"encoding/binary"
 	"math/big"
+	"math/bits"
 )
 
 // Constant-time modular exponentiation for groups 2 and 14 on amd64 with
@@ -19,6 +20,7 @@ type montCtx struct {
 	rr    []uint64 // R² mod m, R = 2^(64n)
 	one   []uint64 // 1 (not in Montgomery form)
 	mul   func(z, x, y, m *uint64, m0inv uint64)
+	sqr   func(z, x, m *uint64, m0inv uint64)
 }
 
 // newMontCtx returns the context of p, or nil when no Montgomery
@@ -29,7 +31,7 @@ func newMontCtx(p *big.Int) *montCtx {
 	if mul == nil {
 		return nil
 	}
-	c := &montCtx{n: n, mul: mul}
+	c := &montCtx{n: n, mul: mul, sqr: montSqrFor(n)}
 	c.m = limbs(p.FillBytes(make([]byte, 8*n)))
 	m0 := c.m[0]
 	inv := m0 // Newton's iteration for m0⁻¹ mod 2^64: 3, 6, 12, 24, 48, 96 bits
@@ -58,6 +60,11 @@ func (c *montCtx) montMul(z, x, y []uint64) {
 	c.mul(&z[0], &x[0], &y[0], &c.m[0], c.m0inv)
 }
 
+// montSqr sets z = x²/R mod m.
+func (c *montCtx) montSqr(z, x []uint64) {
+	c.sqr(&z[0], &x[0], &c.m[0], c.m0inv)
+}
+
 // exp returns base^e mod m as big-endian bytes of the prime's size; base
 // (big-endian, below m) and the output are in normal form. The time does
 // not depend on e's value (only on its length) nor on base.
@@ -79,10 +86,10 @@ func (c *montCtx) exp(base, e []byte) []byte {
 	c.montMul(acc, c.one, c.rr) // 1·R
 	for _, eb := range e {
 		for _, shift := range [2]uint{4, 0} {
-			c.montMul(acc, acc, acc)
-			c.montMul(acc, acc, acc)
-			c.montMul(acc, acc, acc)
-			c.montMul(acc, acc, acc)
+			c.montSqr(acc, acc)
+			c.montSqr(acc, acc)
+			c.montSqr(acc, acc)
+			c.montSqr(acc, acc)
 			k := uint64(eb>>shift) & 15
 			clear(tmp)
 			for i := range table {
@@ -106,4 +113,50 @@ func (c *montCtx) exp(base, e []byte) []byte {
 		binary.BigEndian.PutUint64(out[len(out)-8*(i+1):], l)
 	}
 	return out
+}
+
+// exp2 returns 2^e mod m as exp(2, e) does, for key generation: a window
+// of one bit, each bit a squaring and a doubling kept or not by a mask,
+// instead of the window's table and multiplications (a multiplication by
+// 2 is an addition). Constant time in e as exp.
+func (c *montCtx) exp2(e []byte) []byte {
+	n := c.n
+	buf := make([]uint64, 2*n)
+	acc, dbl := buf[:n], buf[n:]
+	c.montMul(acc, c.one, c.rr) // 1·R
+	for _, eb := range e {
+		for i := 7; i >= 0; i-- {
+			c.montSqr(acc, acc)
+			c.double(dbl, acc)
+			keep := uint64(eb>>uint(i)&1) - 1 // all ones when the bit is 0
+			for j := range acc {
+				acc[j] = acc[j]&keep | dbl[j]&^keep
+			}
+		}
+	}
+	c.montMul(acc, acc, c.one)
+	out := make([]byte, 8*n)
+	for i, l := range acc {
+		binary.BigEndian.PutUint64(out[len(out)-8*(i+1):], l)
+	}
+	return out
+}
+
+// double sets z = 2x mod m (x < m) without a branch.
+func (c *montCtx) double(z, x []uint64) {
+	var carry uint64
+	for i, v := range x {
+		z[i] = v<<1 | carry
+		carry = v >> 63
+	}
+	var borrow uint64
+	var s [32]uint64
+	for i, v := range z {
+		s[i], borrow = bits.Sub64(v, c.m[i], borrow)
+	}
+	// 2x − m is the answer when 2x overflowed the limbs or did not borrow.
+	use := -(carry | (borrow ^ 1))
+	for i := range z {
+		z[i] = s[i]&use | z[i]&^use
+	}
 }

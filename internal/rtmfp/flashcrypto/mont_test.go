@@ -40,6 +40,20 @@ func TestMontExp(t *testing.T) {
 				if new(big.Int).SetBytes(got).Cmp(want) != 0 {
 					t.Fatalf("%v, base %d, exponent %x: wrong result", g, i, e)
 				}
+				if i == 1 { // base 2
+					if got := c.exp2(e); new(big.Int).SetBytes(got).Cmp(want) != 0 {
+						t.Fatalf("%v, 2^%x: wrong result", g, e)
+					}
+				}
+				x := limbs(append(make([]byte, 8*c.n-len(base)), base...))
+				sq, mul := make([]uint64, c.n), make([]uint64, c.n)
+				c.montSqr(sq, x)
+				c.montMul(mul, x, x)
+				for j := range sq {
+					if sq[j] != mul[j] {
+						t.Fatalf("%v, base %d: montSqr differs from montMul", g, i)
+					}
+				}
 			}
 		}
 	}
@@ -50,6 +64,13 @@ func BenchmarkModExp(b *testing.B) {
 		gp := groups[g]
 		e := bytes.Repeat([]byte{0xa5}, gp.exponentBits/8)
 		base := new(big.Int).Sub(gp.p, big.NewInt(12345)).Bytes()
+		if c := newMontCtx(gp.p); c != nil {
+			b.Run(g.String()+"/mont-base2", func(b *testing.B) {
+				for range b.N {
+					c.exp2(e)
+				}
+			})
+		}
 		b.Run(g.String()+"/bigmod", func(b *testing.B) {
 			for range b.N {
 				bb, _ := bigmod.NewNat().SetBytes(base, gp.mod)
