@@ -39,6 +39,7 @@ func processCPU() time.Duration {
 // -cpuprofile profiles the sender, RTMFP_BENCH_RECEIVER_PROFILE=file the
 // receiver.
 func BenchmarkCPUPerByte(b *testing.B) {
+	b.ReportAllocs()
 	const msgSize, total = 16 << 10, 200 << 20
 	for range b.N {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestCPUReceiverProcess$", "-test.count=1")

@@ -67,6 +67,7 @@ func BenchmarkHandshakeRate(b *testing.B) {
 		n int
 	}{{flashcrypto.Group2, 2000}, {flashcrypto.Group14, 800}} {
 		b.Run(c.g.String(), func(b *testing.B) {
+			b.ReportAllocs()
 			n := c.n
 			if s := os.Getenv(envHSCount); s != "" {
 				n, _ = strconv.Atoi(s)

@@ -65,6 +65,7 @@ func BenchmarkCBCDecrypt(b *testing.B) {
 	ct := make([]byte, 1200)
 	out := make([]byte, len(ct))
 	b.Run("crypto-cipher", func(b *testing.B) {
+		b.ReportAllocs()
 		b.SetBytes(int64(len(ct)))
 		m := cipher.NewCBCDecrypter(blk, zeroIV[:])
 		for range b.N {
@@ -74,6 +75,7 @@ func BenchmarkCBCDecrypt(b *testing.B) {
 	})
 	if d := newCBCDec8(key, blk); d != nil {
 		b.Run("decrypt8", func(b *testing.B) {
+			b.ReportAllocs()
 			b.SetBytes(int64(len(ct)))
 			for range b.N {
 				d.decrypt(out, ct)
@@ -87,6 +89,7 @@ func BenchmarkCBCEncrypt(b *testing.B) {
 	blk, _ := aes.NewCipher(key)
 	buf := make([]byte, 1200)
 	b.Run("crypto-cipher", func(b *testing.B) {
+		b.ReportAllocs()
 		b.SetBytes(int64(len(buf)))
 		m := cipher.NewCBCEncrypter(blk, zeroIV[:])
 		for range b.N {
@@ -96,6 +99,7 @@ func BenchmarkCBCEncrypt(b *testing.B) {
 	})
 	if c := newCBCEnc(key); c != nil {
 		b.Run("asm", func(b *testing.B) {
+			b.ReportAllocs()
 			b.SetBytes(int64(len(buf)))
 			for range b.N {
 				c.encrypt(buf)

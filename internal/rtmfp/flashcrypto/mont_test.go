@@ -66,12 +66,14 @@ func BenchmarkModExp(b *testing.B) {
 		base := new(big.Int).Sub(gp.p, big.NewInt(12345)).Bytes()
 		if c := newMontCtx(gp.p); c != nil {
 			b.Run(g.String()+"/mont-base2", func(b *testing.B) {
+				b.ReportAllocs()
 				for range b.N {
 					c.exp2(e)
 				}
 			})
 		}
 		b.Run(g.String()+"/bigmod", func(b *testing.B) {
+			b.ReportAllocs()
 			for range b.N {
 				bb, _ := bigmod.NewNat().SetBytes(base, gp.mod)
 				bigmod.NewNat().Exp(bb, e, gp.mod)
@@ -79,6 +81,7 @@ func BenchmarkModExp(b *testing.B) {
 		})
 		if c := newMontCtx(gp.p); c != nil {
 			b.Run(g.String()+"/mont", func(b *testing.B) {
+				b.ReportAllocs()
 				for range b.N {
 					c.exp(base, e)
 				}
