@@ -15,3 +15,10 @@ var haveDecrypt8 = cpu.X86.HasAES && cpu.X86.HasSSE41
 //
 //go:noescape
 func encryptCBC(xk *byte, buf *byte, n int)
+
+// expandKey128 writes the 11 encryption round keys of an AES-128 key to ek
+// and the equivalent inverse cipher's decryption keys to dk, 176 bytes
+// each, with AESKEYGENASSIST and AESIMC (cbc_amd64.s).
+//
+//go:noescape
+func expandKey128(key, ek, dk *byte)

@@ -166,3 +166,64 @@ loop:
 	JNZ loop
 done:
 	RET
+
+// One step of the AES-128 key schedule (FIPS 197 §5.2) with AES-NI: X0
+// holds round key i-1 and becomes round key i, stored at off(BX).
+// AESKEYGENASSIST gives RotWord(SubWord(w3)) xor rcon in its top word,
+// broadcast by PSHUFD; the shifted xors make each word the xor of those
+// before it in the previous key (Intel's AES-NI white paper, §4).
+#define EXPAND128(rcon, off) \
+	AESKEYGENASSIST $rcon, X0, X1 \
+	PSHUFD $0xff, X1, X1 \
+	MOVOU X0, X2 \
+	PSLLDQ $4, X2 \
+	PXOR X2, X0 \
+	PSLLDQ $4, X2 \
+	PXOR X2, X0 \
+	PSLLDQ $4, X2 \
+	PXOR X2, X0 \
+	PXOR X1, X0 \
+	MOVOU X0, off(BX)
+
+// One decryption round key of the equivalent inverse cipher (FIPS 197
+// §5.3.5): InvMixColumns of encryption key src, stored at dst(DX).
+#define INVKEY(src, dst) \
+	MOVOU src(BX), X0 \
+	AESIMC X0, X0 \
+	MOVOU X0, dst(DX)
+
+// func expandKey128(key, ek, dk *byte)
+// The 11 encryption round keys of the AES-128 key at key into ek, and the
+// equivalent inverse cipher's into dk: no table is indexed by key bytes.
+TEXT ·expandKey128(SB), NOSPLIT, $0-24
+	MOVQ key+0(FP), AX
+	MOVQ ek+8(FP), BX
+	MOVQ dk+16(FP), DX
+	MOVOU 0(AX), X0
+	MOVOU X0, 0(BX)
+	EXPAND128(0x01, 16)
+	EXPAND128(0x02, 32)
+	EXPAND128(0x04, 48)
+	EXPAND128(0x08, 64)
+	EXPAND128(0x10, 80)
+	EXPAND128(0x20, 96)
+	EXPAND128(0x40, 112)
+	EXPAND128(0x80, 128)
+	EXPAND128(0x1b, 144)
+	EXPAND128(0x36, 160)
+	MOVOU X0, 0(DX)
+	INVKEY(144, 16)
+	INVKEY(128, 32)
+	INVKEY(112, 48)
+	INVKEY(96, 64)
+	INVKEY(80, 80)
+	INVKEY(64, 96)
+	INVKEY(48, 112)
+	INVKEY(32, 128)
+	INVKEY(16, 144)
+	MOVOU 0(BX), X0
+	MOVOU X0, 160(DX)
+	PXOR X0, X0
+	PXOR X1, X1
+	PXOR X2, X2
+	RET

@@ -51,11 +51,21 @@ func TestCBCDec8(t *testing.T) {
 
 // TestExpandKey128 checks the key schedule against FIPS 197 Appendix A.1.
 func TestExpandKey128(t *testing.T) {
+	if !haveDecrypt8 {
+		t.Skip("no AES-NI")
+	}
 	key := []byte{0x2b, 0x7e, 0x15, 0x16, 0x28, 0xae, 0xd2, 0xa6, 0xab, 0xf7, 0x15, 0x88, 0x09, 0xcf, 0x4f, 0x3c}
-	w := expandKey128(key)
+	var w, dk [176]byte
+	expandKey128(&key[0], &w[0], &dk[0])
+	round1 := []byte{0xa0, 0xfa, 0xfe, 0x17, 0x88, 0x54, 0x2c, 0xb1, 0x23, 0xa3, 0x39, 0x39, 0x2a, 0x6c, 0x76, 0x05}
 	last := []byte{0xd0, 0x14, 0xf9, 0xa8, 0xc9, 0xee, 0x25, 0x89, 0xe1, 0x3f, 0x0c, 0xc8, 0xb6, 0x63, 0x0c, 0xa6}
-	if !bytes.Equal(w[160:], last) {
-		t.Fatalf("round key 10 %x, want %x", w[160:], last)
+	if !bytes.Equal(w[:16], key) || !bytes.Equal(w[16:32], round1) || !bytes.Equal(w[160:], last) {
+		t.Fatalf("round keys 0, 1, 10: %x %x %x", w[:16], w[16:32], w[160:])
+	}
+	// The equivalent inverse cipher's first and last keys are the
+	// encryption keys unchanged (its others are checked by decrypting).
+	if !bytes.Equal(dk[:16], last) || !bytes.Equal(dk[160:], key) {
+		t.Fatalf("decryption keys 0 and 10: %x %x", dk[:16], dk[160:])
 	}
 }
 
