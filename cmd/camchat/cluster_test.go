@@ -136,7 +136,7 @@ type rendezvousNode struct {
 	cmd     *exec.Cmd
 	addr    string // UDP host:port
 	metrics string // URL
-	exited  chan struct{}
+	exited  <-chan struct{}
 }
 
 // freeUDPPort and freeTCPPort return ports free at the time of the call.
@@ -162,7 +162,7 @@ func startClusterNode(t *testing.T, natsURL, addr string) *rendezvousNode {
 	if addr == "" {
 		addr = fmt.Sprintf("127.0.0.1:%d", up)
 	}
-	n := &rendezvousNode{addr: addr, metrics: fmt.Sprintf("http://127.0.0.1:%d/metrics", tp), exited: make(chan struct{})}
+	n := &rendezvousNode{addr: addr, metrics: fmt.Sprintf("http://127.0.0.1:%d/metrics", tp)}
 	n.cmd = camchatCmd(t, nil, "rendezvous", "-listen", n.addr, "-metrics", fmt.Sprintf("127.0.0.1:%d", tp),
 		"-cluster", natsURL, "-cluster-node-ttl", "2s", "-log", "json")
 	var logs bytes.Buffer
@@ -170,7 +170,7 @@ func startClusterNode(t *testing.T, natsURL, addr string) *rendezvousNode {
 	if err := n.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go func() { n.cmd.Wait(); close(n.exited) }()
+	n.exited = waited(n.cmd)
 	return n
 }
 

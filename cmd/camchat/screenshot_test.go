@@ -43,8 +43,7 @@ func camchatCmd(t *testing.T, env []string, args ...string) *exec.Cmd {
 	t.Cleanup(func() {
 		if cmd.Process != nil {
 			cmd.Process.Signal(os.Interrupt)
-			done := make(chan struct{})
-			go func() { cmd.Wait(); close(done) }()
+			done := waited(cmd)
 			select {
 			case <-done:
 			case <-time.After(5 * time.Second):
@@ -54,6 +53,20 @@ func camchatCmd(t *testing.T, env []string, args ...string) *exec.Cmd {
 		}
 	})
 	return cmd
+}
+
+// waits holds a channel per started command, closed when its one Wait
+// returned: a second concurrent Wait on an exec.Cmd never returns.
+var waits sync.Map // *exec.Cmd → chan struct{}
+
+// waited returns a channel closed once cmd (started) has exited, calling
+// cmd.Wait once whoever asks first.
+func waited(cmd *exec.Cmd) <-chan struct{} {
+	ch, loaded := waits.LoadOrStore(cmd, make(chan struct{}))
+	if !loaded {
+		go func() { cmd.Wait(); close(ch.(chan struct{})) }()
+	}
+	return ch.(chan struct{})
 }
 
 // startXvfb starts a virtual X server whose screen is also a file (-fbdir,
