@@ -49,13 +49,18 @@ import (
 //     (queue − usual)/150 ms), bounded to [0.5, 0.9] × rate, at most once
 //     per smoothed RTT and after a bucket of samples taken since the last
 //     cut. After startup, while the application sends less than 80 % of
-//     the rate, the bounds are [RealtimeCut, 0.9] × rate: its delivery rate is its own
-//     (and noisy, video comes in frames), and a cut below what it sends
-//     is a queue at the sender, delay the call hears; cuts in a row
-//     bring the rate down to it. When four cuts in a row found the queue
-//     no smaller and the rate fell under half the recent peak, the
-//     present delay is taken as the floor (a slow link where every packet
-//     is full-size, or a queue another sender keeps).
+//     the rate, the bounds are [RealtimeCut, 0.9] × rate: its delivery
+//     rate is its own (and noisy, video comes in frames), and a cut below
+//     what it sends is a queue at the sender, delay the call hears; cuts
+//     in a row bring the rate down to it. No cut at all while fewer than
+//     16 bucket minima are known, the application sends less than 80 %
+//     of the rate and the path delivers at least 80 % of what is sent:
+//     the delay may be the path's own, and in a call's first second on a
+//     wandering path such cuts went below what the application sent,
+//     which the room read as a slow path. When four cuts in a row found
+//     the queue no smaller and the rate fell under half the recent peak,
+//     the present delay is taken as the floor (a slow link where every
+//     packet is full-size, or a queue another sender keeps).
 //   - Otherwise, while the sender uses at least half of its rate and loss
 //     is under RealtimeLossLimit: the rate grows, for the time since the
 //     last acknowledgement (at most a bucket), by the larger of
@@ -388,6 +393,15 @@ func (c *Controller) onAckRealtime(now time.Time, a AckInfo) {
 	bucket := max(realtimeMinBucket, srtt)
 	mayCut := r.lastCut.IsZero() || (now.Sub(r.lastCut) >= srtt && c.rtt.LastSampleTime().After(r.cutSample) &&
 		!r.minAt.IsZero() && now.Sub(r.minSince) >= bucket)
+	if r.mN < realtimeMinima/4 && r.sentRate < 0.8*r.rate && r.sentRate < 1.25*delivered {
+		// The path's usual delay is not known yet (16 bucket minima),
+		// the application sends less than the pacing lets go, and
+		// the path delivers about all of it: the delay may well be
+		// the path's own, and a cut from this delivery rate went
+		// below what the application sent (a call's first second on
+		// a path that wanders; its video backed off for good).
+		mayCut = false
+	}
 	switch {
 	case r.lossFrac > RealtimeLossLimit && r.lossFresh:
 		// Once per loss period (250 ms).

@@ -228,3 +228,21 @@ func TestRealtimeAppLimitedCut(t *testing.T) {
 		t.Errorf("saturated, the path delivering 60 kB/s with a queue for 1 s: rate %.0f, want below the delivery rate", r)
 	}
 }
+
+// TestRealtimeEarlyDelay: before the path's usual delay is known (16
+// bucket minima), delay above the floor does not cut an application that
+// sends less than its rate when the path delivers what it sends (the delay
+// may be the path's own); a sender that outruns the path is cut.
+func TestRealtimeEarlyDelay(t *testing.T) {
+	high := func(time.Time) time.Duration { return 20*time.Millisecond + 40*time.Millisecond }
+	c, now := realtimeController(t, 100_000)
+	feed(c, now, 500*time.Millisecond, 50_000, 1e9, high)
+	if r, _ := c.PacingRate(); c.DelayCuts() != 0 || r < 100_000 {
+		t.Errorf("application sending 50 kB/s, all delivered: %d delay cuts, rate %.0f", c.DelayCuts(), r)
+	}
+	c2, now2 := realtimeController(t, 100_000)
+	feed(c2, now2, 500*time.Millisecond, 1e9, 60_000, high)
+	if c2.DelayCuts() == 0 {
+		t.Error("a sender outrunning the path was not cut")
+	}
+}
