@@ -191,7 +191,10 @@ func TestThreeOnImpairedLinks(t *testing.T) {
 		if audio < 675 {
 			t.Errorf("%s from %s: %d audio frames played of 750", k[0], a.Name, audio)
 		}
-		if video < 75 {
+		// A path that carries only the base layer (a quarter of the 15
+		// fps) has adapted; a stall is well under it (before the rate
+		// control knew the path's own delay variation: 1.9 fps).
+		if video < 45 {
 			t.Errorf("%s from %s: %d video frames in %v: video stalled", k[0], a.Name, video, window)
 		}
 	}
