@@ -395,6 +395,8 @@ type statsLine struct {
 	AudioFEC       uint64    `json:"audio_fec"`
 	AudioConcealed uint64    `json:"audio_concealed"`
 	AudioLost      uint64    `json:"audio_lost"`
+	AudioLate      uint64    `json:"audio_late"`         // came after their turn to play
+	AudioDropped   uint64    `json:"audio_dropped"`      // dropped to bring the delay down
 	AudioDelayP50  float64   `json:"audio_delay_p50_ms"` // capture to playout, over the last second
 	AudioDelayP99  float64   `json:"audio_delay_p99_ms"`
 	AudioDelays    []float64 `json:"audio_delays_ms"` // every click measured in the last second
@@ -427,6 +429,7 @@ func (p *playoutMeter) reports(s room.Snapshot, since time.Duration) []statsLine
 			SendKbps: m.SendBitrate / 1000, RecvKbps: m.RecvBitrate / 1000, TargetKbps: m.TargetBitrate / 1000,
 			LayersSent:  m.VideoLayersSent,
 			AudioPlayed: m.AudioPlayed, AudioFEC: m.AudioFEC, AudioConcealed: m.AudioConcealed, AudioLost: m.AudioLost,
+			AudioLate: m.AudioLate, AudioDropped: m.AudioDropped,
 			JitterMs:   ms(m.AudioDelay),
 			VideoShown: m.VideoShown, VideoFPS: math.Round(m.VideoFPS*10) / 10, VideoLayer: m.VideoLayer,
 			VideoSkipped: pm.skipped,

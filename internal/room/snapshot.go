@@ -110,6 +110,8 @@ type Member struct {
 	AudioFEC       uint64        // frames rebuilt from forward error correction
 	AudioConcealed uint64        // frames concealed (lost, late, or stretched to grow the buffer)
 	AudioLost      uint64        // packets that never came
+	AudioLate      uint64        // packets that came after their turn to play
+	AudioDropped   uint64        // packets dropped to bring the delay down
 	Level          playout.Level // speech level, for the speaking highlight
 
 	// Video from the member.
@@ -196,6 +198,7 @@ func (r *Room) Snapshot() Snapshot {
 		as := l.pm.ar.Stats()
 		x.AudioDelay, x.JitterTarget = as.Jitter.CurrentDelay, as.Jitter.TargetDelay
 		x.AudioPlayed, x.AudioFEC, x.AudioConcealed, x.AudioLost = as.Decoded, as.FEC, as.Concealed, as.Jitter.Lost
+		x.AudioLate, x.AudioDropped = as.Jitter.Late, as.Jitter.DroppedCatchUp
 		x.Level = levels[l.pm.slot]
 		l.pm.mu.Lock()
 		x.VideoShown, x.VideoLayer = l.pm.shown, l.pm.maxLayer
