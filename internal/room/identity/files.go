@@ -90,10 +90,16 @@ func reason(err error) string {
 func (k fileKind) readFile(path string) ([]byte, error) {
 	st, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		if _, lerr := os.Lstat(path); lerr == nil {
+		lst, lerr := os.Lstat(path)
+		if lerr != nil {
+			return nil, err
+		}
+		if lst.Mode()&fs.ModeSymlink != 0 {
 			return nil, k.err(path, ErrUnreadable, nil, "%s is a symbolic link to a missing file: remove it, or point it at your %s", path, k.noun)
 		}
-		return nil, err
+		// Created since the Stat (another camchat starting at the same
+		// moment): read what it wrote.
+		st, err = os.Stat(path)
 	}
 	if err != nil {
 		return nil, k.err(path, ErrUnreadable, err, "cannot read %s (%s): fix its permissions, or move it away to %s", path, reason(err), k.redo)
