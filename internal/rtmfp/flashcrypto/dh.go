@@ -79,10 +79,14 @@ func newGroupParams(exponentBits int, hexPrime string) *groupParams {
 	if err != nil {
 		panic("flashcrypto: bad prime constant")
 	}
+	mont := newMontCtx(p)
+	if mont != nil {
+		mont.combBytes = exponentBits / 8
+	}
 	return &groupParams{
 		p:            p,
 		mod:          mod,
-		mont:         newMontCtx(p),
+		mont:         mont,
 		pMinus:       new(big.Int).Sub(p, twoTo24th),
 		size:         (p.BitLen() + 7) / 8,
 		exponentBits: exponentBits,

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math/big"
 	"math/bits"
+	"sync"
 )
 
 // Constant-time modular exponentiation for groups 2 and 14 on amd64 with
@@ -20,7 +21,13 @@ type montCtx struct {
 	rr    []uint64 // R² mod m, R = 2^(64n)
 	one   []uint64 // 1 (not in Montgomery form)
 	mul   func(z, x, y, m *uint64, m0inv uint64)
-	sqr   func(z, x, m *uint64, m0inv uint64)
+
+	// The fixed-base comb of exp2 for exponents of combBytes bytes (the
+	// group's private key size), built on first use.
+	combBytes int
+	combOnce  sync.Once
+	comb      []uint64
+	sqr       func(z, x, m *uint64, m0inv uint64)
 }
 
 // newMontCtx returns the context of p, or nil when no Montgomery
@@ -115,11 +122,76 @@ func (c *montCtx) exp(base, e []byte) []byte {
 	return out
 }
 
-// exp2 returns 2^e mod m as exp(2, e) does, for key generation: a window
-// of one bit, each bit a squaring and a doubling kept or not by a mask,
+// exp2 returns 2^e mod m as exp(2, e) does, for key generation. An
+// exponent of the group's size (combBytes) takes the comb's precomputed
+// powers; others go bit by bit (exp2Ladder). Constant time in e as exp.
+func (c *montCtx) exp2(e []byte) []byte {
+	if c.combBytes > 0 && len(e) == c.combBytes {
+		return c.exp2Comb(e)
+	}
+	return c.exp2Ladder(e)
+}
+
+// exp2Comb computes 2^e as the product over e's 4-bit digits d_i (i from
+// the least significant) of 2^(d_i·16^i), each read from a table made once
+// per group: one Montgomery multiplication a digit instead of exp's four
+// squarings and one multiplication, and none of exp2Ladder's squarings
+// (the fixed-base comb, as for an elliptic curve's generator). Every
+// entry of a digit's row is read and masked, so the memory touched does
+// not depend on e. The tables take 15·2·combBytes entries of the prime's
+// size: 107 KB for group 2, 307 KB for group 14.
+func (c *montCtx) exp2Comb(e []byte) []byte {
+	c.combOnce.Do(c.buildComb)
+	n := c.n
+	buf := make([]uint64, 2*n)
+	acc, sel := buf[:n], buf[n:]
+	copy(acc, c.comb[:n]) // 1·R: the zero digit of the first row
+	for i := range 2 * len(e) {
+		b := e[len(e)-1-i/2]
+		d := uint64(b>>(4*uint(i&1))) & 15
+		row := c.comb[i*16*n : (i+1)*16*n]
+		clear(sel)
+		for k := range 16 {
+			v := d ^ uint64(k)
+			mask := ((v | -v) >> 63) - 1 // all ones when d == k
+			for j, t := range row[k*n : (k+1)*n] {
+				sel[j] |= t & mask
+			}
+		}
+		c.montMul(acc, acc, sel)
+	}
+	c.montMul(acc, acc, c.one)
+	out := make([]byte, 8*n)
+	for i, l := range acc {
+		binary.BigEndian.PutUint64(out[len(out)-8*(i+1):], l)
+	}
+	return out
+}
+
+// buildComb fills the comb: row i holds 2^(k·16^i)·R mod m for k = 0..15.
+func (c *montCtx) buildComb() {
+	n, rows := c.n, 2*c.combBytes
+	c.comb = make([]uint64, rows*16*n)
+	base := make([]uint64, n) // 2^(16^i)·R
+	two := make([]uint64, n)
+	two[0] = 2
+	c.montMul(base, two, c.rr)
+	for i := range rows {
+		row := c.comb[i*16*n : (i+1)*16*n]
+		c.montMul(row[:n], c.one, c.rr) // 1·R
+		copy(row[n:2*n], base)
+		for k := 2; k < 16; k++ {
+			c.montMul(row[k*n:(k+1)*n], row[(k-1)*n:k*n], base)
+		}
+		c.montMul(base, row[15*n:16*n], base) // 2^(16·16^i)·R
+	}
+}
+
+// exp2Ladder returns 2^e mod m for exponents of any length: a window of
+// one bit, each bit a squaring and a doubling kept or not by a mask,
 // instead of the window's table and multiplications (a multiplication by
 // 2 is an addition). Constant time in e as exp.
-func (c *montCtx) exp2(e []byte) []byte {
+func (c *montCtx) exp2Ladder(e []byte) []byte {
 	n := c.n
 	buf := make([]uint64, 2*n)
 	acc, dbl := buf[:n], buf[n:]

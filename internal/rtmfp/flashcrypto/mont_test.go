@@ -44,6 +44,11 @@ func TestMontExp(t *testing.T) {
 					if got := c.exp2(e); new(big.Int).SetBytes(got).Cmp(want) != 0 {
 						t.Fatalf("%v, 2^%x: wrong result", g, e)
 					}
+					// The group's context has the comb for exponents of
+					// the key size.
+					if got := gp.mont.exp2(e); new(big.Int).SetBytes(got).Cmp(want) != 0 {
+						t.Fatalf("%v, 2^%x by the comb: wrong result", g, e)
+					}
 				}
 				x := limbs(append(make([]byte, 8*c.n-len(base)), base...))
 				sq, mul := make([]uint64, c.n), make([]uint64, c.n)
@@ -69,6 +74,14 @@ func BenchmarkModExp(b *testing.B) {
 				b.ReportAllocs()
 				for range b.N {
 					c.exp2(e)
+				}
+			})
+			b.Run(g.String()+"/mont-base2-comb", func(b *testing.B) {
+				b.ReportAllocs()
+				gp.mont.exp2(e) // the comb is built once, outside the loop
+				b.ResetTimer()
+				for range b.N {
+					gp.mont.exp2(e)
 				}
 			})
 		}
