@@ -154,7 +154,17 @@ func newBatchWriter(conn net.PacketConn, n int) *batchWriter {
 // skipped, as a lone write's error is ignored.
 func (w *batchWriter) write(tx []txDatagram, v4 bool) {
 	for len(tx) > 0 {
-		n := min(len(tx), len(w.hdrs))
+		if v4 && !tx[0].to.Addr().Unmap().Is4() {
+			// An IPv6 destination (an invite's or a Redirect's) that an
+			// IPv4 socket cannot reach: dropped, as the kernel would
+			// refuse a lone write.
+			tx = tx[1:]
+			continue
+		}
+		n := 1
+		for n < min(len(tx), len(w.hdrs)) && (!v4 || tx[n].to.Addr().Unmap().Is4()) {
+			n++
+		}
 		for i := range n {
 			d := &tx[i]
 			w.iovs[i].Base = unsafe.SliceData(d.b)
