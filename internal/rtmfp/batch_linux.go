@@ -60,21 +60,7 @@ func (r *batchReader) read() (int, error) {
 		h.Control, h.Controllen, h.Flags = nil, 0, 0
 		r.hdrs[i].Len = 0
 	}
-	var n int
-	var errno syscall.Errno
-	err := r.rc.Read(func(fd uintptr) bool {
-		for {
-			r1, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hdrs[0])), uintptr(len(r.hdrs)), 0, 0, 0)
-			switch e {
-			case unix.EINTR:
-				continue
-			case unix.EAGAIN:
-				return false // wait until readable
-			}
-			n, errno = int(r1), e
-			return true
-		}
-	})
+	n, errno, err := mmsg(r.rc.Read, unix.SYS_RECVMMSG, r.hdrs)
 	if err != nil {
 		return 0, err
 	}
@@ -82,6 +68,29 @@ func (r *batchReader) read() (int, error) {
 		return 0, os.NewSyscallError("recvmmsg", errno)
 	}
 	return n, nil
+}
+
+// mmsg runs recvmmsg(2) or sendmmsg(2) (trap) on hdrs through the raw
+// connection's Read or Write (wait), which parks the goroutine until the
+// socket is ready, and returns how many messages it took and the call's
+// error.
+func mmsg(wait func(func(uintptr) bool) error, trap uintptr, hdrs []unix.Mmsghdr) (int, syscall.Errno, error) {
+	var n int
+	var errno syscall.Errno
+	err := wait(func(fd uintptr) bool {
+		for {
+			r1, _, e := unix.Syscall6(trap, fd, uintptr(unsafe.Pointer(&hdrs[0])), uintptr(len(hdrs)), 0, 0, 0)
+			switch e {
+			case unix.EINTR:
+				continue
+			case unix.EAGAIN:
+				return false // wait until ready
+			}
+			n, errno = int(r1), e
+			return true
+		}
+	})
+	return n, errno, err
 }
 
 // datagram returns the i-th datagram of the last read and its source.
@@ -176,21 +185,7 @@ func (w *batchWriter) write(tx []txDatagram, v4 bool) {
 			h.SetIovlen(1)
 			h.Control, h.Controllen, h.Flags = nil, 0, 0
 		}
-		var sent int
-		var errno syscall.Errno
-		err := w.rc.Write(func(fd uintptr) bool {
-			for {
-				r1, _, e := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&w.hdrs[0])), uintptr(n), 0, 0, 0)
-				switch e {
-				case unix.EINTR:
-					continue
-				case unix.EAGAIN:
-					return false // wait until writable
-				}
-				sent, errno = int(r1), e
-				return true
-			}
-		})
+		sent, errno, err := mmsg(w.rc.Write, unix.SYS_SENDMMSG, w.hdrs[:n])
 		if err != nil {
 			return // the socket is closed
 		}

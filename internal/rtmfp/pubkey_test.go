@@ -2,33 +2,18 @@ package rtmfp
 
 import (
 	"context"
-	"net"
-	"net/netip"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"camchat/internal/rtmfp/flashcrypto"
-	"camchat/internal/rtmfp/rtmfptest"
 )
 
 // TestKeyAgreementWithoutEngineLock: while an endpoint computes a
 // Diffie-Hellman key agreement, application calls on it go through (they
 // used to wait for the engine's lock, held across the computation).
 func TestKeyAgreementWithoutEngineLock(t *testing.T) {
-	listen := func(idx int) *Endpoint {
-		c, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
-		if err != nil {
-			t.Skipf("no loopback UDP: %v", err)
-		}
-		ep, err := NewEndpoint(c, Config{Identity: rtmfptest.Identity(idx)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { ep.Close() })
-		return ep
-	}
-	a, b := listen(0), listen(1)
+	a, b := loopbackEndpoint(t, 0), loopbackEndpoint(t, 1)
 	var computed, blocked atomic.Int32
 	pkComputeHook = func() {
 		computed.Add(1)
