@@ -32,6 +32,21 @@ func processCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// profileTo starts a CPU profile of this process into the file that the
+// environment variable env names, if it is set; the returned func stops it.
+func profileTo(t testing.TB, env string) func() {
+	p := os.Getenv(env)
+	if p == "" {
+		return func() {}
+	}
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = pprof.StartCPUProfile(f)
+	return func() { pprof.StopCPUProfile(); f.Close() }
+}
+
 // BenchmarkCPUPerByte sends 200 MiB in 16 KiB messages over loopback UDP
 // with HMAC and session sequence numbers, the receiver in another process
 // (TestCPUReceiverProcess), and reports each side's CPU time per 100 MB:
@@ -145,15 +160,7 @@ func TestCPUReceiverProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p := os.Getenv(envCPUReceiverProfile); p != "" {
-		f, err := os.Create(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		_ = pprof.StartCPUProfile(f)
-		defer pprof.StopCPUProfile()
-	}
+	defer profileTo(t, envCPUReceiverProfile)()
 	cpu0 := processCPU()
 	got := 0
 	buf := make([]byte, 0, 64<<10)

@@ -10,7 +10,6 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
-	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -213,15 +212,7 @@ func TestHandshakeServerProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ep.Close()
-	if p := os.Getenv(envHSProfile); p != "" {
-		f, err := os.Create(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		_ = pprof.StartCPUProfile(f)
-		defer pprof.StopCPUProfile()
-	}
+	defer profileTo(t, envHSProfile)()
 	go func() { // sessions stay open until the endpoint closes
 		for {
 			if _, err := ep.Accept(context.Background()); err != nil {
